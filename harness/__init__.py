@@ -1,0 +1,38 @@
+"""RNN Hypothesis Harness: check what you think an RNN's weights do against real Keras.
+
+Write each hypothesis as a formula::
+
+    import numpy as np
+    from harness import hypothesis, PART_A
+
+    @hypothesis(PART_A, name="Hypothesis #2")
+    def input_plus_feedback(kernel, recurrent_kernel, xs):
+        h = np.zeros(1)
+        for x in xs:
+            h = x @ kernel + h @ recurrent_kernel
+        return h
+
+then run ``pytest hypotheses/`` or ``harness check hypotheses/``.  Importing this
+package does not import TensorFlow, Keras or pandas.
+"""
+
+from harness.claims import Claim, hypothesis
+from harness.course import PART_A, PART_B, PART_C
+from harness.errors import HarnessError
+from harness.layers import GRU, LSTM, LayerSpec, SimpleRNN
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "GRU",
+    "LSTM",
+    "PART_A",
+    "PART_B",
+    "PART_C",
+    "Claim",
+    "HarnessError",
+    "LayerSpec",
+    "SimpleRNN",
+    "__version__",
+    "hypothesis",
+]

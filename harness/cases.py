@@ -1,0 +1,117 @@
+"""Cases: one setting of the weights plus one input sequence.
+
+A case is plain data (float64 numpy arrays), so it can be hashed for the
+oracle's memo and cross a process boundary as JSON.  ``bindings`` hands a
+formula fresh copies, so a formula can never change what Keras sees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from harness.errors import CaseError
+from harness.layers import LayerSpec
+
+#: Names a formula (or a ``where=`` predicate) may ask for.
+BINDABLE = ("kernel", "recurrent_kernel", "bias", "weights", "xs")
+
+
+@dataclass(frozen=True, eq=False)
+class Case:
+    """Weights in ``get_weights()`` order and one sequence ``xs`` of shape (timesteps, input_dim)."""
+
+    weights: tuple[np.ndarray, ...]
+    xs: np.ndarray
+
+    @property
+    def timesteps(self) -> int:
+        return int(self.xs.shape[0])
+
+    @property
+    def key(self) -> tuple[bytes, ...]:
+        """A hashable identity: equal keys mean the same numbers in the same shapes."""
+        arrays = (*self.weights, self.xs)
+        return tuple(a.tobytes() + repr(a.shape).encode() for a in arrays)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Case) and self.key == other.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def named(self, spec: LayerSpec) -> dict[str, np.ndarray]:
+        """The weights by name (``kernel``, ``recurrent_kernel``, ``bias``) plus ``xs``."""
+        return {**dict(zip(spec.weight_names, self.weights, strict=True)), "xs": self.xs}
+
+    def to_json(self, spec: LayerSpec) -> dict[str, Any]:
+        """Weights by name and ``xs``, as nested lists of numbers."""
+        from harness.numbers import to_plain
+
+        return {name: to_plain(array) for name, array in self.named(spec).items()}
+
+
+def make_case(spec: LayerSpec, weights: Sequence[Any], xs: Any) -> Case:
+    """Build a case from lists, checking every shape against the layer.
+
+    ``xs`` may be flat (``[3, 3, 7]``) when ``input_dim`` is 1.
+    """
+    names = spec.weight_names
+    if len(weights) != len(names):
+        raise CaseError(
+            f"{spec} has {len(names)} weight arrays ({', '.join(names)}), in get_weights() "
+            f"order. Received {len(weights)} arrays.")
+    arrays = tuple(_as_array(name, w, spec.weight_shapes[name])
+                   for name, w in zip(names, weights, strict=True))
+    return Case(arrays, as_xs(spec, xs))
+
+
+def case_from_json(spec: LayerSpec, record: dict[str, Any]) -> Case:
+    """Inverse of :meth:`Case.to_json`."""
+    return make_case(spec, [record[name] for name in spec.weight_names], record["xs"])
+
+
+def as_xs(spec: LayerSpec, xs: Any) -> np.ndarray:
+    """An input sequence as a float64 array of shape (timesteps, input_dim)."""
+    array = _numbers("xs", xs)
+    if array.ndim == 1 and spec.input_dim == 1:
+        array = array.reshape(-1, 1)
+    if array.ndim != 2 or array.shape[1] != spec.input_dim or array.shape[0] < 1:
+        raise CaseError(
+            f"xs must be a list of timesteps, each with {spec.input_dim} number(s): shape "
+            f"(timesteps, {spec.input_dim}). Received shape {array.shape}: {xs!r}.")
+    return array
+
+
+def bindings(spec: LayerSpec, case: Case, names: Sequence[str]) -> dict[str, Any]:
+    """Fresh copies of what a formula asked for, by parameter name."""
+    named = case.named(spec)
+    out: dict[str, Any] = {}
+    for name in names:
+        if name == "weights":
+            out[name] = [w.copy() for w in case.weights]
+        else:
+            out[name] = named[name].copy()
+    return out
+
+
+def _as_array(name: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
+    array = _numbers(name, value)
+    if array.shape != shape:
+        raise CaseError(f"{name} must have shape {shape} (as get_weights() gives it). "
+                        f"Received shape {array.shape}: {value!r}.")
+    return array
+
+
+def _numbers(name: str, value: Any) -> np.ndarray:
+    try:
+        array = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise CaseError(f"{name} must be a (nested) list of numbers. "
+                        f"Received: {value!r}.") from None
+    if not np.isfinite(array).all():
+        raise CaseError(f"{name} must hold finite numbers. Received: {value!r}.")
+    return array

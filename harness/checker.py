@@ -1,0 +1,204 @@
+"""The checker: one claim in, one verdict out.
+
+1. **Screening.**  A set of cases for the claim's layer and scope is drawn once
+   by Hypothesis (fixed seed) with the notebook's own cases in front; Keras
+   evaluates it in one batched call and the set is shared by every claim on
+   the same layer and scope.  The formula runs on every case.
+2. **Search and shrink.**  Only if screening finds a failure: Hypothesis
+   searches the same space (same seed, so it meets the failure again) and
+   shrinks it to a minimal counterexample, asking the memoised oracle only
+   for cases it has not seen.
+
+Nothing depends on run order: seeds come from the settings' seed, the layer
+and the scope, never from which claim ran first.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from hypothesis import HealthCheck, Phase, assume, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis.errors import HypothesisException
+
+from harness import compare, strategies
+from harness.cases import Case
+from harness.claims import Claim
+from harness.layers import LayerSpec
+from harness.scope import Scope
+from harness.formula import Evaluator, InProcess, Outcome
+from harness.numbers import to_plain
+from harness.oracle import Oracle
+from harness.verdict import ERROR, HOLDS, REFUTED, Counterexample, Verdict
+
+DEFAULT_SEED = 20240601
+DEFAULT_CASES = 200
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    """How hard to look.
+
+    ``cases``: cases screened per hypothesis (notebook cases, then ``drawn`` cases
+    drawn by Hypothesis, then seeded samples).  ``search``: most examples
+    Hypothesis tries when looking for a minimal counterexample.
+    """
+
+    seed: int = DEFAULT_SEED
+    cases: int = DEFAULT_CASES
+    drawn: int = 50
+    search: int = 300
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One case where the formula failed: an error, or an output unlike Keras's."""
+
+    case: Case
+    want: np.ndarray
+    outcome: Outcome
+
+    @property
+    def is_error(self) -> bool:
+        return self.outcome.error is not None
+
+
+class _Found(Exception):
+    """Raised inside the Hypothesis search to carry a failure out of it."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__("the formula disagrees with Keras")
+        self.failure = failure
+
+
+class Checker:
+    """Checks claims against the real Keras layer; holds the oracle and shared cases."""
+
+    def __init__(self, settings: CheckSettings | None = None, oracle: Oracle | None = None,
+                 evaluator: Evaluator | None = None) -> None:
+        self.settings = settings or CheckSettings()
+        self.oracle = oracle or Oracle()
+        self.evaluator: Evaluator = evaluator or InProcess()
+        self._screens: dict[tuple[object, ...], tuple[list[Case], list[np.ndarray]]] = {}
+
+    def check(self, claim: Claim) -> Verdict:
+        """Screen, then search and shrink if anything failed."""
+        start = time.perf_counter()
+        cases, wants = self.screening(claim)
+        if not cases:
+            return self._verdict(claim, ERROR, 0, start, message=(
+                "no case inside this hypothesis's scope could be checked: the where= "
+                "condition is never true, or Keras's outputs overflow for every case drawn. "
+                "Widen the scope."))
+        failure = first_failure(claim, cases, wants, self.evaluator.evaluate(claim, cases))
+        if failure is None:
+            return self._verdict(claim, HOLDS, len(cases), start)
+        found, tried = self.search(claim)
+        if found is not None and found.is_error == failure.is_error:
+            failure = found
+        status = ERROR if failure.is_error else REFUTED
+        return self._verdict(claim, status, len(cases) + tried, start,
+                             counterexample=self._counterexample(claim, failure),
+                             message=failure.outcome.error)
+
+    def screening(self, claim: Claim) -> tuple[list[Case], list[np.ndarray]]:
+        """The shared, in-range screening cases for the claim's layer and scope."""
+        key = (claim.spec, claim.scope.key)
+        if key not in self._screens:
+            spec, scope = claim.spec, claim.scope
+            seed, count = self.seed_for(claim), self.settings.cases
+            cases = strategies.unique(
+                strategies.explicit_cases(spec, scope)
+                + _draw(spec, scope, self.settings.drawn, seed)
+                + strategies.sample_cases(spec, scope, count=2 * count, seed=seed))
+            wants = self.oracle.outputs(spec, cases)
+            kept = [(c, w) for c, w in zip(cases, wants, strict=True)
+                    if not compare.out_of_range(w)][: self.settings.cases]
+            self._screens[key] = ([c for c, _ in kept], [w for _, w in kept])
+        return self._screens[key]
+
+    def search(self, claim: Claim) -> tuple[Failure | None, int]:
+        """Let Hypothesis find and shrink a failure; returns it and the cases tried."""
+        tried = 0
+
+        @settings(max_examples=self.settings.search, database=None, deadline=None,
+                  phases=[Phase.generate, Phase.shrink], report_multiple_bugs=False,
+                  suppress_health_check=list(HealthCheck), print_blob=False)
+        @hypothesis_seed(self.seed_for(claim))
+        @given(strategies.cases(claim.spec, claim.scope))
+        def attempt(case: Case) -> None:
+            nonlocal tried
+            want = self.oracle.output(claim.spec, case)
+            assume(not compare.out_of_range(want))
+            tried += 1
+            outcome = self.evaluator.evaluate(claim, [case])[0]
+            failure = first_failure(claim, [case], [want], [outcome])
+            if failure is not None:
+                raise _Found(failure)
+
+        try:
+            attempt()
+        except _Found as found:
+            return found.failure, tried
+        except HypothesisException:  # unsatisfiable scope, or a formula that is not repeatable
+            pass
+        return None, tried
+
+    def seed_for(self, claim: Claim) -> int:
+        """A seed from the run's seed, the layer and the scope (never the run order)."""
+        text = f"{self.settings.seed}|{claim.spec}|{claim.scope.text}"
+        return zlib.crc32(text.encode())
+
+    def _counterexample(self, claim: Claim, failure: Failure) -> Counterexample:
+        steps = None
+        if not claim.spec.return_sequences:
+            steps = to_plain(self.oracle.steps(claim.spec, failure.case))
+        got = failure.outcome.value
+        return Counterexample(
+            case=failure.case.to_json(claim.spec),
+            keras_output=to_plain(failure.want),
+            hypothesis_output=None if got is None else to_plain(got),
+            keras_steps=steps,
+        )
+
+    def _verdict(self, claim: Claim, status: str, cases: int, start: float,
+                 counterexample: Counterexample | None = None,
+                 message: str | None = None) -> Verdict:
+        return Verdict(
+            file=claim.file, function=claim.function, name=claim.name, layer=claim.spec,
+            scope=claim.scope.text, recorded=claim.refuted, verdict=status, cases=cases,
+            seed=self.settings.seed, seconds=round(time.perf_counter() - start, 4),
+            counterexample=counterexample, message=message, line=claim.line,
+            general=claim.scope.is_general,
+        )
+
+
+def first_failure(claim: Claim, cases: Sequence[Case], wants: Sequence[np.ndarray],
+                  outcomes: Sequence[Outcome]) -> Failure | None:
+    """The first error if any case errs, else the first disagreement, else None."""
+    mismatch = None
+    for case, want, outcome in zip(cases, wants, outcomes, strict=True):
+        if outcome.value is not None and compare.bad_values(outcome.value):
+            outcome = Outcome.failed(
+                f"it returned {_nonfinite(outcome.value)} where Keras gives finite numbers")
+        if outcome.error is not None:
+            return Failure(case, want, outcome)
+        assert outcome.value is not None
+        if mismatch is None and not compare.agree(claim.spec, case, want, outcome.value):
+            mismatch = Failure(case, want, outcome)
+    return mismatch
+
+
+def _nonfinite(value: np.ndarray) -> str:
+    return "NaN (not a number)" if np.isnan(value).any() else "infinity"
+
+
+def _draw(spec: LayerSpec, scope: Scope, count: int, seed: int) -> list[Case]:
+    try:
+        return strategies.draw_cases(spec, scope, count=count, seed=seed)
+    except HypothesisException:  # the scope's where= condition is never true
+        return []

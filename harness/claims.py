@@ -1,0 +1,127 @@
+"""Authoring: the ``@hypothesis`` decorator and the ``Claim`` it records.
+
+The decorator checks the formula's parameters when the file is imported and
+attaches a :class:`Claim` to the function (no global registry): collection
+finds claims by looking at a module's functions.  The function itself is
+returned unchanged, so a student can still call it by hand.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, TypeVar
+
+from harness.cases import BINDABLE
+from harness.errors import ClaimError
+from harness.layers import LayerSpec
+from harness.scope import Scope, make_scope, parameters_of
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ATTRIBUTE = "__harness_claim__"
+
+
+@dataclass(frozen=True, eq=False)
+class Claim:
+    """One hypothesis: a formula about a layer, its scope, and what the student recorded."""
+
+    formula: Callable[..., Any]
+    spec: LayerSpec
+    name: str
+    refuted: bool
+    params: tuple[str, ...]
+    scope: Scope
+    file: str
+    line: int
+    function: str
+
+    @property
+    def expected(self) -> str:
+        """The verdict the student recorded: ``"refuted"`` or ``"holds"``."""
+        return "refuted" if self.refuted else "holds"
+
+
+def hypothesis(
+    layer: LayerSpec,
+    *,
+    name: str | None = None,
+    refuted: bool = False,
+    fixed: dict[str, Any] | None = None,
+    timesteps: int | Iterable[int] | None = None,
+    where: Callable[..., Any] | None = None,
+) -> Callable[[F], F]:
+    """Declare that the decorated formula computes what ``layer`` outputs.
+
+    The formula's parameters are bound by name: ``kernel``, ``recurrent_kernel``,
+    ``bias``, ``weights`` (all of them, in ``get_weights()`` order) and ``xs``
+    (one sequence, shape (timesteps, input_dim)).  ``fixed``, ``timesteps`` and
+    ``where`` limit the cases checked to the setting the hypothesis is about.
+    """
+    _check_layer(layer)
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        raise ClaimError(f"name= must be a non-empty string. Received: {name!r}.")
+    if not isinstance(refuted, bool):
+        raise ClaimError(f"refuted= must be True or False. Received: {refuted!r}.")
+    scope = make_scope(layer, fixed=fixed, timesteps=timesteps, where=where)
+
+    def decorate(formula: F) -> F:
+        if not callable(formula):
+            raise ClaimError(f"@hypothesis(...) must decorate a function. "
+                             f"Received: {formula!r}.")
+        params = parameters_of(formula, layer, "the formula")
+        code = getattr(formula, "__code__", None)
+        claim = Claim(
+            formula=formula, spec=layer, name=name or formula.__name__, refuted=refuted,
+            params=params, scope=scope,
+            file=code.co_filename if code else "<unknown>",
+            line=code.co_firstlineno if code else 0,
+            function=getattr(formula, "__name__", "formula"),
+        )
+        try:
+            setattr(formula, ATTRIBUTE, claim)
+        except AttributeError:
+            raise ClaimError(f"@hypothesis(...) must decorate a plain function (def ...). "
+                             f"Received: {formula!r}.") from None
+        return formula
+
+    return decorate
+
+
+def claim_of(obj: object) -> Claim | None:
+    """The claim attached to ``obj`` by ``@hypothesis``, if any."""
+    claim = getattr(obj, ATTRIBUTE, None) if inspect.isfunction(obj) else None
+    return claim if isinstance(claim, Claim) else None
+
+
+def claims_in(module: ModuleType) -> list[Claim]:
+    """Every claim defined in ``module``, in the order they appear in the file."""
+    seen: dict[int, Claim] = {}
+    for value in list(vars(module).values()):
+        claim = claim_of(value)
+        if claim is not None:
+            seen.setdefault(id(claim), claim)
+    return sorted(seen.values(), key=lambda c: (c.line, c.name))
+
+
+def _check_layer(layer: object) -> None:
+    if isinstance(layer, LayerSpec):
+        return
+    if inspect.isfunction(layer):
+        raise ClaimError(
+            "@hypothesis needs the layer first: write @hypothesis(PART_A) or "
+            "@hypothesis(SimpleRNN(units=1, ...)), not a bare @hypothesis. "
+            f"Received the function {layer.__name__!r}.")
+    if type(layer).__module__.startswith(("keras", "tensorflow")):
+        raise ClaimError(
+            "@hypothesis takes a harness layer description, not a Keras layer: use "
+            "`from harness import SimpleRNN` (same arguments). "
+            f"Received: {type(layer).__name__} from {type(layer).__module__}.")
+    raise ClaimError(
+        "@hypothesis(layer) needs SimpleRNN(...), LSTM(...), GRU(...) from harness, or a "
+        f"course preset (PART_A, PART_B, PART_C). Received: {layer!r}.")
+
+
+__all__ = ["BINDABLE", "Claim", "claim_of", "claims_in", "hypothesis"]

@@ -1,0 +1,134 @@
+"""The oracle: the real Keras layer, the only judge of what a layer outputs.
+
+This is the only module that imports Keras / TensorFlow, and only when an
+``Oracle`` first evaluates something.  One Keras layer is built per layer spec,
+in float64.  A batch of cases, each with its own weights and sequence, is
+evaluated in one compiled call per sequence length: ``tf.vectorized_map`` over
+the layer's own ``stateless_call``, so Keras's real ``call`` code runs for every
+case.  Outputs are memoised by case, so no case is evaluated twice in a run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from harness.cases import Case
+from harness.layers import LayerSpec
+
+#: Largest batch sent to Keras in one call.
+CHUNK = 4096
+
+
+def _quiet_tensorflow() -> None:
+    """Keep TensorFlow's start-up chatter out of a student's terminal."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+class Oracle:
+    """Outputs of real Keras layers for many cases, batched and memoised."""
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple[LayerSpec, tuple[bytes, ...]], np.ndarray] = {}
+        self._runners: dict[LayerSpec, Callable[..., Any]] = {}
+        self.keras_calls = 0
+        self.cases_evaluated = 0
+
+    def outputs(self, spec: LayerSpec, cases: Sequence[Case]) -> list[np.ndarray]:
+        """The layer's output (float64) for every case, in order."""
+        todo = list({c.key: c for c in cases if (spec, c.key) not in self._memo}.values())
+        by_length: dict[int, list[Case]] = defaultdict(list)
+        for case in todo:
+            by_length[case.timesteps].append(case)
+        for group in by_length.values():
+            for start in range(0, len(group), CHUNK):
+                self._evaluate(spec, group[start:start + CHUNK])
+        return [self._memo[(spec, c.key)] for c in cases]
+
+    def output(self, spec: LayerSpec, case: Case) -> np.ndarray:
+        """The layer's output for one case."""
+        return self.outputs(spec, [case])[0]
+
+    def steps(self, spec: LayerSpec, case: Case) -> np.ndarray:
+        """The output after every step, shape (timesteps, units), from the same layer.
+
+        For a layer without ``return_sequences`` this runs the case's prefixes,
+        so no second Keras layer is built.
+        """
+        if spec.return_sequences:
+            return self.output(spec, case)
+        prefixes = [Case(case.weights, case.xs[: t + 1]) for t in range(case.timesteps)]
+        return np.stack(self.outputs(spec, prefixes))
+
+    def _evaluate(self, spec: LayerSpec, cases: list[Case]) -> None:
+        runner = self._runner(spec)
+        weights = [np.stack([c.weights[i] for c in cases]) for i in range(len(spec.weight_names))]
+        xs = np.stack([c.xs for c in cases])
+        results = np.asarray(runner(weights, xs), dtype=np.float64)
+        self.keras_calls += 1
+        self.cases_evaluated += len(cases)
+        for case, result in zip(cases, results, strict=True):
+            result.setflags(write=False)
+            self._memo[(spec, case.key)] = result
+
+    def _runner(self, spec: LayerSpec) -> Callable[..., Any]:
+        if spec not in self._runners:
+            self._runners[spec] = build_runner(spec)
+        return self._runners[spec]
+
+
+def build_runner(spec: LayerSpec) -> Callable[..., Any]:
+    """A compiled function: (weights stacked per case, xs stacked) -> outputs."""
+    _quiet_tensorflow()
+    import keras
+    import tensorflow as tf
+
+    layer = keras_layer(spec)
+    state = [v.value for v in layer.non_trainable_variables]
+    order = [_weight_index(spec, v.path) for v in layer.trainable_variables]
+
+    def one(args: tuple[Any, ...]) -> Any:
+        *weights, xs = args
+        variables = [weights[i] for i in order]
+        output, _ = layer.stateless_call(variables, state, xs[None])
+        return output[0]
+
+    signature = [
+        [tf.TensorSpec((None, *shape), tf.float64) for shape in spec.weight_shapes.values()],
+        tf.TensorSpec((None, None, spec.input_dim), tf.float64),
+    ]
+
+    @tf.function(input_signature=signature, autograph=False)
+    def run(weights: list[Any], xs: Any) -> Any:
+        return tf.vectorized_map(one, (*weights, xs))
+
+    return lambda weights, xs: run(weights, xs).numpy()
+
+
+def keras_layer(spec: LayerSpec) -> Any:
+    """The real Keras layer for ``spec``, built in float64 for an input of width ``input_dim``."""
+    _quiet_tensorflow()
+    import keras
+
+    cls = getattr(keras.layers, spec.kind)
+    layer = cls(**spec.keras_kwargs(), dtype="float64")
+    layer.build((None, None, spec.input_dim))
+    return layer
+
+
+def predict(spec: LayerSpec, case: Case) -> np.ndarray:
+    """One case the notebook's way (``set_weights`` then call): for probes and cross-checks."""
+    layer = keras_layer(spec)
+    layer.set_weights(list(case.weights))
+    return np.asarray(layer(case.xs[None]), dtype=np.float64)[0]
+
+
+def _weight_index(spec: LayerSpec, path: str) -> int:
+    name = path.rsplit("/", 1)[-1]
+    return spec.weight_names.index(name)

@@ -1,0 +1,210 @@
+"""Scopes: the setting a hypothesis is about.
+
+A scope fixes some weight entries (``fixed=``), the sequence length
+(``timesteps=``) and a condition on the case (``where=``).  Cases are drawn only
+inside it, and reports show it.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import linecache
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from harness.cases import BINDABLE, Case, bindings
+from harness.errors import ScopeError
+from harness.layers import LayerSpec
+
+#: Longest sequence drawn when a hypothesis does not say.
+DEFAULT_TIMESTEPS = tuple(range(1, 9))
+MAX_TIMESTEPS = 64
+
+
+@dataclass(frozen=True, eq=False)
+class Scope:
+    """Fixed weight entries (NaN = free), allowed sequence lengths, and a ``where`` condition."""
+
+    fixed: tuple[tuple[str, np.ndarray], ...] = ()
+    timesteps: tuple[int, ...] = DEFAULT_TIMESTEPS
+    where: Callable[..., Any] | None = None
+    where_params: tuple[str, ...] = ()
+    text: str = field(default="all weights and sequences")
+
+    @property
+    def is_general(self) -> bool:
+        """True when the scope is the whole space (no fixed entries, no condition)."""
+        return not self.fixed and self.where is None and self.timesteps == DEFAULT_TIMESTEPS
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        fixed = tuple((name, a.tobytes()) for name, a in self.fixed)
+        return (fixed, self.timesteps, id(self.where) if self.where else None)
+
+    def apply_fixed(self, spec: LayerSpec, weights: list[np.ndarray]) -> list[np.ndarray]:
+        """Overwrite the fixed entries of ``weights`` (arrays in get_weights() order)."""
+        out = [w.copy() for w in weights]
+        for name, values in self.fixed:
+            target = out[spec.weight_names.index(name)]
+            mask = ~np.isnan(values)
+            target[mask] = values[mask]
+        return out
+
+    def contains(self, spec: LayerSpec, case: Case) -> bool:
+        """Is ``case`` inside this scope?  A ``where`` that raises counts as False."""
+        if case.timesteps not in self.timesteps:
+            return False
+        for name, values in self.fixed:
+            actual = case.weights[spec.weight_names.index(name)]
+            mask = ~np.isnan(values)
+            if not np.array_equal(actual[mask], values[mask]):
+                return False
+        if self.where is None:
+            return True
+        try:
+            return bool(self.where(**bindings(spec, case, self.where_params)))
+        except Exception:  # noqa: BLE001 - a failing condition just means "not in scope"
+            return False
+
+
+def make_scope(
+    spec: LayerSpec,
+    *,
+    fixed: dict[str, Any] | None,
+    timesteps: int | Iterable[int] | None,
+    where: Callable[..., Any] | None,
+) -> Scope:
+    """Validate the scope arguments of ``@hypothesis`` and build a :class:`Scope`."""
+    fixed_arrays = _fixed(spec, fixed or {})
+    steps = _timesteps(timesteps)
+    where_params = parameters_of(where, spec, "where=") if where is not None else ()
+    text = _describe(spec, fixed_arrays, steps if timesteps is not None else None, where)
+    return Scope(fixed_arrays, steps, where, where_params, text)
+
+
+def parameters_of(fn: Callable[..., Any], spec: LayerSpec, what: str) -> tuple[str, ...]:
+    """The bindable names ``fn`` asks for; an error naming the allowed ones otherwise."""
+    if not callable(fn):
+        raise ScopeError(f"{what} must be a function. Received: {fn!r}.")
+    allowed = [n for n in BINDABLE if n != "bias" or spec.use_bias]
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        raise ScopeError(f"{what} must be a plain Python function. Received: {fn!r}.") from None
+    names = []
+    for param in signature.parameters.values():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            raise ScopeError(
+                f"{what} {getattr(fn, '__name__', '')}: parameters are bound by name, so "
+                f"*args and **kwargs are not allowed. Use some of: {', '.join(allowed)}.")
+        if param.name not in allowed:
+            why = (" (this layer has use_bias=False, so it has no bias)"
+                   if param.name == "bias" else "")
+            raise ScopeError(
+                f"{what} {getattr(fn, '__name__', '')} has a parameter {param.name!r} that "
+                f"the harness cannot fill{why}. Allowed names for {spec}: "
+                f"{', '.join(allowed)}.")
+        names.append(param.name)
+    return tuple(names)
+
+
+def _fixed(spec: LayerSpec, fixed: dict[str, Any]) -> tuple[tuple[str, np.ndarray], ...]:
+    if not isinstance(fixed, dict):
+        raise ScopeError(f"fixed= must be a dict like {{'kernel': [[1, None]]}}. "
+                         f"Received: {fixed!r}.")
+    out = []
+    for name, value in fixed.items():
+        if name not in spec.weight_names:
+            raise ScopeError(f"fixed= can fix {', '.join(spec.weight_names)} of {spec}. "
+                             f"Received the key {name!r}.")
+        shape = spec.weight_shapes[name]
+        try:
+            array = np.array(_nones_to_nan(value), dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ScopeError(f"fixed={{{name!r}: ...}} must hold numbers or None (free). "
+                             f"Received: {value!r}.") from None
+        if array.ndim == 0:
+            array = np.full(shape, float(array))
+        if array.shape != shape or np.isinf(array).any():
+            raise ScopeError(f"fixed={{{name!r}: ...}} must have shape {shape} (as "
+                             f"get_weights() gives it), numbers or None. Received: {value!r}.")
+        out.append((name, array))
+    order = spec.weight_names
+    return tuple(sorted(out, key=lambda item: order.index(item[0])))
+
+
+def _nones_to_nan(value: Any) -> Any:
+    if value is None:
+        return np.nan
+    if isinstance(value, (list, tuple)):
+        return [_nones_to_nan(v) for v in value]
+    return value
+
+
+def _timesteps(timesteps: int | Iterable[int] | None) -> tuple[int, ...]:
+    if timesteps is None:
+        return DEFAULT_TIMESTEPS
+    values = [timesteps] if isinstance(timesteps, int) else _iterable(timesteps)
+    if not values or any(isinstance(v, bool) or not isinstance(v, int)
+                         or not 1 <= v <= MAX_TIMESTEPS for v in values):
+        raise ScopeError(f"timesteps= must be a whole number from 1 to {MAX_TIMESTEPS}, or a "
+                         f"range of them like range(1, 5). Received: {timesteps!r}.")
+    return tuple(sorted(set(values)))
+
+
+def _iterable(value: object) -> list[Any]:
+    try:
+        return list(value)  # type: ignore[call-overload]
+    except TypeError:
+        return []
+
+
+def _describe(spec: LayerSpec, fixed: tuple[tuple[str, np.ndarray], ...],
+              timesteps: tuple[int, ...] | None, where: Callable[..., Any] | None) -> str:
+    parts = [f"{name}={_fixed_text(array)}" for name, array in fixed]
+    if timesteps is not None:
+        parts.append(f"timesteps={_steps_text(timesteps)}")
+    if where is not None:
+        parts.append(f"where {callable_text(where)}")
+    return "; ".join(parts) if parts else "all weights and sequences"
+
+
+def _fixed_text(array: np.ndarray) -> str:
+    from harness.numbers import format_number
+
+    def walk(a: np.ndarray) -> str:
+        if a.ndim == 0:
+            return "any" if np.isnan(a) else format_number(float(a))
+        return "[" + ", ".join(walk(x) for x in a) + "]"
+
+    return walk(array)
+
+
+def _steps_text(steps: tuple[int, ...]) -> str:
+    if len(steps) == 1:
+        return str(steps[0])
+    if steps == tuple(range(steps[0], steps[-1] + 1)):
+        return f"{steps[0]}..{steps[-1]}"
+    return ", ".join(map(str, steps))
+
+
+def callable_text(fn: Callable[..., Any]) -> str:
+    """Readable source of a small function: a lambda's own text, else its name."""
+    name = getattr(fn, "__name__", "condition")
+    if name != "<lambda>":
+        return f"{name}()"
+    code = fn.__code__
+    source = "".join(linecache.getlines(code.co_filename))
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return "a lambda condition"
+    lambdas = [n for n in ast.walk(tree)
+               if isinstance(n, ast.Lambda) and n.lineno == code.co_firstlineno]
+    if len(lambdas) == 1:
+        return ast.get_source_segment(source, lambdas[0]) or "a lambda condition"
+    return "a lambda condition"
