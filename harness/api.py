@@ -1,0 +1,52 @@
+"""The programmatic API behind the CLI: check files, probe a layer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness.cases import make_case
+from harness.checker import Checker, CheckSettings
+from harness.collect import Collection, LoadFailure, collect
+from harness.layers import LayerSpec, parse_layer
+from harness.verdict import Verdict
+
+
+@dataclass
+class CheckRun:
+    """Everything one ``harness check`` produced."""
+
+    settings: CheckSettings
+    verdicts: list[Verdict] = field(default_factory=list)
+    failures: list[LoadFailure] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every verdict is what its file records and every file loaded."""
+        return not self.failures and all(v.as_expected for v in self.verdicts)
+
+
+def check_paths(paths: Iterable[str | Path], settings: CheckSettings | None = None,
+                on_verdict: Callable[[Verdict], None] | None = None) -> CheckRun:
+    """Collect the hypotheses under ``paths`` and check each against Keras."""
+    found: Collection = collect(paths)
+    checker = Checker(settings)
+    run = CheckRun(checker.settings, failures=list(found.failures))
+    for claim in found.claims:
+        verdict = checker.check(claim)
+        run.verdicts.append(verdict)
+        if on_verdict is not None:
+            on_verdict(verdict)
+    return run
+
+
+def probe(layer: str | LayerSpec, weights: Sequence[Any], xs: Any) -> np.ndarray:
+    """What the real Keras layer outputs for these weights and this sequence."""
+    from harness.oracle import predict
+
+    spec = parse_layer(layer) if isinstance(layer, str) else layer
+    return predict(spec, make_case(spec, weights, xs))

@@ -1,0 +1,153 @@
+"""The ``harness`` command (also ``python -m harness``): parses, calls the API, prints.
+
+Exit codes: 0 all as recorded, 1 a verdict differs from what its file records
+(or a file failed to import), 2 usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from harness.checker import DEFAULT_CASES, DEFAULT_SEED, CheckSettings
+from harness.errors import HarnessError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args))
+    except HarnessError as exc:
+        print(f"harness: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("harness: interrupted", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="harness", description="Check hypotheses about RNN weights against real Keras.")
+    commands = parser.add_subparsers(title="commands")
+    _add_check(commands)
+    _add_probe(commands)
+    _add_grading(commands)
+    return parser
+
+
+def _add_check(commands: Any) -> None:
+    check = commands.add_parser(
+        "check", help="check hypothesis files or folders and write the report",
+        description="Check every @hypothesis in the files (or folders of files) given.")
+    check.add_argument("paths", nargs="+", metavar="PATH")
+    check.add_argument("--report-dir", default="reports", help="default: reports/")
+    check.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                       help=f"seed for the cases drawn (default {DEFAULT_SEED})")
+    check.add_argument("--cases", type=_positive, default=DEFAULT_CASES,
+                       help=f"cases per hypothesis (default {DEFAULT_CASES})")
+    check.set_defaults(func=run_check)
+
+
+def _add_probe(commands: Any) -> None:
+    probe = commands.add_parser(
+        "probe", help="run the real Keras layer on weights and a sequence",
+        description="Like the notebook: set the weights, call predict, print the output. "
+                    "Example: harness probe PART_A --weights '[[[1]], [[3]]]' --xs '[3, 3, 7]'")
+    probe.add_argument("layer", metavar="LAYER",
+                       help="'SimpleRNN(units=1, activation=\"linear\", use_bias=False)' or "
+                            "PART_A / PART_B / PART_C")
+    probe.add_argument("--weights", required=True, metavar="JSON",
+                       help="JSON list of arrays in get_weights() order")
+    probe.add_argument("--xs", required=True, metavar="JSON",
+                       help="JSON list of inputs; a flat list means input_dim 1")
+    probe.add_argument("--json", action="store_true", help="print only the output as JSON")
+    probe.set_defaults(func=run_probe)
+
+
+def _add_grading(commands: Any) -> None:
+    try:
+        from harness.grading.cli import register
+    except ImportError:  # grading is optional at import time
+        return
+    register(commands)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, received {value}")
+    return value
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from harness.api import check_paths
+    from harness.report import display_path, summaries, terminal_lines, write_reports
+
+    settings = CheckSettings(seed=args.seed, cases=args.cases)
+    print(f"harness check: seed {settings.seed}, {settings.cases} cases per hypothesis")
+    run = check_paths(args.paths, settings, on_verdict=_print_progress)
+    print()
+    for line in terminal_lines(run.verdicts, run.failures):
+        print(line)
+    print()
+    for line in summaries(run.verdicts, run.failures):
+        print(line)
+    _print_failures(run)
+    paths = write_reports(args.report_dir, run.verdicts, run.failures, seed=settings.seed)
+    print(f"Report: {display_path(str(paths[0]))} (also .csv, .html, .json)")
+    return 0 if run.ok else 1
+
+
+def _print_progress(verdict: Any) -> None:
+    mark = "." if verdict.as_expected else "F"
+    print(f"{mark} {verdict.name}: {verdict.verdict} ({verdict.cases} cases, "
+          f"{verdict.seconds:.2f} s)", flush=True)
+
+
+def _print_failures(run: Any) -> None:
+    from harness.explain import explain
+
+    for verdict in run.verdicts:
+        if not verdict.as_expected:
+            print("\n" + "_" * 70 + "\n" + explain(verdict))
+    for failure in run.failures:
+        print("\n" + "_" * 70 + "\n" + failure.message)
+
+
+def run_probe(args: argparse.Namespace) -> int:
+    from harness.api import probe
+    from harness.errors import UsageError
+    from harness.numbers import format_array, to_plain
+
+    weights = _json_arg("--weights", args.weights)
+    xs = _json_arg("--xs", args.xs)
+    if not isinstance(weights, list):
+        raise UsageError(f"--weights must be a JSON list of arrays. Received: {args.weights}")
+    output = probe(args.layer, weights, xs)
+    if args.json:
+        print(json.dumps(to_plain(output)))
+    else:
+        value = output.reshape(-1)[0] if output.size == 1 else output
+        print(format_array(value))
+    return 0
+
+
+def _json_arg(flag: str, text: str) -> Any:
+    from harness.errors import UsageError
+
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{flag} is not valid JSON ({exc.msg}). Received: {text}. "
+                         f"Write lists with square brackets, e.g. '[[[1]], [[3]]]'.") from None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,209 @@
+"""The pytest plugin: ``pytest hypotheses/`` checks every hypothesis as a test.
+
+Registered through the ``pytest11`` entry point.  It only collects ``.py``
+files inside a folder named ``hypotheses`` (ini ``harness_dirs``) that mention
+``harness``, so no other test suite is collected differently.  Importing this
+module imports neither TensorFlow, Keras nor pandas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.checker import DEFAULT_CASES, DEFAULT_SEED, Checker, CheckSettings
+from harness.claims import Claim
+from harness.collect import LoadFailure, load_claims
+from harness.errors import HarnessError
+from harness.explain import explain
+from harness.verdict import ERROR, REFUTED, Verdict
+
+
+class Refuted(Exception):
+    """The hypothesis disagrees with Keras (expected when recorded ``refuted=True``)."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        super().__init__(verdict.sentence)
+        self.verdict = verdict
+
+
+class NotCheckable(Exception):
+    """The hypothesis could not be checked (formula error) or its file did not import."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+@dataclass
+class HarnessSession:
+    """Per-run state, kept on ``config.stash``."""
+
+    settings: CheckSettings
+    report_dir: Path
+    verdicts: list[Verdict] = field(default_factory=list)
+    failures: list[LoadFailure] = field(default_factory=list)
+    _checker: Checker | None = None
+
+    @property
+    def checker(self) -> Checker:
+        if self._checker is None:
+            self._checker = Checker(self.settings)
+        return self._checker
+
+
+SESSION = pytest.StashKey[HarnessSession]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("harness", "RNN hypothesis harness")
+    group.addoption("--harness-report-dir", "--report-dir", dest="harness_report_dir",
+                    default=None, help="where to write report.md/.csv/.html/.json "
+                    "(default: reports/ under the rootdir)")
+    group.addoption("--harness-seed", dest="harness_seed", type=int, default=None,
+                    help=f"seed for the cases drawn (default {DEFAULT_SEED})")
+    group.addoption("--harness-cases", dest="harness_cases", type=int, default=None,
+                    help=f"cases checked per hypothesis (default {DEFAULT_CASES})")
+    parser.addini("harness_report_dir", "where the harness writes its report", default="")
+    parser.addini("harness_seed", "seed for the cases drawn", default="")
+    parser.addini("harness_cases", "cases checked per hypothesis", default="")
+    parser.addini("harness_dirs", "folder names holding hypothesis files", type="args",
+                  default=["hypotheses"])
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    seed = _option(config, "harness_seed", DEFAULT_SEED)
+    cases = _option(config, "harness_cases", DEFAULT_CASES)
+    if cases < 1:
+        raise pytest.UsageError(f"--harness-cases must be at least 1. Received: {cases}.")
+    report = config.getoption("harness_report_dir") or config.getini("harness_report_dir")
+    report_dir = Path(report) if report else config.rootpath / "reports"
+    config.stash[SESSION] = HarnessSession(CheckSettings(seed=seed, cases=cases), report_dir)
+
+
+def _option(config: pytest.Config, name: str, default: int) -> int:
+    value = config.getoption(name)
+    if value is None:
+        text = str(config.getini(name)).strip()
+        try:
+            value = int(text) if text else default
+        except ValueError:
+            raise pytest.UsageError(f"ini option {name} must be a whole number. "
+                                    f"Received: {text!r}.") from None
+    return int(value)
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.File | None:
+    if is_hypothesis_file(file_path, parent.config):
+        return HypothesisFile.from_parent(parent, path=file_path)
+    return None
+
+
+def is_hypothesis_file(path: Path, config: pytest.Config) -> bool:
+    """A ``.py`` file in a hypotheses folder that uses the harness."""
+    if path.suffix != ".py" or path.name.startswith("_") or path.name == "conftest.py":
+        return False
+    if path.parent.name not in config.getini("harness_dirs"):
+        return False
+    try:
+        return "harness" in path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+
+
+class HypothesisFile(pytest.File):
+    """A file of hypotheses: one item per ``@hypothesis`` function."""
+
+    def collect(self) -> Iterator[pytest.Item]:
+        try:
+            claims = load_claims(self.path)
+        except HarnessError as exc:
+            yield LoadFailureItem.from_parent(self, name="import", message=str(exc))
+            return
+        for claim in claims:
+            yield HypothesisItem.from_parent(self, name=claim.function, claim=claim)
+
+
+class HypothesisItem(pytest.Item):
+    """One hypothesis, checked against the real Keras layer."""
+
+    def __init__(self, *, claim: Claim, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.claim = claim
+        if claim.refuted:
+            self.add_marker(pytest.mark.xfail(
+                strict=True, raises=Refuted,
+                reason=f"{claim.name} is recorded as refuted, but it holds for every case "
+                       "tried: remove refuted=True, or check the formula"))
+
+    def runtest(self) -> None:
+        session = self.config.stash[SESSION]
+        verdict = session.checker.check(self.claim)
+        session.verdicts.append(verdict)
+        if verdict.verdict == REFUTED:
+            raise Refuted(verdict)
+        if verdict.verdict == ERROR:
+            raise NotCheckable(explain(verdict))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
+                     style: Any = None) -> str:
+        if isinstance(excinfo.value, Refuted):
+            return explain(excinfo.value.verdict)
+        if isinstance(excinfo.value, NotCheckable):
+            return excinfo.value.text
+        return str(super().repr_failure(excinfo, style=style))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, self.claim.line - 1, f"{self.claim.name} [{self.claim.spec}]"
+
+
+class LoadFailureItem(pytest.Item):
+    """Stands for a hypothesis file that could not be imported, so the run goes on."""
+
+    def __init__(self, *, message: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.message = message
+
+    def runtest(self) -> None:
+        self.config.stash[SESSION].failures.append(LoadFailure(str(self.path), self.message))
+        raise NotCheckable(self.message)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
+                     style: Any = None) -> str:
+        if isinstance(excinfo.value, NotCheckable):
+            return excinfo.value.text
+        return str(super().repr_failure(excinfo, style=style))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"{self.path.name} (import)"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    state = session.config.stash.get(SESSION, None)
+    if state is None or not (state.verdicts or state.failures):
+        return
+    from harness.report import write_reports
+
+    write_reports(state.report_dir, state.verdicts, state.failures, seed=state.settings.seed)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    state = config.stash.get(SESSION, None)
+    if state is None or not (state.verdicts or state.failures):
+        return
+    from harness.report import display_path, summaries, terminal_lines
+
+    terminalreporter.section("RNN hypothesis harness")
+    for line in terminal_lines(state.verdicts, state.failures):
+        terminalreporter.write_line(line)
+    terminalreporter.write_line("")
+    for line in summaries(state.verdicts, state.failures):
+        terminalreporter.write_line(line)
+    terminalreporter.write_line(
+        f"Seed {state.settings.seed}, {state.settings.cases} cases per hypothesis "
+        f"(change with --harness-seed / --harness-cases). "
+        f"Report: {display_path(str(state.report_dir / 'report.md'))}")
