@@ -50,7 +50,7 @@ class CheckSettings:
 
     seed: int = DEFAULT_SEED
     cases: int = DEFAULT_CASES
-    drawn: int = 50
+    drawn: int = 25
     search: int = 300
 
 
@@ -114,7 +114,7 @@ class Checker:
             cases = strategies.unique(
                 strategies.explicit_cases(spec, scope)
                 + _draw(spec, scope, self.settings.drawn, seed)
-                + strategies.sample_cases(spec, scope, count=2 * count, seed=seed))
+                + strategies.sample_cases(spec, scope, count=3 * count, seed=seed))
             wants = self.oracle.outputs(spec, cases)
             kept = [(c, w) for c, w in zip(cases, wants, strict=True)
                     if not compare.out_of_range(w)][: self.settings.cases]

@@ -1,0 +1,1 @@
+"""Assignment specs shipped with the harness (TOML files, read as package data)."""

@@ -1,0 +1,195 @@
+"""Assignment specs: which exercises, how points are earned, how hard to look.
+
+An assignment is a TOML file (the course exercise ships as the default,
+``harness/assignments/rnn_weights.toml``)::
+
+    [assignment]
+    name = "Understanding the Weights in RNNs"
+    seed = 20240601           # every student is judged on the same cases
+    cases = 200               # cases screened per hypothesis
+    hypothesis_timeout = 20   # seconds of formula time per hypothesis
+    submission_timeout = 180  # seconds for a whole submission
+    max_hypotheses = 50       # hypotheses checked per submission
+    memory_mb = 1536          # address-space limit of the worker
+
+    [[exercise]]
+    id = "part_a"             # column name in grades.csv
+    name = "Part A"
+    layer = "PART_A"          # a course preset, or 'SimpleRNN(units=1, ...)'
+    points = 2                # for a hypothesis that holds for all weights and sequences
+    narrow_points = 0         # for one that holds only in a narrower scope
+    refuted_points = 1        # for one recorded refuted=True that is indeed refuted
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import asdict, dataclass, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from harness.errors import AssignmentError, LayerSpecError
+from harness.layers import LayerSpec, parse_layer
+
+DEFAULT_RESOURCE = "rnn_weights.toml"
+
+_SETTINGS: dict[str, type] = {
+    "name": str, "seed": int, "cases": int, "hypothesis_timeout": float,
+    "submission_timeout": float, "max_hypotheses": int, "memory_mb": int,
+}
+_EXERCISE: dict[str, type] = {
+    "id": str, "name": str, "layer": str, "points": float,
+    "narrow_points": float, "refuted_points": float,
+}
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise: a layer and the points it is worth."""
+
+    id: str
+    name: str
+    layer: str
+    spec: LayerSpec
+    points: float
+    narrow_points: float = 0.0
+    refuted_points: float = 0.0
+
+    @property
+    def max_points(self) -> float:
+        return self.points + self.refuted_points
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A whole assignment: settings plus exercises, in file order."""
+
+    name: str
+    exercises: tuple[Exercise, ...]
+    seed: int = 20240601
+    cases: int = 200
+    hypothesis_timeout: float = 20.0
+    submission_timeout: float = 180.0
+    max_hypotheses: int = 50
+    memory_mb: int = 1536
+    source: str = "<default>"
+
+    @property
+    def max_total(self) -> float:
+        return sum(e.max_points for e in self.exercises)
+
+    def with_seed(self, seed: int | None) -> Assignment:
+        """The same assignment with the seed overridden (``--seed``)."""
+        return self if seed is None else replace(self, seed=int(seed))
+
+    def fingerprint(self) -> str:
+        """sha256 of everything that changes a grade (not where the file lives)."""
+        data = asdict(self)
+        data.pop("source")
+        for exercise in data["exercises"]:
+            exercise["spec"] = str(parse_layer(exercise["layer"]))
+        text = json.dumps(data, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def exercise_for(self, spec: LayerSpec) -> Exercise | None:
+        """The exercise about ``spec`` (the first, if several name the same layer)."""
+        return next((e for e in self.exercises if e.spec == spec), None)
+
+
+def load_assignment(path: str | Path | None = None) -> Assignment:
+    """Read an assignment TOML file; ``None`` gives the course exercise's default."""
+    if path is None:
+        text = resources.files("harness.assignments").joinpath(DEFAULT_RESOURCE).read_text()
+        return parse_assignment(text, source=f"<default: {DEFAULT_RESOURCE}>")
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AssignmentError(f"Could not read the assignment {path}: {exc}.") from None
+    return parse_assignment(text, source=str(path))
+
+
+def parse_assignment(text: str, source: str = "<string>") -> Assignment:
+    """Parse and validate an assignment from TOML text."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise AssignmentError(f"{source} is not valid TOML: {exc}.") from None
+    unknown = set(data) - {"assignment", "exercise"}
+    if unknown:
+        raise AssignmentError(f"{source}: unknown section(s) {sorted(unknown)}; expected "
+                              "[assignment] and [[exercise]].")
+    settings = _typed(data.get("assignment", {}), _SETTINGS, f"{source} [assignment]")
+    raw = data.get("exercise", [])
+    if not isinstance(raw, list) or not raw:
+        raise AssignmentError(f"{source} has no exercises: add at least one [[exercise]] "
+                              "table with a layer and points.")
+    exercises = tuple(_exercise(item, i, source) for i, item in enumerate(raw))
+    ids = [e.id for e in exercises]
+    if len(set(ids)) != len(ids):
+        raise AssignmentError(f"{source}: exercise ids must differ. Received: {ids}.")
+    assignment = Assignment(name=str(settings.pop("name", "Assignment")),
+                            exercises=exercises, source=source, **settings)
+    _check_ranges(assignment, source)
+    return assignment
+
+
+def _exercise(item: Any, index: int, source: str) -> Exercise:
+    where = f"{source} exercise #{index + 1}"
+    if not isinstance(item, dict):
+        raise AssignmentError(f"{where} must be a table.")
+    fields = _typed(item, _EXERCISE, where)
+    for key in ("layer", "points"):
+        if key not in fields:
+            raise AssignmentError(f"{where} needs `{key} = ...`.")
+    try:
+        spec = parse_layer(fields["layer"])
+    except LayerSpecError as exc:
+        raise AssignmentError(f"{where}: {exc}") from None
+    ident = fields.pop("id", None) or _slug(fields.get("name") or fields["layer"])
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", ident) or ident in _RESERVED:
+        raise AssignmentError(f"{where}: id must be a simple name like part_a (not one of "
+                              f"{', '.join(_RESERVED)}). Received: {ident!r}.")
+    fields.setdefault("name", ident)
+    return Exercise(id=ident, spec=spec, **fields)
+
+
+_RESERVED = ("student", "total", "max_total", "status")
+
+
+def _typed(table: Any, schema: dict[str, type], where: str) -> dict[str, Any]:
+    if not isinstance(table, dict):
+        raise AssignmentError(f"{where} must be a table.")
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in schema:
+            raise AssignmentError(f"{where}: unknown key {key!r}. Known keys: "
+                                  f"{', '.join(schema)}.")
+        kind = schema[key]
+        ok = isinstance(value, (int, float)) if kind is float else isinstance(value, kind)
+        if not ok or isinstance(value, bool):
+            raise AssignmentError(f"{where}: {key} must be a {kind.__name__}. "
+                                  f"Received: {value!r}.")
+        out[key] = kind(value)
+    return out
+
+
+def _check_ranges(assignment: Assignment, source: str) -> None:
+    positive = {"cases": assignment.cases, "hypothesis_timeout": assignment.hypothesis_timeout,
+                "submission_timeout": assignment.submission_timeout,
+                "max_hypotheses": assignment.max_hypotheses, "memory_mb": assignment.memory_mb}
+    for key, value in positive.items():
+        if value <= 0:
+            raise AssignmentError(f"{source}: {key} must be more than 0. Received: {value}.")
+    for exercise in assignment.exercises:
+        amounts = (exercise.points, exercise.narrow_points, exercise.refuted_points)
+        if min(amounts) < 0:
+            raise AssignmentError(f"{source}: points of {exercise.id} cannot be negative.")
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").lower()
+    return slug if slug and not slug[0].isdigit() else f"ex_{slug}"

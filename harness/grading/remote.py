@@ -1,0 +1,314 @@
+"""The parent's view of a worker: proxy claims whose formulas run elsewhere.
+
+For each hypothesis the worker reports, the parent rebuilds a real
+:class:`harness.claims.Claim` from validated plain data: the layer through
+the :mod:`harness.layers` constructors, the scope through
+:func:`harness.scope.make_scope`.  Only two things in it are student code,
+and both are proxies that ask the worker: the formula
+(:class:`RemoteFormula`) and a ``where=`` condition (:class:`RemoteWhere`).
+:class:`RemoteEvaluator` implements :class:`harness.formula.Evaluator`, so the
+ordinary :class:`harness.checker.Checker` checks proxy claims unchanged.
+
+Everything a worker sends is re-validated here: raw return values go through
+:func:`harness.formula.check_value` (the same rule as a student's own run).
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from harness.cases import Case
+from harness.claims import Claim
+from harness.errors import HarnessError
+from harness.formula import Outcome, check_value
+from harness.grading.protocol import MAX_ELEMENTS, ProtocolError
+from harness.grading.sandbox import TAMPERED, Isolation, Limits, WorkerProcess, WorkerStopped
+from harness.grading.submissions import Submission
+from harness.layers import CONSTRUCTORS, LayerSpec
+from harness.numbers import to_plain
+from harness.scope import DEFAULT_TIMESTEPS, make_scope, parameters_of
+
+#: Cases sent to a worker in one request.
+BATCH = 256
+LOAD_STATUSES = ("syntax-error", "import-error", "load-error", "bad-hypothesis", "used-keras")
+
+
+@dataclass
+class Budget:
+    """Seconds of worker time left; only time spent waiting on the worker counts."""
+
+    seconds: float
+
+    def spend(self, seconds: float) -> None:
+        self.seconds -= seconds
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What loading a submission gave: claims, or why there are none."""
+
+    claims: tuple[Claim, ...] = ()
+    total: int = 0
+    status: str | None = None
+    message: str | None = None
+
+
+class Session:
+    """One submission's worker, restartable, with time budgets."""
+
+    def __init__(self, submission: Submission, limits: Limits, isolation: Isolation,
+                 budget: Budget, max_hypotheses: int) -> None:
+        self.submission = submission
+        self.limits = limits
+        self.isolation = isolation
+        self.budget = budget
+        self.max_hypotheses = max_hypotheses
+        self.claim_budget: Budget | None = None
+        self.worker: WorkerProcess | None = None
+        self.used_keras = False
+        self.in_force: list[str] = []
+        self.proxies: list[object] = []
+
+    def start(self) -> Loaded:
+        """Start a fresh worker and load the submission in it."""
+        self.stop()
+        self.worker = self._timed(lambda deadline: WorkerProcess(
+            dict(self.submission.files), self.limits, self.isolation, deadline))
+        self.in_force = self.worker.isolation
+        reply = self.request("load", max_hypotheses=self.max_hypotheses)
+        return self._loaded(reply)
+
+    def request(self, op: str, **fields: Any) -> dict[str, Any]:
+        """One request to the worker, within the hypothesis's and submission's budgets."""
+        worker = self.worker
+        if worker is None:
+            raise WorkerStopped("crashed", "the grading worker is not running")
+        try:
+            reply = self._timed(lambda deadline: worker.request(op, deadline, **fields))
+        except WorkerStopped:
+            self.worker = None
+            raise
+        blocked = reply.get("blocked")
+        if isinstance(blocked, list) and blocked:
+            self.used_keras = True
+        return reply
+
+    def _timed(self, action: Any) -> Any:
+        budgets = [b for b in (self.budget, self.claim_budget) if b is not None]
+        start = time.monotonic()
+        deadline = start + max(0.0, min(b.seconds for b in budgets))
+        try:
+            return action(deadline)
+        finally:
+            for budget in budgets:
+                budget.spend(time.monotonic() - start)
+
+    def stop(self) -> None:
+        if self.worker is not None:
+            self.worker.close(time.monotonic() + 0.5)
+            self.worker = None
+
+    def _loaded(self, reply: dict[str, Any]) -> Loaded:
+        if reply.get("ok") is not True:
+            status = reply.get("status")
+            message = reply.get("message")
+            if status not in LOAD_STATUSES or not isinstance(message, str):
+                raise self._tampered("an invalid load report")
+            return Loaded(status=str(status), message=message[:2000])
+        raw, total = reply.get("claims"), reply.get("total")
+        if not isinstance(raw, list) or not isinstance(total, int) or len(raw) > total:
+            raise self._tampered("an invalid list of hypotheses")
+        try:
+            claims = tuple(self._claim(i, meta) for i, meta in enumerate(raw))
+        except (HarnessError, KeyError, TypeError, ValueError) as exc:
+            raise self._tampered(f"an invalid hypothesis ({exc})") from None
+        return Loaded(claims=claims, total=total)
+
+    def _claim(self, index: int, meta: dict[str, Any]) -> Claim:
+        spec = rebuild_layer(meta["layer"])
+        formula = RemoteFormula(self, index, _names(meta["params"]))
+        where = None
+        if meta["where"] is not None:
+            where = RemoteWhere(self, index, _names(meta["where"]["params"]))
+        self.proxies.extend([formula, where])
+        steps = [int(t) for t in meta["timesteps"]]
+        scope = make_scope(spec, fixed=_fixed(meta["fixed"]),
+                           timesteps=None if tuple(steps) == DEFAULT_TIMESTEPS else steps,
+                           where=where)
+        scope = replace(scope, text=_text(meta["scope"], 300))
+        params = parameters_of(formula, spec, "the formula")
+        return Claim(formula=formula, spec=spec, name=_text(meta["name"], 200),
+                     refuted=_bool(meta["refuted"]), params=params, scope=scope,
+                     file=_text(meta["file"], 200), line=int(meta["line"]),
+                     function=_text(meta["function"], 200))
+
+    def _tampered(self, what: str) -> WorkerStopped:
+        self.stop()
+        return WorkerStopped(TAMPERED, f"the grading worker sent {what}")
+
+
+class RemoteFormula:
+    """Stands for a student's formula; runs it in the worker, one batch per request."""
+
+    def __init__(self, session: Session, index: int, params: tuple[str, ...]) -> None:
+        self.session = session
+        self.index = index
+        self.__name__ = f"formula_{index}"
+        self.__signature__ = _signature(params)
+        self.memo: dict[tuple[bytes, ...], Outcome] = {}
+
+    def __call__(self, **kwargs: Any) -> Any:
+        raise HarnessError("a remote formula runs only through RemoteEvaluator")
+
+    def evaluate(self, claim: Claim, cases: Sequence[Case]) -> list[Outcome]:
+        todo = list({c.key: c for c in cases if c.key not in self.memo}.values())
+        for start in range(0, len(todo), BATCH):
+            batch = todo[start:start + BATCH]
+            payload = [_payload(claim, case) for case in batch]
+            reply = self.session.request("eval", claim=self.index, cases=payload)
+            outcomes = reply.get("outcomes")
+            if not isinstance(outcomes, list) or len(outcomes) != len(batch):
+                raise self.session._tampered("a reply with the wrong number of outcomes")
+            for case, raw in zip(batch, outcomes, strict=True):
+                self.memo[case.key] = self._outcome(claim, case, raw)
+        return [self.memo[c.key] for c in cases]
+
+    def _outcome(self, claim: Claim, case: Case, raw: Any) -> Outcome:
+        try:
+            return decode_outcome(claim, case, raw)
+        except ProtocolError as exc:
+            raise self.session._tampered(f"an invalid outcome ({exc})") from None
+
+
+class RemoteWhere:
+    """Stands for a ``where=`` condition; asks the worker, case by case."""
+
+    def __init__(self, session: Session, index: int, params: tuple[str, ...]) -> None:
+        self.session = session
+        self.index = index
+        self.__name__ = "condition"
+        self.__signature__ = _signature(params)
+
+    def __call__(self, **kwargs: Any) -> bool:
+        args = {name: ([to_plain(w) for w in value] if name == "weights" else to_plain(value))
+                for name, value in kwargs.items()}
+        reply = self.session.request("where", claim=self.index, args=args)
+        inside = reply.get("inside")
+        if not isinstance(inside, bool):
+            raise self.session._tampered("an invalid where= answer")
+        return inside
+
+
+class RemoteEvaluator:
+    """The :class:`harness.formula.Evaluator` for proxy claims."""
+
+    def evaluate(self, claim: Claim, cases: Sequence[Case]) -> list[Outcome]:
+        formula = claim.formula
+        if not isinstance(formula, RemoteFormula):
+            raise HarnessError("RemoteEvaluator checks only claims built by a grading session")
+        return formula.evaluate(claim, cases)
+
+
+def decode_outcome(claim: Claim, case: Case, raw: Any) -> Outcome:
+    """Turn a worker's raw outcome into an :class:`Outcome`, re-validating everything."""
+    if not isinstance(raw, dict):
+        raise ProtocolError("an outcome must be an object")
+    if "error" in raw:
+        if not isinstance(raw["error"], str):
+            raise ProtocolError("an error must be text")
+        return Outcome.failed(raw["error"][:1000])
+    value = raw.get("value")
+    if not isinstance(value, dict):
+        raise ProtocolError("a value must be an object")
+    kind = value.get("kind")
+    if kind == "object":
+        return Outcome.failed(f"it should return numbers, but returned a "
+                              f"{_text(value.get('type'), 40)} ({_text(value.get('text'), 80)})")
+    if kind == "array" and value.get("data") is None and value.get("dtype") != "c":
+        shape = value.get("shape")
+        if not _is_shape(shape):
+            raise ProtocolError("invalid array description")
+        expected = claim.spec.output_shape(case.timesteps)
+        return Outcome.failed(f"it should return shape {expected}, but returned shape "
+                              f"{tuple(shape)}")
+    return check_value(claim, case, _rebuild(kind, value))
+
+
+def _rebuild(kind: Any, value: dict[str, Any]) -> Any:
+    simple = {"none": None, "dict": {}, "set": set()}
+    if kind in simple:
+        return simple[kind]
+    if kind == "str":
+        return _text(value.get("text"), 80)
+    if kind != "array":
+        raise ProtocolError(f"unknown value kind {kind!r}")
+    dtype, shape = value.get("dtype"), value.get("shape")
+    if dtype not in ("i", "u", "f", "b", "c") or not _is_shape(shape):
+        raise ProtocolError("invalid array description")
+    if dtype == "c":
+        return np.zeros(shape if int(np.prod(shape)) <= MAX_ELEMENTS else (1,), complex)
+    try:
+        array = np.array(value["data"], dtype=bool if dtype == "b" else np.float64)
+    except (ValueError, TypeError, RecursionError):
+        raise ProtocolError("array data is not numbers") from None
+    if list(array.shape) != shape:
+        raise ProtocolError("array data does not match its shape")
+    return array
+
+
+def _is_shape(shape: Any) -> bool:
+    return (isinstance(shape, list) and len(shape) <= 32
+            and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape))
+
+
+def rebuild_layer(fields: Any) -> LayerSpec:
+    """A layer spec from reported fields, through the public constructors."""
+    if not isinstance(fields, dict) or fields.get("kind") not in CONSTRUCTORS:
+        raise ValueError("unknown layer")
+    spec = LayerSpec(**fields)
+    accepted = inspect.signature(CONSTRUCTORS[spec.kind]).parameters
+    rebuilt = CONSTRUCTORS[spec.kind](**{n: getattr(spec, n) for n in accepted})
+    if rebuilt != spec:
+        raise ValueError("inconsistent layer")
+    return rebuilt
+
+
+def _payload(claim: Claim, case: Case) -> dict[str, Any]:
+    named = case.to_json(claim.spec)
+    if "weights" in claim.params:
+        named["weights"] = [to_plain(w) for w in case.weights]
+    return {name: named[name] for name in claim.params}
+
+
+def _signature(params: tuple[str, ...]) -> inspect.Signature:
+    return inspect.Signature([inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+                              for p in params])
+
+
+def _names(raw: Any) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(n, str) and n.isidentifier()
+                                            for n in raw):
+        raise ValueError("invalid parameter names")
+    return tuple(raw)
+
+
+def _fixed(raw: Any) -> dict[str, Any] | None:
+    if not isinstance(raw, dict):
+        raise ValueError("invalid fixed=")
+    return raw or None
+
+
+def _bool(raw: Any) -> bool:
+    if not isinstance(raw, bool):
+        raise ValueError("invalid flag")
+    return raw
+
+
+def _text(raw: Any, limit: int) -> str:
+    return str(raw)[:limit] if isinstance(raw, (str, int, float)) else "?"

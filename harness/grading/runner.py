@@ -1,0 +1,244 @@
+"""Grading one submission: load it in a worker, check each hypothesis, score.
+
+One :class:`GradingContext` is shared by every submission of a run: one
+:class:`harness.checker.Checker` (one oracle, one Keras layer per layer spec,
+screening cases shared by everyone), behind a lock because the Hypothesis
+engine and the oracle are not thread-safe.  Student code does not run under
+the lock when it can be avoided: the screening cases are evaluated by the
+worker *before* the lock is taken (the proxy formula memoises the outcomes),
+so the locked part is Keras plus the search for a minimal counterexample.
+
+A hypothesis that times out or crashes its worker is recorded as such, the
+worker is restarted and the next hypothesis goes on; a submission whose own
+budget runs out keeps the results it has.  Time limits count only time spent
+waiting on the worker, never time waiting for the lock, so grades do not
+depend on how many submissions run at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+
+from harness import __version__
+from harness.checker import Checker, CheckSettings
+from harness.claims import Claim
+from harness.grading.assignment import Assignment
+from harness.grading.remote import Budget, Loaded, RemoteEvaluator, Session
+from harness.grading.results import (
+    CRASHED,
+    GRADED,
+    NOT_CHECKED,
+    TIMEOUT,
+    HypothesisResult,
+    SubmissionResult,
+)
+from harness.grading.sandbox import TAMPERED, Isolation, Limits, WorkerStopped
+from harness.grading.scoring import score_exercises, score_hypothesis, zero_exercises
+from harness.grading.submissions import Submission
+from harness.verdict import Verdict
+
+MAX_RESTARTS = 3
+
+
+@dataclass
+class GradingContext:
+    """What every submission of one run shares."""
+
+    assignment: Assignment
+    checker: Checker
+    limits: Limits
+    isolation: Isolation
+    fingerprint: str
+    version: str = __version__
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    keep: list[object] = field(default_factory=list)
+
+    def key(self, submission: Submission) -> str:
+        return submission.key(self.fingerprint, self.assignment.seed, self.version)
+
+
+def make_context(assignment: Assignment, hide: tuple[str, ...] = (),
+                 isolate: bool = True) -> GradingContext:
+    """A context for ``assignment`` (``hide``: paths no worker may see)."""
+    checker = Checker(CheckSettings(seed=assignment.seed, cases=assignment.cases),
+                      evaluator=RemoteEvaluator())
+    limits = Limits(cpu_seconds=int(assignment.submission_timeout) + 5,
+                    memory_mb=assignment.memory_mb)
+    isolation = Isolation(namespaces=isolate, drop_user=isolate, hide=hide)
+    return GradingContext(assignment, checker, limits, isolation, assignment.fingerprint())
+
+
+def grade_submission(submission: Submission, ctx: GradingContext) -> SubmissionResult:
+    """Grade one submission; never raises for anything the student's code does."""
+    start = time.monotonic()
+    key = ctx.key(submission)
+    if submission.problem is not None:
+        return _failed(ctx, submission, key, "invalid-submission", submission.problem, start)
+    budget = Budget(ctx.assignment.submission_timeout)
+    session = Session(submission, ctx.limits, ctx.isolation, budget,
+                      ctx.assignment.max_hypotheses)
+    try:
+        return _grade(ctx, submission, key, session, start)
+    finally:
+        session.stop()
+        _detach(ctx, session)
+
+
+def _grade(ctx: GradingContext, submission: Submission, key: str, session: Session,
+           start: float) -> SubmissionResult:
+    try:
+        loaded = session.start()
+    except WorkerStopped as stop:
+        return _failed(ctx, submission, key, stop.reason, _load_stop(stop), start, session)
+    if loaded.status is not None:
+        return _failed(ctx, submission, key, loaded.status, loaded.message, start, session)
+    if not loaded.claims:
+        return _failed(ctx, submission, key, "no-hypotheses", (
+            "no @hypothesis was found. Decorate each formula with @hypothesis(PART_A) (or "
+            "PART_B, PART_C) after `from harness import hypothesis, PART_A`."), start, session)
+    load_keras = session.used_keras
+    hypotheses, reasons = _check_all(ctx, session, loaded)
+    status = _status(reasons, load_keras or any(h.used_keras for h in hypotheses))
+    return SubmissionResult(
+        student=submission.student, key=key, status=status,
+        exercises=score_exercises(ctx.assignment, hypotheses), hypotheses=hypotheses,
+        message=_status_message(status), notes=submission.notes,
+        ignored=loaded.total - len(loaded.claims), seconds=_since(start),
+        isolation=tuple(session.in_force))
+
+
+def _check_all(ctx: GradingContext, session: Session,
+               loaded: Loaded) -> tuple[tuple[HypothesisResult, ...], set[str]]:
+    results: list[HypothesisResult] = []
+    reasons: set[str] = set()
+    restarts = 0
+    for claim in loaded.claims:
+        if session.worker is None:
+            if session.budget.seconds <= 0 or restarts >= MAX_RESTARTS \
+                    or not _restart(session, loaded, reasons):
+                results.append(_unchecked(ctx, claim, NOT_CHECKED, None))
+                continue
+            restarts += 1
+        results.append(_check_one(ctx, session, claim, reasons))
+    return tuple(results), reasons
+
+
+def _restart(session: Session, loaded: Loaded, reasons: set[str]) -> bool:
+    try:
+        again = session.start()
+    except WorkerStopped as stop:
+        reasons.add(stop.reason)
+        return False
+    same = [(c.name, c.spec, c.scope.text) for c in again.claims] == \
+        [(c.name, c.spec, c.scope.text) for c in loaded.claims]
+    if not same:
+        reasons.add(CRASHED)
+        session.stop()
+    return same
+
+
+def _check_one(ctx: GradingContext, session: Session, claim: Claim,
+               reasons: set[str]) -> HypothesisResult:
+    session.claim_budget = Budget(ctx.assignment.hypothesis_timeout)
+    session.used_keras = False
+    try:
+        verdict = check_claim(ctx, claim)
+    except WorkerStopped as stop:
+        reason = stop.reason
+        if reason == TIMEOUT and session.budget.seconds > 0:
+            detail = (f"it took longer than {ctx.assignment.hypothesis_timeout:g} seconds "
+                      "(an endless loop, or a very slow formula?)")
+        else:
+            detail = stop.detail
+        reasons.add(reason)
+        verdict_name = TIMEOUT if reason == TIMEOUT else CRASHED
+        return _unchecked(ctx, claim, verdict_name, detail, session.used_keras)
+    finally:
+        session.claim_budget = None
+    return _from_verdict(ctx, claim, verdict, session.used_keras)
+
+
+def check_claim(ctx: GradingContext, claim: Claim) -> Verdict:
+    """Screen in the worker outside the lock, then check under it."""
+    with ctx.lock:
+        cases, _ = ctx.checker.screening(claim)
+    RemoteEvaluator().evaluate(claim, cases)
+    with ctx.lock:
+        return ctx.checker.check(claim)
+
+
+def _from_verdict(ctx: GradingContext, claim: Claim, verdict: Verdict,
+                  used_keras: bool) -> HypothesisResult:
+    exercise = ctx.assignment.exercise_for(claim.spec)
+    counterexample = asdict(verdict.counterexample) if verdict.counterexample else None
+    result = HypothesisResult(
+        name=claim.name, function=claim.function, file=claim.file, line=claim.line,
+        layer=str(claim.spec), exercise=exercise.id if exercise else None,
+        scope=claim.scope.text, general=verdict.general, recorded=claim.expected,
+        verdict=verdict.verdict, cases=verdict.cases, message=verdict.message,
+        counterexample=counterexample, used_keras=used_keras)
+    return score_hypothesis(result, exercise)
+
+
+def _unchecked(ctx: GradingContext, claim: Claim, verdict: str, message: str | None,
+               used_keras: bool = False) -> HypothesisResult:
+    exercise = ctx.assignment.exercise_for(claim.spec)
+    result = HypothesisResult(
+        name=claim.name, function=claim.function, file=claim.file, line=claim.line,
+        layer=str(claim.spec), exercise=exercise.id if exercise else None,
+        scope=claim.scope.text, general=claim.scope.is_general, recorded=claim.expected,
+        verdict=verdict, message=message, used_keras=used_keras)
+    return score_hypothesis(result, exercise)
+
+
+def _status(reasons: set[str], used_keras: bool) -> str:
+    for reason in (TAMPERED, TIMEOUT, CRASHED):
+        if reason in reasons:
+            return reason
+    return "used-keras" if used_keras else GRADED
+
+
+def _status_message(status: str) -> str | None:
+    return {
+        TIMEOUT: "some of the code took too long; the hypotheses that finished still count.",
+        CRASHED: "some of the code crashed the grading process; the hypotheses that "
+                 "finished still count.",
+        TAMPERED: "the grader received messages that did not come from the grading worker.",
+        "used-keras": "a formula tried to use Keras/TensorFlow, which earns nothing.",
+    }.get(status)
+
+
+def _load_stop(stop: WorkerStopped) -> str:
+    if stop.reason == TIMEOUT:
+        return ("importing the file took longer than the time limit (an endless loop or a "
+                "long sleep at the top level of the file?)")
+    return f"importing the file failed: {stop.detail}"
+
+
+def _failed(ctx: GradingContext, submission: Submission, key: str, status: str,
+            message: str | None, start: float, session: Session | None = None) -> SubmissionResult:
+    return SubmissionResult(
+        student=submission.student, key=key, status=status,
+        exercises=zero_exercises(ctx.assignment, "the submission could not be graded"),
+        message=message, notes=submission.notes, seconds=_since(start),
+        isolation=tuple(session.in_force) if session else ())
+
+
+def _detach(ctx: GradingContext, session: Session) -> None:
+    """Keep ``where=`` proxies alive (the checker keys its screening cache by their id)
+    but let go of the session and its memoised outcomes."""
+    for proxy in session.proxies:
+        if proxy is not None and getattr(proxy, "__name__", "") == "condition":
+            ctx.keep.append(proxy)
+        if proxy is not None:
+            proxy.session = None  # type: ignore[attr-defined]
+            if hasattr(proxy, "memo"):
+                proxy.memo = {}  # type: ignore[attr-defined]
+    session.proxies.clear()
+
+
+def _since(start: float) -> float:
+    return round(time.monotonic() - start, 3)
+

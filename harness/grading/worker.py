@@ -1,0 +1,235 @@
+"""The grading worker: the only process that runs a student's code.
+
+Started by :mod:`harness.grading.sandbox` as ``python -I -B -m
+harness.grading.worker REQUEST_FD REPLY_FD`` in a temporary folder holding
+only one submission.  It reads a ``hello`` (nonce, limits, files), confines
+itself (:mod:`harness.grading.confine`), sends stdout/stderr to ``/dev/null``,
+blocks Keras/TensorFlow imports, and only then imports the student's files.
+It then answers requests: ``load``, ``eval`` (a batch of cases for one
+hypothesis), ``where`` (one scope condition) and ``bye``.
+
+Nothing here judges anything: the worker returns what the formulas return,
+as plain data.  Keras, the comparison and the scoring live in the parent.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import io
+import os
+import sys
+import types
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness.claims import Claim, claims_in
+from harness.collect import describe_load_error
+from harness.errors import HarnessError
+from harness.formula import describe_exception
+from harness.grading import confine
+from harness.grading.protocol import encode_value, read_message, write_message
+
+#: Top-level packages a formula may not import: the grader must not be faked by Keras.
+BLOCKED = ("tensorflow", "keras", "tf_keras", "jax", "jaxlib", "torch", "flax")
+KERAS_MESSAGE = (
+    "Keras/TensorFlow cannot be used while grading: a hypothesis must compute the "
+    "layer's output itself, with numpy (tried to import {name!r})")
+
+
+class KerasBlocker(importlib.abc.MetaPathFinder):
+    """Refuses imports of :data:`BLOCKED` packages and remembers each attempt."""
+
+    def __init__(self) -> None:
+        self.attempts: list[str] = []
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None = None,
+                  target: object = None) -> importlib.machinery.ModuleSpec | None:
+        if fullname.split(".")[0] in BLOCKED:
+            self.attempts.append(fullname)
+            raise ImportError(KERAS_MESSAGE.format(name=fullname))
+        return None
+
+
+class Discard(io.TextIOBase):
+    """A text stream that accepts and drops everything (the student's prints)."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def writable(self) -> bool:
+        return True
+
+
+class Worker:
+    """Serves one submission's hypotheses over the channel."""
+
+    def __init__(self, request_fd: int, reply_fd: int, hello: dict[str, Any]) -> None:
+        self.request_fd = request_fd
+        self.reply_fd = reply_fd
+        self.nonce = str(hello["nonce"])
+        self.files = [str(f) for f in hello["files"]]
+        self.folder = os.getcwd()
+        self.blocker = KerasBlocker()
+        self.claims: list[Claim] = []
+
+    def serve(self, isolation: list[str]) -> None:
+        self.reply(0, op="ready", isolation=isolation)
+        while True:
+            request = read_message(self.request_fd)
+            op, rid = request.get("op"), int(request.get("id", 0))
+            if op == "bye":
+                return
+            handler = {"load": self.load, "eval": self.evaluate, "where": self.where}.get(str(op))
+            if handler is None:
+                self.reply(rid, op="error", message=f"unknown request {op!r}")
+                continue
+            self.reply(rid, op=str(op), **handler(request))
+
+    def reply(self, rid: int, **fields: Any) -> None:
+        fields["blocked"] = list(dict.fromkeys(self.blocker.attempts))[:5]
+        self.blocker.attempts.clear()
+        write_message(self.reply_fd, {"nonce": self.nonce, "id": rid, **fields})
+
+    # -- requests -------------------------------------------------------------------------
+
+    def load(self, request: dict[str, Any]) -> dict[str, Any]:
+        for name in self.files:
+            failure = self._import(Path(name))
+            if failure is not None:
+                return failure
+        limit = int(request.get("max_hypotheses", 50))
+        return {"ok": True, "total": len(self.claims),
+                "claims": [_describe_claim(c) for c in self.claims[:limit]]}
+
+    def evaluate(self, request: dict[str, Any]) -> dict[str, Any]:
+        claim = self.claims[int(request["claim"])]
+        return {"outcomes": [self._run(claim, case) for case in request["cases"]]}
+
+    def where(self, request: dict[str, Any]) -> dict[str, Any]:
+        claim = self.claims[int(request["claim"])]
+        condition = claim.scope.where
+        try:
+            inside = bool(condition(**_arrays(request["args"]))) if condition else True
+        except BaseException:  # noqa: BLE001 - a failing condition means "not in scope"
+            inside = False
+        return {"inside": inside}
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _import(self, path: Path) -> dict[str, Any] | None:
+        """Run one file as a module, by a relative path (its folder is not reachable by
+        absolute path once the worker runs as an unprivileged user)."""
+        name = f"_harness_submission_{path.stem}_{zlib.crc32(str(path).encode()):08x}"
+        module = types.ModuleType(name)
+        module.__file__ = str(path)
+        sys.modules[name] = module
+        try:
+            code = compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
+            exec(code, module.__dict__)
+        except BaseException as exc:  # noqa: BLE001 - student code at import time
+            return {"ok": False, "status": _load_status(exc, self.blocker),
+                    "message": self._clean(describe_load_error(path, exc))}
+        self.claims.extend(claims_in(module))
+        return None
+
+    def _run(self, claim: Claim, case: dict[str, Any]) -> dict[str, Any]:
+        try:
+            value = claim.formula(**_arrays({k: case[k] for k in claim.params}))
+        except BaseException as exc:  # noqa: BLE001 - the boundary around student code
+            return {"error": self._clean(describe_exception(exc, claim.file))}
+        return {"value": encode_value(value)}
+
+    def _clean(self, text: str) -> str:
+        return text.replace(self.folder + os.sep, "").replace(self.folder, ".")
+
+
+def _load_status(exc: BaseException, blocker: KerasBlocker) -> str:
+    if blocker.attempts:
+        return "used-keras"
+    if isinstance(exc, SyntaxError):
+        return "syntax-error"
+    if isinstance(exc, ImportError):
+        return "import-error"
+    if isinstance(exc, HarnessError):
+        return "bad-hypothesis"
+    return "load-error"
+
+
+def _arrays(args: dict[str, Any]) -> dict[str, Any]:
+    """Fresh float64 arrays for every binding (``weights`` is a list of arrays)."""
+    out: dict[str, Any] = {}
+    for name, value in args.items():
+        if name == "weights":
+            out[name] = [np.array(w, dtype=np.float64) for w in value]
+        else:
+            out[name] = np.array(value, dtype=np.float64)
+    return out
+
+
+def _describe_claim(claim: Claim) -> dict[str, Any]:
+    scope = claim.scope
+    where = None
+    if scope.where is not None:
+        where = {"params": list(scope.where_params)}
+    return {
+        "name": claim.name, "function": claim.function, "line": claim.line,
+        "file": Path(claim.file).name, "layer": _layer_fields(claim),
+        "refuted": claim.refuted, "params": list(claim.params),
+        "fixed": {name: np.where(np.isnan(a), None, a).tolist() for name, a in scope.fixed},
+        "timesteps": list(scope.timesteps), "where": where, "scope": scope.text,
+    }
+
+
+def _layer_fields(claim: Claim) -> dict[str, Any]:
+    spec = claim.spec
+    return {name: getattr(spec, name) for name in (
+        "kind", "units", "activation", "recurrent_activation", "use_bias",
+        "unit_forget_bias", "reset_after", "return_sequences", "input_dim")}
+
+
+def _silence() -> None:
+    """stdin from, stdout and stderr to /dev/null; Python's streams drop everything."""
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+    sys.stdout = Discard()
+    sys.stderr = Discard()
+    sys.stdin = io.StringIO()
+
+
+def _confine(hello: dict[str, Any], channel: tuple[int, int]) -> list[str]:
+    isolation: list[str] = []
+    plan = hello.get("namespaces")
+    if plan:
+        isolation += confine.enter_namespaces(plan["hide"], plan["empty_dir"],
+                                              plan["empty_file"])
+        if isolation:
+            confine.become_pid_one(channel)
+    user = hello.get("user")
+    if user:
+        isolation += confine.drop_user(int(user[0]), int(user[1]))
+    isolation += confine.set_limits(hello["limits"])
+    confine.parent_death_signal()
+    return isolation
+
+
+def main(argv: list[str]) -> int:
+    request_fd, reply_fd = int(argv[1]), int(argv[2])
+    hello = read_message(request_fd)
+    isolation = _confine(hello, (request_fd, reply_fd))
+    worker = Worker(request_fd, reply_fd, hello)
+    _silence()
+    sys.meta_path.insert(0, worker.blocker)
+    isolation.append("stdout/stderr discarded, Keras/TensorFlow imports blocked")
+    worker.serve(isolation)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
