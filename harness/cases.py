@@ -22,7 +22,7 @@ BINDABLE = ("kernel", "recurrent_kernel", "bias", "weights", "xs")
 
 @dataclass(frozen=True, eq=False)
 class Case:
-    """Weights in ``get_weights()`` order and one sequence ``xs`` of shape (timesteps, input_dim)."""
+    """Weights in ``get_weights()`` order and one sequence ``xs``, shape (timesteps, input_dim)."""
 
     weights: tuple[np.ndarray, ...]
     xs: np.ndarray

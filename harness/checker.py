@@ -28,11 +28,11 @@ from hypothesis.errors import HypothesisException
 from harness import compare, strategies
 from harness.cases import Case
 from harness.claims import Claim
-from harness.layers import LayerSpec
-from harness.scope import Scope
 from harness.formula import Evaluator, InProcess, Outcome
+from harness.layers import LayerSpec
 from harness.numbers import to_plain
 from harness.oracle import Oracle
+from harness.scope import Scope
 from harness.verdict import ERROR, HOLDS, REFUTED, Counterexample, Verdict
 
 DEFAULT_SEED = 20240601

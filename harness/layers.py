@@ -9,6 +9,7 @@ Nothing here imports Keras.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -159,7 +160,8 @@ def GRU(  # noqa: N802
                      None, reset_after, return_sequences, input_dim)
 
 
-CONSTRUCTORS = {"SimpleRNN": SimpleRNN, "LSTM": LSTM, "GRU": GRU}
+CONSTRUCTORS: dict[str, Callable[..., LayerSpec]] = {
+    "SimpleRNN": SimpleRNN, "LSTM": LSTM, "GRU": GRU}
 
 
 def parse_layer(text: str) -> LayerSpec:

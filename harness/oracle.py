@@ -5,7 +5,8 @@ This is the only module that imports Keras / TensorFlow, and only when an
 in float64.  A batch of cases, each with its own weights and sequence, is
 evaluated in one compiled call per sequence length (``tf.map_fn`` for small
 batches, ``tf.vectorized_map`` for large ones) over the layer's own
-``stateless_call``, so Keras's real ``call`` code runs for every case.  Outputs are memoised by case, so no case is evaluated twice in a run.
+``stateless_call``, so Keras's real ``call`` code runs for every case.  Outputs
+are memoised by case, so no case is evaluated twice in a run.
 """
 
 from __future__ import annotations

@@ -29,7 +29,8 @@ COLUMNS = ["file", "name", "layer", "scope", "verdict", "recorded", "cases",
 FILES = ("report.md", "report.csv", "report.html", "report.json")
 
 
-def records(verdicts: Sequence[Verdict], failures: Sequence[LoadFailure] = ()) -> list[dict[str, Any]]:
+def records(verdicts: Sequence[Verdict],
+            failures: Sequence[LoadFailure] = ()) -> list[dict[str, Any]]:
     """One JSON-ready record per hypothesis (and per file that failed to import)."""
     rows = [_record(v) for v in verdicts]
     rows += [_failure_record(f) for f in failures]

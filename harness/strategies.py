@@ -55,7 +55,8 @@ def _weights(spec: LayerSpec, scope: Scope) -> st.SearchStrategy[list[np.ndarray
     return st.tuples(*parts).map(list)
 
 
-def _filler(fixed: np.ndarray | None, shape: tuple[int, ...]) -> Callable[[list[float]], np.ndarray]:
+def _filler(fixed: np.ndarray | None,
+            shape: tuple[int, ...]) -> Callable[[list[float]], np.ndarray]:
     """Turn drawn free values into a full array (fixed entries are set later)."""
     def fill(values: list[float]) -> np.ndarray:
         array = np.zeros(shape) if fixed is None else np.nan_to_num(fixed.copy())

@@ -45,8 +45,8 @@ def swapped(kernel, recurrent_kernel, xs):
 def _keras_loaded_once() -> None:
     """pytester's in-process runs restore sys.modules afterwards; TensorFlow cannot be
     imported twice in one process, so load it out here, before the first inner run."""
-    from harness.oracle import keras_layer
     from harness.course import PART_A
+    from harness.oracle import keras_layer
 
     keras_layer(PART_A)
 
