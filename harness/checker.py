@@ -97,9 +97,10 @@ class Checker:
         failure = first_failure(claim, cases, wants, self.evaluator.evaluate(claim, cases))
         if failure is None:
             return self._verdict(claim, HOLDS, len(cases), start)
-        found, tried = self.search(claim)
-        if found is not None and found.is_error == failure.is_error:
-            failure = found
+        tried = 0
+        if not failure.outcome.fatal:
+            found, tried = self.search(claim, errors=failure.is_error)
+            failure = found or failure
         status = ERROR if failure.is_error else REFUTED
         return self._verdict(claim, status, len(cases) + tried, start,
                              counterexample=self._counterexample(claim, failure),
@@ -121,8 +122,12 @@ class Checker:
             self._screens[key] = ([c for c, _ in kept], [w for _, w in kept])
         return self._screens[key]
 
-    def search(self, claim: Claim) -> tuple[Failure | None, int]:
-        """Let Hypothesis find and shrink a failure; returns it and the cases tried."""
+    def search(self, claim: Claim, *, errors: bool = False) -> tuple[Failure | None, int]:
+        """Let Hypothesis find and shrink a failure; returns it and the cases tried.
+
+        ``errors`` says which kind to look for: the formula failing to give an
+        output, or an output unlike Keras's.
+        """
         tried = 0
 
         @settings(max_examples=self.settings.search, database=None, deadline=None,
@@ -137,7 +142,7 @@ class Checker:
             tried += 1
             outcome = self.evaluator.evaluate(claim, [case])[0]
             failure = first_failure(claim, [case], [want], [outcome])
-            if failure is not None:
+            if failure is not None and failure.is_error == errors:
                 raise _Found(failure)
 
         try:

@@ -30,6 +30,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("harness: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `harness check ... | head`
+        sys.stderr.close()
+        return 1
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,8 +8,11 @@ worker process (grading).
 
 from __future__ import annotations
 
+import signal
+import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -26,6 +29,7 @@ class Outcome:
 
     value: np.ndarray | None = None
     error: str | None = None
+    fatal: bool = False  # the formula cannot be run again (timed out, worker died)
 
     @classmethod
     def failed(cls, error: str) -> Outcome:
@@ -38,20 +42,68 @@ class Evaluator(Protocol):
     def evaluate(self, claim: Claim, cases: Sequence[Case]) -> list[Outcome]: ...
 
 
+class FormulaTimeout(Exception):
+    """A formula call ran past its time limit."""
+
+
 class InProcess:
-    """Runs formulas right here (a student's own run: their code, their machine)."""
+    """Runs formulas right here (a student's own run: their code, their machine).
+
+    Each call gets ``time_limit`` seconds (enforced with a timer signal when
+    running in the main thread), so an endless loop becomes an error verdict
+    instead of a hung run.
+    """
+
+    def __init__(self, time_limit: float = 5.0) -> None:
+        self.time_limit = time_limit
 
     def evaluate(self, claim: Claim, cases: Sequence[Case]) -> list[Outcome]:
-        return [run_formula(claim, case) for case in cases]
+        with _time_limit(self.time_limit) as arm:
+            outcomes: list[Outcome] = []
+            for case in cases:
+                if outcomes and outcomes[-1].fatal:
+                    outcomes.append(outcomes[-1])
+                    continue
+                arm()
+                outcomes.append(run_formula(claim, case))
+            return outcomes
 
 
 def run_formula(claim: Claim, case: Case) -> Outcome:
     """Call the formula on one case and normalise what it returns."""
     try:
         value = claim.formula(**bindings(claim.spec, case, claim.params))
+    except FormulaTimeout as exc:
+        return Outcome(error=str(exc), fatal=True)
     except (Exception, SystemExit) as exc:  # noqa: BLE001 - the boundary around student code
         return Outcome.failed(describe_exception(exc, claim.file))
     return check_value(claim, case, value)
+
+
+def _can_alarm() -> bool:
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[Callable[[], None]]:
+    """Yield ``arm()``: each call gives the next formula call ``seconds`` to finish.
+
+    Uses SIGALRM, so only in the main thread; elsewhere ``arm`` does nothing.
+    """
+    if not seconds or not _can_alarm():
+        yield lambda: None
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise FormulaTimeout(f"it took longer than {seconds:g} s on one case "
+                             "(an endless loop?)")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    try:
+        yield lambda: signal.setitimer(signal.ITIMER_REAL, seconds) and None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def check_value(claim: Claim, case: Case, value: object) -> Outcome:

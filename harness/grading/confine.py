@@ -19,10 +19,13 @@ Each step reports what it put in force; the grader prints that in its header.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import resource
 import signal
+import stat
+import sys
 from typing import Any
 
 CLONE_NEWNS = 0x00020000
@@ -40,15 +43,59 @@ def _libc() -> Any:
     return ctypes.CDLL(None, use_errno=True)
 
 
-def enter_namespaces(hide: list[str], empty_dir: str, empty_file: str) -> list[str]:
-    """Unshare PID/network/mount namespaces and hide ``hide``; [] when not possible."""
+def enter_namespaces(hide: list[str], empty_dir: str, empty_file: str,
+                     staging: str) -> list[str]:
+    """Unshare PID/network/mount namespaces and hide ``hide``; [] when not possible.
+
+    Python's own folders are made reachable for an unprivileged user (a Python
+    installed under ``/root`` is not), and ``/tmp`` becomes a fresh, empty tmpfs,
+    so no other worker's folder can be seen.
+    """
     libc = _libc()
     if libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET) != 0:
         return []
     if libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
         return ["pid and network namespaces"]
+    exposed = _expose(libc, [p for p in sys.path if p and os.path.isdir(p)], staging)
     hidden = sum(_hide(libc, path, empty_dir, empty_file) for path in hide)
-    return [f"pid, network and mount namespaces ({hidden} paths hidden)"]
+    if libc.mount(b"tmpfs", b"/tmp", b"tmpfs", 0, b"mode=1777,size=64m") == 0:
+        os.environ["TMPDIR"] = "/tmp"
+    return [f"pid, network and mount namespaces ({hidden} paths hidden, "
+            f"{exposed} Python folders exposed, private /tmp)"]
+
+
+def _expose(libc: Any, paths: list[str], staging: str) -> int:
+    """Bind Python's folders through a tmpfs over any ancestor others cannot enter."""
+    groups: dict[str, list[str]] = {}
+    for path in paths:
+        closed = _closed_ancestor(path)
+        if closed is not None:
+            groups.setdefault(closed, []).append(path)
+    count = 0
+    for closed, inside in groups.items():
+        parked: list[tuple[str, str]] = []
+        for i, path in enumerate(inside):
+            spot = os.path.join(staging, f"{len(parked)}-{i}")
+            os.mkdir(spot)
+            if libc.mount(path.encode(), spot.encode(), None, MS_BIND | MS_REC, None) == 0:
+                parked.append((spot, path))
+        if libc.mount(b"tmpfs", closed.encode(), b"tmpfs", 0, b"mode=0755,size=1m") != 0:
+            continue
+        for spot, path in parked:
+            os.makedirs(path, mode=0o755, exist_ok=True)
+            if libc.mount(spot.encode(), path.encode(), None, MS_BIND | MS_REC, None) == 0:
+                count += 1
+    return count
+
+
+def _closed_ancestor(path: str) -> str | None:
+    """The highest folder on ``path`` that other users may not enter, if any."""
+    current = "/"
+    for part in os.path.abspath(path).strip("/").split("/"):
+        current = os.path.join(current, part)
+        if not os.stat(current).st_mode & stat.S_IXOTH:
+            return current
+    return None
 
 
 def _hide(libc: Any, path: str, empty_dir: str, empty_file: str) -> int:
@@ -108,7 +155,5 @@ def set_limits(limits: dict[str, int]) -> list[str]:
 
 def parent_death_signal() -> None:
     """Be killed when the parent dies (Linux only; ignored elsewhere)."""
-    try:
+    with contextlib.suppress(OSError, AttributeError):
         _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass

@@ -131,8 +131,8 @@ def _wait(fd: int, deadline: float, *, write: bool) -> None:
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise ChannelTimeout("deadline passed")
-    watched = ([], [fd], []) if write else ([fd], [], [])
-    ready = select.select(*watched, remaining)
+    readers, writers = ([], [fd]) if write else ([fd], [])
+    ready = select.select(readers, writers, [], remaining)
     if not any(ready):
         raise ChannelTimeout("deadline passed")
 

@@ -73,7 +73,7 @@ class Session:
         self.worker: WorkerProcess | None = None
         self.used_keras = False
         self.in_force: list[str] = []
-        self.proxies: list[object] = []
+        self.proxies: list[RemoteFormula | RemoteWhere] = []
 
     def start(self) -> Loaded:
         """Start a fresh worker and load the submission in it."""
@@ -136,7 +136,9 @@ class Session:
         where = None
         if meta["where"] is not None:
             where = RemoteWhere(self, index, _names(meta["where"]["params"]))
-        self.proxies.extend([formula, where])
+        self.proxies.append(formula)
+        if where is not None:
+            self.proxies.append(where)
         steps = [int(t) for t in meta["timesteps"]]
         scope = make_scope(spec, fixed=_fixed(meta["fixed"]),
                            timesteps=None if tuple(steps) == DEFAULT_TIMESTEPS else steps,
@@ -157,11 +159,22 @@ class RemoteFormula:
     """Stands for a student's formula; runs it in the worker, one batch per request."""
 
     def __init__(self, session: Session, index: int, params: tuple[str, ...]) -> None:
-        self.session = session
+        self._session: Session | None = session
         self.index = index
         self.__name__ = f"formula_{index}"
         self.__signature__ = _signature(params)
         self.memo: dict[tuple[bytes, ...], Outcome] = {}
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise WorkerStopped("crashed", "this submission's grading session has ended")
+        return self._session
+
+    def detach(self) -> None:
+        """Forget the session and the memoised outcomes (the submission is done)."""
+        self._session = None
+        self.memo = {}
 
     def __call__(self, **kwargs: Any) -> Any:
         raise HarnessError("a remote formula runs only through RemoteEvaluator")
@@ -190,10 +203,19 @@ class RemoteWhere:
     """Stands for a ``where=`` condition; asks the worker, case by case."""
 
     def __init__(self, session: Session, index: int, params: tuple[str, ...]) -> None:
-        self.session = session
+        self._session: Session | None = session
         self.index = index
         self.__name__ = "condition"
         self.__signature__ = _signature(params)
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise WorkerStopped("crashed", "this submission's grading session has ended")
+        return self._session
+
+    def detach(self) -> None:
+        self._session = None
 
     def __call__(self, **kwargs: Any) -> bool:
         args = {name: ([to_plain(w) for w in value] if name == "weights" else to_plain(value))
@@ -232,7 +254,7 @@ def decode_outcome(claim: Claim, case: Case, raw: Any) -> Outcome:
                               f"{_text(value.get('type'), 40)} ({_text(value.get('text'), 80)})")
     if kind == "array" and value.get("data") is None and value.get("dtype") != "c":
         shape = value.get("shape")
-        if not _is_shape(shape):
+        if not isinstance(shape, list) or not _is_shape(shape):
             raise ProtocolError("invalid array description")
         expected = claim.spec.output_shape(case.timesteps)
         return Outcome.failed(f"it should return shape {expected}, but returned shape "
@@ -241,7 +263,7 @@ def decode_outcome(claim: Claim, case: Case, raw: Any) -> Outcome:
 
 
 def _rebuild(kind: Any, value: dict[str, Any]) -> Any:
-    simple = {"none": None, "dict": {}, "set": set()}
+    simple: dict[str, Any] = {"none": None, "dict": {}, "set": set()}
     if kind in simple:
         return simple[kind]
     if kind == "str":
@@ -249,7 +271,8 @@ def _rebuild(kind: Any, value: dict[str, Any]) -> Any:
     if kind != "array":
         raise ProtocolError(f"unknown value kind {kind!r}")
     dtype, shape = value.get("dtype"), value.get("shape")
-    if dtype not in ("i", "u", "f", "b", "c") or not _is_shape(shape):
+    if dtype not in ("i", "u", "f", "b", "c") or not isinstance(shape, list) \
+            or not _is_shape(shape):
         raise ProtocolError("invalid array description")
     if dtype == "c":
         return np.zeros(shape if int(np.prod(shape)) <= MAX_ELEMENTS else (1,), complex)

@@ -25,7 +25,7 @@ from harness import __version__
 from harness.checker import Checker, CheckSettings
 from harness.claims import Claim
 from harness.grading.assignment import Assignment
-from harness.grading.remote import Budget, Loaded, RemoteEvaluator, Session
+from harness.grading.remote import Budget, Loaded, RemoteEvaluator, RemoteWhere, Session
 from harness.grading.results import (
     CRASHED,
     GRADED,
@@ -227,15 +227,13 @@ def _failed(ctx: GradingContext, submission: Submission, key: str, status: str,
 
 
 def _detach(ctx: GradingContext, session: Session) -> None:
-    """Keep ``where=`` proxies alive (the checker keys its screening cache by their id)
-    but let go of the session and its memoised outcomes."""
+    """Let go of the session and its memoised outcomes, but keep ``where=`` proxies
+    alive: the checker keys its screening cache by their ``id``, which must not be
+    reused by another student's condition."""
     for proxy in session.proxies:
-        if proxy is not None and getattr(proxy, "__name__", "") == "condition":
+        proxy.detach()
+        if isinstance(proxy, RemoteWhere):
             ctx.keep.append(proxy)
-        if proxy is not None:
-            proxy.session = None  # type: ignore[attr-defined]
-            if hasattr(proxy, "memo"):
-                proxy.memo = {}  # type: ignore[attr-defined]
     session.proxies.clear()
 
 

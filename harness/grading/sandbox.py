@@ -40,7 +40,7 @@ TAMPERED = "tampered"
 TOKEN_VARIABLE = "HARNESS_WORKER_TOKEN"
 
 
-class WorkerStopped(BaseException):  # noqa: N818 - a control-flow signal, like SystemExit
+class WorkerStopped(BaseException):
     """The worker was stopped (timeout, crash, or a message not from the worker).
 
     A ``BaseException`` on purpose: it must pass through the checker, Hypothesis
@@ -126,6 +126,7 @@ class WorkerProcess:
         empty = os.path.join(self.root, "empty")
         os.mkdir(empty, 0o555)
         open(os.path.join(self.root, "empty-file"), "wb").close()
+        os.mkdir(os.path.join(self.root, "staging"), 0o700)
         if self.user is not None:
             for path in [self.folder, *(os.path.join(self.folder, n) for n in files)]:
                 os.chown(path, *self.user)
@@ -156,7 +157,8 @@ class WorkerProcess:
         if isolation.namespaces and os.geteuid() == 0 and sys.platform == "linux":
             namespaces = {"hide": [*blocked_package_dirs(), *isolation.hide],
                           "empty_dir": os.path.join(self.root, "empty"),
-                          "empty_file": os.path.join(self.root, "empty-file")}
+                          "empty_file": os.path.join(self.root, "empty-file"),
+                          "staging": os.path.join(self.root, "staging")}
         hello = {"nonce": self.nonce, "files": sorted(f for f in files if f.endswith(".py")),
                  "limits": vars(limits), "namespaces": namespaces, "user": self.user}
         self._guard(lambda: send_by(self.requests, hello, deadline))
@@ -220,7 +222,7 @@ class WorkerProcess:
 
 def describe_exit(code: int) -> str:
     """How a worker ended, in plain words."""
-    names = {signal.SIGSEGV: "a segmentation fault (a crash inside native code)",
+    names: dict[int, str] = {signal.SIGSEGV: "a segmentation fault (a crash inside native code)",
              signal.SIGKILL: "being killed (too much memory or CPU time)",
              signal.SIGXCPU: "using more CPU time than allowed",
              signal.SIGXFSZ: "writing a file larger than allowed",

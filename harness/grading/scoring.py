@@ -39,8 +39,8 @@ def _credit(result: HypothesisResult, exercise: Exercise | None) -> tuple[str, f
         if result.general:
             return "general", exercise.points, "holds for all weights and sequences."
         return "narrow", exercise.narrow_points, (
-            f"holds, but only where {result.scope}; full points need a hypothesis that "
-            "holds for all weights and sequences.")
+            f"holds, but only in a narrower scope ({result.scope}); full points need a "
+            "hypothesis that holds for all weights and sequences.")
     if result.verdict == REFUTED and result.recorded == REFUTED:
         return "refuted", exercise.refuted_points, "correctly recorded as refuted."
     if result.verdict == REFUTED:

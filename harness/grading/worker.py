@@ -180,9 +180,14 @@ def _describe_claim(claim: Claim) -> dict[str, Any]:
         "name": claim.name, "function": claim.function, "line": claim.line,
         "file": Path(claim.file).name, "layer": _layer_fields(claim),
         "refuted": claim.refuted, "params": list(claim.params),
-        "fixed": {name: np.where(np.isnan(a), None, a).tolist() for name, a in scope.fixed},
+        "fixed": {name: _with_nones(a) for name, a in scope.fixed},
         "timesteps": list(scope.timesteps), "where": where, "scope": scope.text,
     }
+
+
+def _with_nones(array: np.ndarray) -> Any:
+    """Fixed entries as nested lists, ``None`` where free."""
+    return np.where(np.isnan(array), np.array(None, dtype=object), array).tolist()
 
 
 def _layer_fields(claim: Claim) -> dict[str, Any]:
@@ -208,7 +213,7 @@ def _confine(hello: dict[str, Any], channel: tuple[int, int]) -> list[str]:
     plan = hello.get("namespaces")
     if plan:
         isolation += confine.enter_namespaces(plan["hide"], plan["empty_dir"],
-                                              plan["empty_file"])
+                                              plan["empty_file"], plan["staging"])
         if isolation:
             confine.become_pid_one(channel)
     user = hello.get("user")

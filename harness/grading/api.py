@@ -1,0 +1,151 @@
+"""The programmatic face of grading: ``grade(...)`` and ``grade_one(...)``.
+
+The CLI (``harness grade``, ``harness gradescope``) only parses arguments and
+prints; everything else is here::
+
+    from harness.grading import grade
+    run = grade("submissions/", out="reports/grades", workers=4)
+    run.results[0].total
+
+Submissions run ``workers`` at a time (threads in this process, each driving
+one worker subprocess per submission), or on a Dask cluster with
+``scheduler=``.  Every finished submission is stored at once, so a killed run
+resumes; outputs are rebuilt from all results at the end.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.grading.assignment import Assignment, load_assignment
+from harness.grading.outputs import write_reports
+from harness.grading.results import SubmissionResult
+from harness.grading.runner import GradingContext, grade_submission, make_context
+from harness.grading.store import ResultStore
+from harness.grading.submissions import Submission, find_submissions, submission_from_folder
+
+DEFAULT_OUT = Path("reports/grades")
+
+Tick = Callable[[SubmissionResult], None]
+
+
+@dataclass
+class GradeRun:
+    """What a grading run did."""
+
+    assignment: Assignment
+    results: list[SubmissionResult]
+    out: Path
+    graded: int = 0
+    reused: int = 0
+    isolation: tuple[str, ...] = field(default=())
+
+    @property
+    def statuses(self) -> dict[str, str]:
+        return {r.student: r.status for r in self.results}
+
+
+def resolve_assignment(assignment: str | Path | Assignment | None,
+                       seed: int | None) -> Assignment:
+    loaded = assignment if isinstance(assignment, Assignment) else load_assignment(assignment)
+    return loaded.with_seed(seed)
+
+
+def grade(submissions: str | Path, *, assignment: str | Path | Assignment | None = None,
+          out: str | Path = DEFAULT_OUT, workers: int | None = None, seed: int | None = None,
+          scheduler: str | None = None, on_result: Tick | None = None,
+          order: Sequence[str] | None = None, isolate: bool = True,
+          summary: bool = True) -> GradeRun:
+    """Grade every submission under ``submissions`` and write the reports to ``out``.
+
+    ``order`` (student ids) only changes the order work is started in: grades never
+    depend on it, nor on ``workers``.
+    """
+    rules = resolve_assignment(assignment, seed)
+    out = Path(out)
+    found = _ordered(find_submissions(submissions), order)
+    store = ResultStore(out)
+    hide = _hidden(submissions, out, assignment)
+    run = GradeRun(rules, [], out)
+    todo: list[Submission] = []
+    fingerprint = rules.fingerprint()
+    for submission in found:
+        stored = store.get(submission.student, submission.key(fingerprint, rules.seed,
+                                                                _version()))
+        if stored is None:
+            todo.append(submission)
+        else:
+            run.results.append(stored)
+            run.reused += 1
+            if on_result:
+                on_result(stored)
+
+    def finished(result: SubmissionResult) -> None:
+        store.put(result)
+        run.results.append(result)
+        run.graded += 1
+        if result.isolation and not run.isolation:
+            run.isolation = result.isolation
+        if on_result:
+            on_result(result)
+
+    if todo and scheduler:
+        from harness.grading.cluster import grade_on_cluster
+
+        grade_on_cluster(scheduler, todo, rules, hide, isolate, finished)
+    elif todo:
+        _grade_local(todo, make_context(rules, hide, isolate), workers, finished)
+    run.results.sort(key=lambda r: r.student)
+    write_reports(out, rules, run.results, summary=summary)
+    return run
+
+
+def _grade_local(todo: list[Submission], ctx: GradingContext, workers: int | None,
+                 finished: Tick) -> None:
+    count = max(1, workers or os.cpu_count() or 1)
+    if count == 1:
+        for submission in todo:
+            finished(grade_submission(submission, ctx))
+        return
+    with ThreadPoolExecutor(max_workers=count, thread_name_prefix="harness-grade") as pool:
+        futures = [pool.submit(grade_submission, s, ctx) for s in todo]
+        for future in as_completed(futures):
+            finished(future.result())
+
+
+def grade_one(folder: str | Path, *, assignment: str | Path | Assignment | None = None,
+              seed: int | None = None,
+              student: str = "submission") -> tuple[SubmissionResult, Assignment]:
+    """Grade one folder as one student's submission (Gradescope's layout)."""
+    rules = resolve_assignment(assignment, seed)
+    submission = submission_from_folder(folder, student)
+    hide = tuple(p for p in (str(assignment),) if assignment and not isinstance(
+        assignment, Assignment))
+    return grade_submission(submission, make_context(rules, hide)), rules
+
+
+def _ordered(found: list[Submission], order: Sequence[str] | None) -> list[Submission]:
+    if order is None:
+        return found
+    rank = {student: i for i, student in enumerate(order)}
+    return sorted(found, key=lambda s: (rank.get(s.student, len(rank)), s.student))
+
+
+def _hidden(submissions: str | Path, out: Path,
+            assignment: str | Path | Assignment | None) -> tuple[str, ...]:
+    """Paths no worker may see: the submissions, the outputs, the assignment file."""
+    paths = [Path(submissions).resolve(), out.resolve()]
+    if assignment is not None and not isinstance(assignment, Assignment):
+        paths.append(Path(assignment).resolve())
+    out.mkdir(parents=True, exist_ok=True)
+    return tuple(str(p) for p in paths if p.exists())
+
+
+def _version() -> str:
+    from harness import __version__
+
+    return __version__

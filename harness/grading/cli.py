@@ -1,0 +1,126 @@
+"""``harness grade`` and ``harness gradescope``: parse, call the API, print.
+
+``harness.cli`` calls :func:`register` to add both subcommands; this module
+also runs on its own: ``python -m harness.grading.cli grade SUBMISSIONS ...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from harness.errors import HarnessError
+from harness.grading.results import SubmissionResult, format_points
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``grade`` and ``gradescope`` subcommands."""
+    grade = subparsers.add_parser(
+        "grade", help="grade a whole class: grades.csv, feedback, Gradescope results",
+        description="Grade every submission (a folder or .zip of .py/.ipynb files or "
+                    "per-student folders) against the real Keras layers.")
+    grade.add_argument("submissions", metavar="SUBMISSIONS",
+                       help="folder or .zip of submissions")
+    grade.add_argument("--assignment", metavar="FILE", default=None,
+                       help="assignment spec (TOML); default: the course exercise")
+    grade.add_argument("--out", metavar="DIR", default="reports/grades",
+                       help="output folder (default: reports/grades)")
+    grade.add_argument("--workers", metavar="N", type=int, default=None,
+                       help="submissions graded at once (default: number of CPU cores)")
+    grade.add_argument("--seed", metavar="N", type=int, default=None,
+                       help="override the assignment's seed")
+    grade.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                       help="run on a Dask distributed cluster (needs harness[cluster])")
+    grade.add_argument("--progress", dest="progress", action="store_true", default=None,
+                       help="show the progress bar even when stderr is not a terminal")
+    grade.add_argument("--no-progress", dest="progress", action="store_false",
+                       help="never show the progress bar")
+    grade.set_defaults(func=run_grade)
+
+    scope = subparsers.add_parser(
+        "gradescope", help="grade one Gradescope submission into results.json",
+        description="Grade /autograder/submission and write /autograder/results/results.json.")
+    scope.add_argument("--submission", metavar="DIR", default="/autograder/submission")
+    scope.add_argument("--results", metavar="FILE",
+                       default="/autograder/results/results.json")
+    scope.add_argument("--assignment", metavar="FILE", default=None)
+    scope.add_argument("--seed", metavar="N", type=int, default=None)
+    scope.set_defaults(func=run_gradescope)
+
+
+def run_grade(args: argparse.Namespace) -> int:
+    from harness.grading.api import grade, resolve_assignment
+    from harness.grading.progress import Progress
+    from harness.grading.submissions import find_submissions
+
+    try:
+        rules = resolve_assignment(args.assignment, args.seed)
+        count = len(find_submissions(args.submissions))
+    except HarnessError as exc:
+        _say(f"harness grade: {exc}", error=True)
+        return EXIT_USAGE
+    _say(f"harness grade: {count} submissions, assignment {rules.name!r} "
+          f"({rules.source}), seed {rules.seed}, {rules.cases} cases per hypothesis, "
+          f"workers {args.workers or 'all cores'}"
+          f"{', scheduler ' + args.scheduler if args.scheduler else ''}")
+    bar = Progress(count, enabled=args.progress)
+
+    def tick(result: SubmissionResult) -> None:
+        bar.tick(result.student)
+
+    try:
+        run = grade(args.submissions, assignment=args.assignment, out=args.out,
+                    workers=args.workers, seed=args.seed, scheduler=args.scheduler,
+                    on_result=tick)
+    except HarnessError as exc:
+        _say(f"harness grade: {exc}", error=True)
+        return EXIT_USAGE
+    isolation = "; ".join(run.isolation) if run.isolation else "(no new submission graded)"
+    _say(f"isolation in force: {isolation}")
+    _say(f"graded {run.graded}, reused {run.reused} stored result(s); "
+          f"statuses: {_counts(run.results)}")
+    _say(f"wrote {Path(args.out) / 'grades.csv'}, feedback/, gradescope/, summary.md, "
+          "summary.png")
+    return EXIT_OK
+
+
+def run_gradescope(args: argparse.Namespace) -> int:
+    from harness.grading.gradescope import run_gradescope as grade_for_gradescope
+
+    try:
+        result = grade_for_gradescope(Path(args.submission), Path(args.results),
+                                      assignment=args.assignment, seed=args.seed)
+    except HarnessError as exc:
+        _say(f"harness gradescope: {exc}", error=True)
+        return EXIT_USAGE
+    _say(f"score {format_points(result.total)} / {format_points(result.max_total)} "
+          f"({result.status}); wrote {args.results}")
+    return EXIT_OK
+
+
+def _say(text: str, error: bool = False) -> None:
+    """The CLI's output layer: the only place grading prints."""
+    print(text, file=sys.stderr if error else sys.stdout)
+
+
+def _counts(results: list[SubmissionResult]) -> str:
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result.status] = counts.get(result.status, 0) + 1
+    return ", ".join(f"{status} {n}" for status, n in sorted(counts.items())) or "none"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="harness")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""Feedback for one student, in plain words, as Markdown.
+
+Per exercise: what held, and for what did not, the smallest case the harness
+found, written so it can be checked by hand (the weights, the inputs, Keras's
+output after every step, the formula's answer) plus the ``harness probe``
+command that shows Keras's output for that case.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from harness.grading.assignment import Assignment, Exercise
+from harness.grading.results import GRADED, HypothesisResult, SubmissionResult, format_points
+from harness.numbers import format_array
+
+STATUS_WORDS = {
+    "syntax-error": "Python could not read the file (a syntax error).",
+    "import-error": "the file imports something that is not available while grading.",
+    "load-error": "the file stopped with an error while it was being loaded.",
+    "bad-hypothesis": "a @hypothesis declaration is not valid.",
+    "no-hypotheses": "no hypotheses were found.",
+    "timeout": "some code took longer than the time limit.",
+    "crashed": "some code crashed the grading process.",
+    "tampered": "the grader received messages that did not come from its worker.",
+    "used-keras": "the code tried to use Keras/TensorFlow, which is not allowed in a formula.",
+    "invalid-submission": "the submission could not be read.",
+}
+
+
+def feedback_markdown(assignment: Assignment, result: SubmissionResult) -> str:
+    """The whole feedback file for one student."""
+    lines = [f"# Feedback for {result.student}: {assignment.name}", "",
+             f"**Score: {format_points(result.total)} / {format_points(result.max_total)}**", ""]
+    lines += _status_lines(result)
+    for exercise in assignment.exercises:
+        lines += exercise_section(exercise, result)
+    others = [h for h in result.hypotheses if h.exercise is None]
+    if others:
+        lines += ["## Other hypotheses", ""]
+        lines += [line for h in others for line in hypothesis_lines(h)]
+    lines += _footer(assignment, result)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _status_lines(result: SubmissionResult) -> list[str]:
+    if result.status == GRADED:
+        return []
+    lines = [f"**Problem ({result.status}):** {STATUS_WORDS.get(result.status, result.status)}"]
+    if result.message:
+        lines += ["", "```", result.message.strip(), "```"]
+    return [*lines, ""]
+
+
+def exercise_section(exercise: Exercise, result: SubmissionResult) -> list[str]:
+    """One exercise: its points, then each of the student's hypotheses about it."""
+    points = result.points(exercise.id)
+    lines = [f"## {exercise.name}: {format_points(points)} / "
+             f"{format_points(exercise.max_points)} points", ""]
+    mine = [h for h in result.hypotheses if h.exercise == exercise.id]
+    if not mine and result.status in (GRADED, "timeout", "crashed", "used-keras"):
+        lines += [f"You have no hypothesis about this layer ({exercise.layer}). Write one with "
+                  f"`@hypothesis({exercise.layer})`.", ""]
+    for hypothesis in mine:
+        lines += hypothesis_lines(hypothesis)
+    return lines
+
+
+def hypothesis_lines(h: HypothesisResult) -> list[str]:
+    """One hypothesis: what happened, why it earns what it earns, and the case."""
+    mark = "earned" if h.earned > 0 else "no points"
+    where = f"`{h.function}` in {h.file}, line {h.line}"
+    lines = [f"### {h.name} ({mark}: {format_points(h.earned)})", "",
+             _what(h), "", f"**Points:** {h.note[:1].upper()}{h.note[1:]}", "",
+             f"*Where:* {where}. *Scope:* {h.scope}.", ""]
+    if h.message and h.verdict != "refuted":
+        lines += [f"*What went wrong:* {h.message}", ""]
+    if h.counterexample and h.verdict == "refuted":
+        lines += counterexample_lines(h)
+    elif h.counterexample:
+        case = h.counterexample.get("case", {})
+        lines += ["It failed on this case: " + ", ".join(
+            f"`{name}` = `{_plain(value)}`" for name, value in case.items()), ""]
+    return lines
+
+
+def _what(h: HypothesisResult) -> str:
+    return {
+        "holds": f"It holds: your formula and Keras agree on all {h.cases} cases checked.",
+        "refuted": "It is refuted: Keras gives a different answer for the case below.",
+        "error": "It could not be checked: the formula did not give a usable answer.",
+        "timeout": "It could not be checked: it took too long.",
+        "crashed": "It could not be checked: it crashed the grading process.",
+        "not-checked": "It was not checked.",
+    }.get(h.verdict, "")
+
+
+def counterexample_lines(h: HypothesisResult) -> list[str]:
+    """The minimal counterexample, in words a student can check on paper."""
+    example: dict[str, Any] = h.counterexample or {}
+    case: dict[str, Any] = example.get("case", {})
+    weights = [(name, value) for name, value in case.items() if name != "xs"]
+    xs = case.get("xs", [])
+    lines = ["A case you can check by hand:", ""]
+    lines += [f"- `{name}` = `{format_array(value)}`" for name, value in weights]
+    lines.append(f"- inputs `xs` = `{format_array(xs)}` ({len(xs)} timestep(s))")
+    lines.append(f"- Keras outputs `{_plain(example.get('keras_output'))}`")
+    got = example.get("hypothesis_output")
+    lines.append(f"- your formula gives `{_plain(got)}`" if got is not None
+                 else "- your formula gave no usable answer (see above)")
+    steps = example.get("keras_steps")
+    if steps:
+        lines.append(f"- Keras's output after each step: `{_plain(steps)}`")
+    probe = _probe(h.layer, [v for _, v in weights], xs)
+    lines += ["", "See Keras's answer yourself:", "", "```sh", probe, "```", ""]
+    return lines
+
+
+def _plain(value: Any) -> str:
+    try:
+        return format_array(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _probe(layer: str, weights: list[Any], xs: Any) -> str:
+    weights_json = json.dumps(weights, separators=(", ", ": "))
+    xs_json = json.dumps(xs, separators=(", ", ": "))
+    return f"harness probe '{layer}' --weights '{weights_json}' --xs '{xs_json}'"
+
+
+def _footer(assignment: Assignment, result: SubmissionResult) -> list[str]:
+    lines = ["---", ""]
+    if result.ignored:
+        lines.append(f"Only the first {assignment.max_hypotheses} hypotheses were checked; "
+                     f"{result.ignored} more were ignored.")
+    lines += [f"- {note}" for note in result.notes]
+    lines.append(f"Every student is checked on the same cases (seed {assignment.seed}). "
+                 f"Run `harness check` on your file to see the same verdicts.")
+    return lines

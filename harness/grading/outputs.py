@@ -1,0 +1,85 @@
+"""Writing grading outputs: every file atomically, rebuilt from result objects.
+
+Layout under the output folder::
+
+    grades.csv                       one row per student (byte-identical across reruns)
+    feedback/<student>.md            what held, and a checkable counterexample otherwise
+    gradescope/<student>/results.json
+    summary.md, summary.png          the class at a glance
+    .results/<student>.json          stored results, for resuming a killed run
+
+A file is written to a temporary file in the same folder, flushed and synced,
+then moved over the old one with ``os.replace``: a reader (or a crash) sees
+the old file or the new one, never a torn one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from harness.grading.assignment import Assignment
+from harness.grading.feedback import feedback_markdown
+from harness.grading.gradescope import results_json
+from harness.grading.results import SubmissionResult, format_points
+
+
+def write_atomic(path: str | Path, data: bytes | str) -> Path:
+    """Replace ``path`` with ``data`` in one step (temp file + ``os.replace``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(payload)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    return path
+
+
+def write_json(path: str | Path, data: Any) -> Path:
+    return write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def grades_csv(assignment: Assignment, results: Iterable[SubmissionResult]) -> str:
+    """grades.csv text: sorted by student, points as written by hand, no timestamps."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    ids = [e.id for e in assignment.exercises]
+    writer.writerow(["student", *ids, "total", "max_total", "status"])
+    for result in sorted(results, key=lambda r: r.student):
+        writer.writerow([result.student, *(format_points(result.points(i)) for i in ids),
+                         format_points(result.total), format_points(result.max_total),
+                         result.status])
+    return buffer.getvalue()
+
+
+def write_reports(out: Path, assignment: Assignment,
+                  results: list[SubmissionResult], summary: bool = True) -> list[Path]:
+    """Write every output file for ``results``; returns the paths written."""
+    ordered = sorted(results, key=lambda r: r.student)
+    written = [write_atomic(out / "grades.csv", grades_csv(assignment, ordered))]
+    for result in ordered:
+        written.append(write_atomic(out / "feedback" / f"{result.student}.md",
+                                    feedback_markdown(assignment, result)))
+        written.append(write_json(out / "gradescope" / result.student / "results.json",
+                                  results_json(assignment, result)))
+    if summary:
+        from harness.grading.summary import write_summary
+
+        written.extend(write_summary(out, assignment, ordered))
+    return written

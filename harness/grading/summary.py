@@ -1,0 +1,114 @@
+"""The class at a glance: summary.md and summary.png (pandas + matplotlib, Agg).
+
+* pass rate per exercise: the share of students who earned the exercise's
+  main points (a hypothesis that holds for all weights and sequences);
+* the score distribution and the statuses;
+* the most common refuting counterexamples: for hypotheses recorded as
+  holding but refuted, the minimal cases that refuted them, most frequent
+  first -- what the class got wrong.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from harness.grading.assignment import Assignment
+from harness.grading.results import SubmissionResult, format_points
+from harness.numbers import format_array
+
+TOP = 10
+
+
+def frame(assignment: Assignment, results: list[SubmissionResult]) -> Any:
+    """One row per student: points per exercise, total, status (a pandas DataFrame)."""
+    import pandas as pd
+
+    rows = [{"student": r.student, **{e.id: r.points(e.id) for e in assignment.exercises},
+             "total": r.total, "status": r.status} for r in results]
+    columns = ["student", *(e.id for e in assignment.exercises), "total", "status"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def pass_rates(assignment: Assignment, results: list[SubmissionResult]) -> dict[str, float]:
+    """Share of students earning each exercise's main points."""
+    table = frame(assignment, results)
+    if table.empty:
+        return {e.id: 0.0 for e in assignment.exercises}
+    return {e.id: float((table[e.id] >= e.points).mean()) if e.points else 1.0
+            for e in assignment.exercises}
+
+
+def common_counterexamples(results: list[SubmissionResult]) -> list[tuple[str, str, int]]:
+    """(exercise, case in words, how many students) for refuted-but-claimed hypotheses."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for result in results:
+        seen = set()
+        for h in result.hypotheses:
+            if h.verdict == "refuted" and h.recorded == "holds" and h.counterexample:
+                seen.add((h.exercise or h.layer, _case_text(h.counterexample["case"])))
+        counts.update(seen)
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [(exercise, case, n) for (exercise, case), n in ranked[:TOP]]
+
+
+def _case_text(case: dict[str, Any]) -> str:
+    return ", ".join(f"{name}={format_array(value)}" for name, value in case.items())
+
+
+def summary_markdown(assignment: Assignment, results: list[SubmissionResult]) -> str:
+    rates = pass_rates(assignment, results)
+    totals = Counter(format_points(r.total) for r in results)
+    statuses = Counter(r.status for r in results)
+    lines = [f"# Grading summary: {assignment.name}", "",
+             f"{len(results)} submissions, seed {assignment.seed}, "
+             f"{assignment.cases} cases per hypothesis.", "",
+             "## Pass rate per exercise", "", "| exercise | points | pass rate |",
+             "|---|---|---|"]
+    lines += [f"| {e.name} | {format_points(e.max_points)} | {rates[e.id]:.0%} |"
+              for e in assignment.exercises]
+    lines += ["", "## Scores", "", "| total | students |", "|---|---|"]
+    lines += [f"| {t} | {n} |" for t, n in sorted(totals.items(), key=lambda i: float(i[0]))]
+    lines += ["", "## Statuses", "", "| status | students |", "|---|---|"]
+    lines += [f"| {s} | {n} |" for s, n in sorted(statuses.items())]
+    lines += ["", "## Most common refuting counterexamples", ""]
+    common = common_counterexamples(results)
+    lines += ["| exercise | case | students |", "|---|---|---|"] if common else ["None."]
+    lines += [f"| {ex} | `{case}` | {n} |" for ex, case, n in common]
+    return "\n".join(lines) + "\n"
+
+
+def summary_png(assignment: Assignment, results: list[SubmissionResult]) -> bytes:
+    """Two panels: pass rate per exercise and the score histogram."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    rates = pass_rates(assignment, results)
+    figure = Figure(figsize=(9, 3.5))
+    left, right = figure.subplots(1, 2)
+    left.bar([e.id for e in assignment.exercises], [100 * rates[e.id]
+                                                    for e in assignment.exercises])
+    left.set_ylim(0, 100)
+    left.set_ylabel("students passing (%)")
+    left.set_title("Pass rate per exercise")
+    right.hist([r.total for r in results], bins=max(1, int(assignment.max_total * 2) + 1),
+               range=(-0.25, assignment.max_total + 0.25))
+    right.set_xlabel("total score")
+    right.set_ylabel("students")
+    right.set_title("Score distribution")
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def write_summary(out: Path, assignment: Assignment,
+                  results: list[SubmissionResult]) -> list[Path]:
+    from harness.grading.outputs import write_atomic
+
+    return [write_atomic(out / "summary.md", summary_markdown(assignment, results)),
+            write_atomic(out / "summary.png", summary_png(assignment, results))]
