@@ -184,18 +184,21 @@ class Checker:
 
 def first_failure(claim: Claim, cases: Sequence[Case], wants: Sequence[np.ndarray],
                   outcomes: Sequence[Outcome]) -> Failure | None:
-    """The first error if any case errs, else the first disagreement, else None."""
-    mismatch = None
+    """The first failure, by precedence: the formula gave no valid output (raised, wrong
+    type or shape); else it disagreed with Keras in finite numbers; else it gave NaN/inf
+    where Keras is finite (an error only when the formula never disagrees otherwise:
+    a wrong formula that also overflows is simply refuted)."""
+    mismatch = nonfinite = None
     for case, want, outcome in zip(cases, wants, outcomes, strict=True):
-        if outcome.value is not None and compare.bad_values(outcome.value):
-            outcome = Outcome.failed(
-                f"it returned {_nonfinite(outcome.value)} where Keras gives finite numbers")
         if outcome.error is not None:
             return Failure(case, want, outcome)
         assert outcome.value is not None
-        if mismatch is None and not compare.agree(claim.spec, case, want, outcome.value):
+        if compare.bad_values(outcome.value):
+            nonfinite = nonfinite or Failure(case, want, Outcome.failed(
+                f"it returned {_nonfinite(outcome.value)} where Keras gives finite numbers"))
+        elif mismatch is None and not compare.agree(claim.spec, case, want, outcome.value):
             mismatch = Failure(case, want, outcome)
-    return mismatch
+    return mismatch or nonfinite
 
 
 def _nonfinite(value: np.ndarray) -> str:

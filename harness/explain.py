@@ -27,11 +27,11 @@ def probe_command(verdict: Verdict) -> str:
     """The ``harness probe`` command that reproduces the counterexample's Keras output."""
     assert verdict.counterexample is not None
     case = verdict.counterexample.case
-    weights = [case[name] for name in verdict.layer.weight_names]
+    weights = [to_plain(case[name]) for name in verdict.layer.weight_names]
     xs = case["xs"]
     flat = [row[0] for row in xs] if verdict.layer.input_dim == 1 else xs
     layer = str(verdict.layer)
-    return (f"harness probe '{layer}' --weights '{json.dumps(to_plain(weights))}' "
+    return (f"harness probe '{layer}' --weights '{json.dumps(weights)}' "
             f"--xs '{json.dumps(to_plain(flat))}'")
 
 

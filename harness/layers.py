@@ -85,16 +85,9 @@ class LayerSpec:
 
     def keras_kwargs(self) -> dict[str, Any]:
         """Arguments for the Keras layer constructor (defaults included)."""
-        kwargs: dict[str, Any] = {
-            "units": self.units,
-            "activation": self.activation,
-            "use_bias": self.use_bias,
-            "return_sequences": self.return_sequences,
-        }
-        for name in ("recurrent_activation", "unit_forget_bias", "reset_after"):
-            if getattr(self, name) is not None:
-                kwargs[name] = getattr(self, name)
-        return kwargs
+        names = ("units", "activation", "recurrent_activation", "use_bias",
+                 "unit_forget_bias", "reset_after", "return_sequences")
+        return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 
     def __str__(self) -> str:
         defaults = _DEFAULTS[self.kind]
