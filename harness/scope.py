@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import inspect
 import linecache
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,7 +43,7 @@ class Scope:
     @property
     def key(self) -> tuple[Any, ...]:
         fixed = tuple((name, a.tobytes()) for name, a in self.fixed)
-        return (fixed, self.timesteps, id(self.where) if self.where else None)
+        return (fixed, self.timesteps, self.where)  # the function itself: ids can be reused
 
     def apply_fixed(self, spec: LayerSpec, weights: list[np.ndarray]) -> list[np.ndarray]:
         """Overwrite the fixed entries of ``weights`` (arrays in get_weights() order)."""
@@ -56,6 +56,21 @@ class Scope:
 
     def contains(self, spec: LayerSpec, case: Case) -> bool:
         """Is ``case`` inside this scope?  A ``where`` that raises counts as False."""
+        return self.contains_many(spec, [case])[0]
+
+    def contains_many(self, spec: LayerSpec, cases: Sequence[Case]) -> list[bool]:
+        """``contains`` for many cases; a ``where`` with a ``many`` attribute (a remote
+        condition, when grading) is asked about all of them at once."""
+        inside = [self._fits(spec, case) for case in cases]
+        if self.where is None:
+            return inside
+        todo = [case for case, ok in zip(cases, inside, strict=True) if ok]
+        args = [bindings(spec, case, self.where_params) for case in todo]
+        many = getattr(self.where, "many", None)
+        answers = iter(many(args) if callable(many) else [self._ask(a) for a in args])
+        return [ok and bool(next(answers)) for ok in inside]
+
+    def _fits(self, spec: LayerSpec, case: Case) -> bool:
         if case.timesteps not in self.timesteps:
             return False
         for name, values in self.fixed:
@@ -63,10 +78,12 @@ class Scope:
             mask = ~np.isnan(values)
             if not np.array_equal(actual[mask], values[mask]):
                 return False
-        if self.where is None:
-            return True
+        return True
+
+    def _ask(self, args: dict[str, Any]) -> bool:
+        assert self.where is not None
         try:
-            return bool(self.where(**bindings(spec, case, self.where_params)))
+            return bool(self.where(**args))
         except Exception:  # noqa: BLE001 - a failing condition just means "not in scope"
             return False
 

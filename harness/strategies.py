@@ -82,7 +82,8 @@ def explicit_cases(spec: LayerSpec, scope: Scope) -> list[Case]:
     for xs in ([3, 3, 7], [1, 1, 2], [1], [1, 2], [0, 1, 2, 4]):
         seq = np.repeat(np.array(xs, dtype=np.float64)[:, None], spec.input_dim, axis=1)
         candidates.append(Case(tuple(scope.apply_fixed(spec, ones)), seq))
-    return [c for c in candidates if scope.contains(spec, c)]
+    return [c for c, ok in zip(candidates, scope.contains_many(spec, candidates), strict=True)
+            if ok]
 
 
 def draw_cases(spec: LayerSpec, scope: Scope, *, count: int, seed: int) -> list[Case]:
@@ -109,15 +110,18 @@ def sample_cases(spec: LayerSpec, scope: Scope, *, count: int, seed: int) -> lis
     """
     rng = np.random.default_rng(seed)
     found: list[Case] = []
-    for _ in range(20 * count):
+    for _ in range(20):  # rounds; a narrow where= keeps few of each
         if len(found) >= count:
             break
-        weights = [_sample(rng, shape) for shape in spec.weight_shapes.values()]
-        steps = int(rng.choice(scope.timesteps))
-        case = Case(tuple(scope.apply_fixed(spec, weights)), _sample(rng, (steps, spec.input_dim)))
-        if scope.where is None or scope.contains(spec, case):
-            found.append(case)
-    return found
+        batch = [_sample_case(rng, spec, scope) for _ in range(count)]
+        found += [c for c, ok in zip(batch, scope.contains_many(spec, batch), strict=True) if ok]
+    return found[:count]
+
+
+def _sample_case(rng: np.random.Generator, spec: LayerSpec, scope: Scope) -> Case:
+    weights = [_sample(rng, shape) for shape in spec.weight_shapes.values()]
+    steps = int(rng.choice(scope.timesteps))
+    return Case(tuple(scope.apply_fixed(spec, weights)), _sample(rng, (steps, spec.input_dim)))
 
 
 def _sample(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:

@@ -218,13 +218,24 @@ class RemoteWhere:
         self._session = None
 
     def __call__(self, **kwargs: Any) -> bool:
-        args = {name: ([to_plain(w) for w in value] if name == "weights" else to_plain(value))
-                for name, value in kwargs.items()}
-        reply = self.session.request("where", claim=self.index, args=args)
+        return self.many([kwargs])[0]
+
+    def many(self, kwargs_list: list[dict[str, Any]]) -> list[bool]:
+        """The condition on many cases, in one round trip."""
+        if not kwargs_list:
+            return []
+        args_list = [_plain_args(kwargs) for kwargs in kwargs_list]
+        reply = self.session.request("where_many", claim=self.index, args_list=args_list)
         inside = reply.get("inside")
-        if not isinstance(inside, bool):
+        if (not isinstance(inside, list) or len(inside) != len(args_list)
+                or not all(isinstance(i, bool) for i in inside)):
             raise self.session._tampered("an invalid where= answer")
         return inside
+
+
+def _plain_args(kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {name: ([to_plain(w) for w in value] if name == "weights" else to_plain(value))
+            for name, value in kwargs.items()}
 
 
 class RemoteEvaluator:

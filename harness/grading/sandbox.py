@@ -202,7 +202,8 @@ class WorkerProcess:
 
     def close(self, deadline: float) -> None:
         """Say goodbye politely, then make sure nothing is left."""
-        with contextlib.suppress(ChannelTimeout, ChannelClosed, ProtocolError, OSError):
+        with contextlib.suppress(ChannelTimeout, ChannelClosed, ProtocolError, OSError,
+                                 subprocess.TimeoutExpired):
             send_by(self.requests, {"op": "bye", "id": self.next_id}, deadline)
             self.proc.wait(timeout=max(0.0, min(0.5, deadline - time.monotonic())))
         self.kill()

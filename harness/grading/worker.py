@@ -84,7 +84,8 @@ class Worker:
             op, rid = request.get("op"), int(request.get("id", 0))
             if op == "bye":
                 return
-            handler = {"load": self.load, "eval": self.evaluate, "where": self.where}.get(str(op))
+            handler = {"load": self.load, "eval": self.evaluate, "where": self.where,
+                       "where_many": self.where_many}.get(str(op))
             if handler is None:
                 self.reply(rid, op="error", message=f"unknown request {op!r}")
                 continue
@@ -112,12 +113,11 @@ class Worker:
 
     def where(self, request: dict[str, Any]) -> dict[str, Any]:
         claim = self.claims[int(request["claim"])]
-        condition = claim.scope.where
-        try:
-            inside = bool(condition(**_arrays(request["args"]))) if condition else True
-        except BaseException:  # noqa: BLE001 - a failing condition means "not in scope"
-            inside = False
-        return {"inside": inside}
+        return {"inside": _inside(claim, request["args"])}
+
+    def where_many(self, request: dict[str, Any]) -> dict[str, Any]:
+        claim = self.claims[int(request["claim"])]
+        return {"inside": [_inside(claim, args) for args in request["args_list"]]}
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -222,6 +222,15 @@ def _confine(hello: dict[str, Any], channel: tuple[int, int]) -> list[str]:
     isolation += confine.set_limits(hello["limits"])
     confine.parent_death_signal()
     return isolation
+
+
+def _inside(claim: Claim, args: dict[str, Any]) -> bool:
+    """The claim's ``where=`` on one case; a condition that fails means "not in scope"."""
+    condition = claim.scope.where
+    try:
+        return bool(condition(**_arrays(args))) if condition else True
+    except BaseException:  # noqa: BLE001 - student code
+        return False
 
 
 def main(argv: list[str]) -> int:

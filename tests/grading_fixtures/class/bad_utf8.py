@@ -1,0 +1,3 @@
+import numpy
+# café ÿþ
+x = 'Ã('

@@ -1,0 +1,19 @@
+import numpy as np
+
+from harness import PART_A, hypothesis
+
+
+def rnn(kernel, recurrent_kernel, xs):
+    h = np.zeros(recurrent_kernel.shape[0])
+    for x in xs:
+        h = x @ kernel + h @ recurrent_kernel
+    return h
+
+
+@hypothesis(PART_A, name="right, then scribbles on the weights")
+def scribbles(kernel, recurrent_kernel, xs):
+    out = rnn(kernel, recurrent_kernel, xs)
+    kernel[...] = 999
+    recurrent_kernel[...] = -999
+    xs[...] = 0
+    return out

@@ -1,0 +1,3 @@
+from harness import PART_A, hypothesis
+
+answer = hypothesis(PART_A)(42)

@@ -1,0 +1,20 @@
+import numpy as np
+
+from harness import PART_B, hypothesis
+
+
+def rnn(kernel, recurrent_kernel, xs):
+    h = np.zeros(recurrent_kernel.shape[0])
+    for x in xs:
+        h = x @ kernel + h @ recurrent_kernel
+    return h
+
+
+@hypothesis(PART_B, name="a scalar for a two-unit layer")
+def scalar(kernel, recurrent_kernel, xs):
+    return float(rnn(kernel, recurrent_kernel, xs).sum())
+
+
+@hypothesis(PART_B, name="a column instead of a row")
+def column(kernel, recurrent_kernel, xs):
+    return rnn(kernel, recurrent_kernel, xs).reshape(2, 1)
