@@ -118,7 +118,7 @@ class Checker:
                 + strategies.sample_cases(spec, scope, count=3 * count, seed=seed))
             wants = self.oracle.outputs(spec, cases)
             kept = [(c, w) for c, w in zip(cases, wants, strict=True)
-                    if not compare.out_of_range(w)][: self.settings.cases]
+                    if not compare.out_of_range(w, spec, c)][: self.settings.cases]
             self._screens[key] = ([c for c, _ in kept], [w for _, w in kept])
         return self._screens[key]
 
@@ -138,7 +138,7 @@ class Checker:
         def attempt(case: Case) -> None:
             nonlocal tried
             want = self.oracle.output(claim.spec, case)
-            assume(not compare.out_of_range(want))
+            assume(not compare.out_of_range(want, claim.spec, case))
             tried += 1
             outcome = self.evaluator.evaluate(claim, [case])[0]
             failure = first_failure(claim, [case], [want], [outcome])

@@ -8,18 +8,20 @@ The rule (documented in docs/architecture.md and the README):
   layer's output shape -- no broadcasting -- except that when ``units == 1`` the
   last axis may be left out (a plain number, or a list of one number per step).
 * Outputs agree when every element satisfies
-  ``|got - want| <= RTOL * max(|want|max, |got|max) + ATOL * scale(case)``:
-  a relative tolerance on the size of the output, plus an absolute one that
-  grows with the size of the case (weights, inputs, length) to absorb
-  cancellation.  The oracle runs Keras in float64, so both sides are exact to
+  ``|got_i - want_i| <= RTOL * max(|want_i|, |got_i|) + ATOL * scale(case) + FLOOR``:
+  a relative tolerance per element, plus an absolute one proportional to a
+  bound on the numbers Keras sums for that case (followed step by step through
+  the recurrence, see :func:`scale`), to absorb cancellation.  The oracle runs
+  Keras in float64, so both sides are exact to
   ~1e-13 and the slack is about a million times the rounding error, yet far
   below any difference a wrong formula makes on the course's cases.
-* Cases where Keras itself gives NaN/inf or values beyond ``LIMIT`` are out of
-  range: they are skipped, never used to judge.
+* Cases where Keras itself gives NaN/inf or values beyond ``LIMIT``, or whose
+  scale passes ``SCALE_LIMIT``, are out of range: skipped, never used to judge.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -30,6 +32,10 @@ from harness.layers import LayerSpec
 RTOL = 1e-6
 ATOL = 1e-10
 LIMIT = 1e12
+SCALE_LIMIT = 1e14
+FLOOR = 1e-12  # TensorFlow flushes subnormal numbers to zero
+#: Activations whose output is within [-1, 1] (they cap the recurrence).
+BOUNDED = frozenset({"tanh", "sigmoid", "hard_sigmoid", "softsign"})
 
 
 class OutputError(Exception):
@@ -66,7 +72,13 @@ def _numeric(value: Any) -> np.ndarray:
 def _kind(value: Any) -> str:
     if value is None:
         return "None (did you forget `return`?)"
-    return f"a {type(value).__name__} ({value!r:.60})"
+    name = type(value).__name__
+    article = "an" if name[:1].lower() in "aeiou" else "a"
+    try:
+        text = repr(value)[:60]
+    except Exception:  # noqa: BLE001 - a student's object whose repr fails
+        text = "?"
+    return f"{article} {name} ({text})"
 
 
 def _shape_hint(shape: tuple[int, ...]) -> str:
@@ -75,9 +87,13 @@ def _shape_hint(shape: tuple[int, ...]) -> str:
     return f" (one row per timestep, one number per unit: {shape[0]} x {shape[1]})"
 
 
-def out_of_range(want: np.ndarray) -> bool:
-    """True when Keras's own output is not usable to judge (NaN, inf, or huge)."""
-    return not np.isfinite(want).all() or bool(np.abs(want).max(initial=0) > LIMIT)
+def out_of_range(want: np.ndarray, spec: LayerSpec | None = None,
+                 case: Case | None = None) -> bool:
+    """True when a case cannot be judged: Keras gives NaN, inf or huge values, or the
+    numbers summed are so large that float64 rounding alone could hide a difference."""
+    if not np.isfinite(want).all() or bool(np.abs(want).max(initial=0) > LIMIT):
+        return True
+    return spec is not None and case is not None and scale(spec, case) > SCALE_LIMIT
 
 
 def bad_values(got: np.ndarray) -> bool:
@@ -86,18 +102,46 @@ def bad_values(got: np.ndarray) -> bool:
 
 
 def scale(spec: LayerSpec, case: Case) -> float:
-    """A bound on the size of the terms summed to make the output (for ATOL)."""
-    width = spec.units + spec.input_dim + (1 if spec.use_bias else 0)
-    w = max((float(np.abs(a).max(initial=0)) for a in case.weights), default=0.0)
-    x = float(np.abs(case.xs).max(initial=0))
-    with np.errstate(over="ignore"):
-        return float(max(1.0, x) * max(1.0, w * width) ** case.timesteps)
+    """A bound on the magnitude of the numbers Keras sums for this case (for ATOL).
+
+    Follows the recurrence step by step with absolute values: ``a`` bounds the
+    input term, ``r`` the feedback term, ``b`` the bias; a bounded activation
+    (tanh, sigmoid, ...) caps what it returns at 1.  So a case whose weights are
+    zero has scale 0, and a tanh layer's scale does not explode with length.
+    """
+    weights = case.named(spec)
+    a = _norm(weights["kernel"]) * spec.input_dim
+    r = _norm(weights["recurrent_kernel"]) * spec.units
+    b = _norm(weights["bias"]) * 2 if "bias" in weights else 0.0
+    act = spec.activation in BOUNDED
+    gate = (spec.recurrent_activation or "linear") in BOUNDED
+    h = c = biggest = 0.0
+    for x in np.abs(case.xs).max(axis=1):
+        pre = a * float(x) + r * h + b
+        if spec.kind == "SimpleRNN":
+            h = 1.0 if act else pre
+        elif spec.kind == "LSTM":
+            g, i = (1.0 if act else pre), (1.0 if gate else pre)
+            c = i * c + i * g
+            h = i * (1.0 if act else c)
+        else:  # GRU: h = z * h + (1 - z) * candidate, candidate uses r * h
+            z = 1.0 if gate else pre
+            cand = 1.0 if act else pre * (1.0 + z)
+            h = z * h + (1.0 + z) * cand
+        biggest = max(biggest, pre, h, c)
+        if biggest > SCALE_LIMIT:
+            return math.inf
+    return biggest
 
 
-def tolerance(spec: LayerSpec, case: Case, want: np.ndarray, got: np.ndarray) -> float:
-    """Largest allowed difference for one element."""
-    size = max(float(np.abs(want).max(initial=0)), float(np.abs(got).max(initial=0)))
-    return RTOL * size + ATOL * scale(spec, case)
+def _norm(array: np.ndarray) -> float:
+    return float(np.abs(array).max(initial=0.0))
+
+
+def tolerance(spec: LayerSpec, case: Case, want: np.ndarray, got: np.ndarray) -> np.ndarray:
+    """Largest allowed difference, element by element."""
+    return (RTOL * np.maximum(np.abs(want), np.abs(got)) + ATOL * scale(spec, case)
+            + FLOOR)
 
 
 def agree(spec: LayerSpec, case: Case, want: np.ndarray, got: np.ndarray) -> bool:

@@ -42,8 +42,9 @@ class Evaluator(Protocol):
     def evaluate(self, claim: Claim, cases: Sequence[Case]) -> list[Outcome]: ...
 
 
-class FormulaTimeout(Exception):
-    """A formula call ran past its time limit."""
+class FormulaTimeout(BaseException):
+    """A formula call ran past its time limit (a BaseException, so a student's
+    ``except Exception`` cannot swallow it)."""
 
 
 class InProcess:
@@ -78,7 +79,11 @@ def run_formula(claim: Claim, case: Case) -> Outcome:
         return Outcome(error=str(exc), fatal=True)
     except (Exception, SystemExit) as exc:  # noqa: BLE001 - the boundary around student code
         return Outcome.failed(describe_exception(exc, claim.file))
-    return check_value(claim, case, value)
+    try:
+        return check_value(claim, case, value)
+    except Exception as exc:  # noqa: BLE001 - reading a student's object ran their code
+        return Outcome.failed(f"its return value could not be read as numbers "
+                              f"({type(exc).__name__} while converting it)")
 
 
 def _can_alarm() -> bool:
@@ -121,5 +126,8 @@ def describe_exception(exc: BaseException, file: str) -> str:
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == file]
     if frames:
         line = f" (line {frames[-1].lineno}: {(frames[-1].line or '').strip()})"
-    message = str(exc).strip()
+    try:
+        message = str(exc).strip()[:300]
+    except Exception:  # noqa: BLE001 - an exception whose text itself fails
+        message = ""
     return f"it raised {type(exc).__name__}{': ' + message if message else ''}{line}"

@@ -32,7 +32,7 @@ def numbers(bound: float = BOUND) -> st.SearchStrategy[float]:
         st.integers(-b, b).map(float),
         st.integers(-4 * b, 4 * b).map(lambda n: n / 4),
         st.integers(-10 * b, 10 * b).map(lambda n: n / 10),
-        st.floats(-bound, bound, allow_nan=False, allow_infinity=False),
+        st.floats(-bound, bound, allow_nan=False, allow_infinity=False, allow_subnormal=False),
     )
 
 

@@ -549,10 +549,6 @@ def returns_no_array(kernel, recurrent_kernel, xs):
     return NoArray()
 
 
-@pytest.mark.xfail(strict=True, raises=RuntimeError, reason=(
-    "harness bug: formula.run_formula guards only the call; describe_exception (str(exc)) and "
-    "compare.normalize (np.asarray, repr) run student objects outside it, so their errors "
-    "escape Checker.check. Remove this marker when fixed."))
 @pytest.mark.parametrize("fn", [raises_without_text, returns_no_repr, returns_no_array],
                          ids=["exception str fails", "repr fails", "__array__ fails"])
 def test_student_objects_that_fail_while_read_give_error(checker: Checker,

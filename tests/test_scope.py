@@ -242,10 +242,6 @@ def always_zero(kernel, recurrent_kernel, xs):
     return [0.0]
 
 
-@pytest.mark.xfail(strict=True, raises=OverflowError, reason=(
-    "harness bug: compare.scale computes max(1, w * width) ** timesteps with Python floats, "
-    "which raises OverflowError instead of giving inf (here (2e7) ** 64). Remove this marker "
-    "when compare.scale is fixed."))
 def test_large_fixed_weights_over_many_steps(checker: Checker) -> None:
     claim = claim_for(PART_A, always_zero, fixed={"kernel": 0, "recurrent_kernel": 1e7},
                       timesteps=MAX_TIMESTEPS)

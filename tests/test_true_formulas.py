@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import tensorflow as tf
 from formulas import (
     ACTIVATION_FUNCTIONS,
     claim_for,
@@ -147,9 +146,10 @@ def part_c_lists(kernel, recurrent_kernel, xs):
     (PART_C, part_c_lists),
 ], ids=["A-hypothesis-2", "B-by-hand", "A-weights", "C-lists"])
 def test_student_style_true_formulas_hold(checker: Checker, spec: LayerSpec, fn: object) -> None:
-    verdict = checker.check(claim_for(spec, fn))  # type: ignore[arg-type]
+    claim = claim_for(spec, fn)  # type: ignore[arg-type]
+    verdict = checker.check(claim)
     assert verdict.verdict == "holds", (verdict.message, verdict.counterexample)
-    assert verdict.cases == checker.settings.cases
+    assert verdict.cases == len(checker.screening(claim)[0]) > checker.settings.cases // 2
 
 
 # ---- the batched oracle against Keras one case at a time ---------------------------------
@@ -178,6 +178,8 @@ def test_batched_oracle_equals_predict(oracle: Oracle, spec: LayerSpec) -> None:
     # Keras one case at a time (set_weights, then call the layer) on 300 of them: 150 from
     # the large batch, 150 from the small ones; every 20th through predict() itself, the
     # rest through one layer whose call is compiled once (same Keras code, ~1 ms a case).
+    import tensorflow as tf  # only here: importing the test module stays cheap
+
     layer = keras_layer(spec)
     call = tf.function(lambda xs: layer(xs), reduce_retracing=True)
     for index, (case, want) in enumerate(zip(cases, wants, strict=True)):

@@ -336,10 +336,6 @@ def always_zero_with_bias(kernel, recurrent_kernel, bias, xs):
     return [0.0]
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "harness bug: compare.scale grows like (max|w| * width) ** timesteps, so for 12 steps the "
-    "absolute tolerance (>= 28 even for weights <= 3) swallows every LSTM/GRU output, which "
-    "is bounded by 1: 'always 0' holds. Remove this marker when compare.scale is fixed."))
 @pytest.mark.parametrize("spec", [LSTM(1), GRU(1)], ids=str)
 def test_constant_zero_is_refuted_on_long_sequences(checker: Checker, spec: LayerSpec) -> None:
     claim = claim_for(spec, always_zero_with_bias, timesteps=12)
