@@ -567,6 +567,8 @@ def _category(frame: Any, parent: str) -> str:
         return "tf.function tracing"
     if ("atomic_function.py" in path and function == "call_flat") or function == "TFE_Py_Execute":
         return "keras/tf execution"
+    if path.endswith("bench_check.py") and function == "_fresh_cases":
+        return "benchmark: making cases (not timed)"
     if "/harness/" not in path or "site-packages" in path:
         return parent
     name = path.rsplit("/harness/", 1)[1]
