@@ -155,15 +155,15 @@ class Session:
         return WorkerStopped(TAMPERED, f"the grading worker sent {what}")
 
 
-class RemoteFormula:
-    """Stands for a student's formula; runs it in the worker, one batch per request."""
+class _Proxy:
+    """Stands in the grader for a function that lives in the worker."""
 
-    def __init__(self, session: Session, index: int, params: tuple[str, ...]) -> None:
+    def __init__(self, session: Session, index: int, params: tuple[str, ...],
+                 name: str) -> None:
         self._session: Session | None = session
         self.index = index
-        self.__name__ = f"formula_{index}"
+        self.__name__ = name
         self.__signature__ = _signature(params)
-        self.memo: dict[tuple[bytes, ...], Outcome] = {}
 
     @property
     def session(self) -> Session:
@@ -172,8 +172,20 @@ class RemoteFormula:
         return self._session
 
     def detach(self) -> None:
-        """Forget the session and the memoised outcomes (the submission is done)."""
+        """Forget the session (the submission is done)."""
         self._session = None
+
+
+class RemoteFormula(_Proxy):
+    """Stands for a student's formula; runs it in the worker, one batch per request."""
+
+    def __init__(self, session: Session, index: int, params: tuple[str, ...]) -> None:
+        super().__init__(session, index, params, f"formula_{index}")
+        self.memo: dict[tuple[bytes, ...], Outcome] = {}
+
+    def detach(self) -> None:
+        """Forget the session and the memoised outcomes (the submission is done)."""
+        super().detach()
         self.memo = {}
 
     def __call__(self, **kwargs: Any) -> Any:
@@ -199,23 +211,11 @@ class RemoteFormula:
             raise self.session._tampered(f"an invalid outcome ({exc})") from None
 
 
-class RemoteWhere:
-    """Stands for a ``where=`` condition; asks the worker, case by case."""
+class RemoteWhere(_Proxy):
+    """Stands for a ``where=`` condition; asks the worker, many cases at a time."""
 
     def __init__(self, session: Session, index: int, params: tuple[str, ...]) -> None:
-        self._session: Session | None = session
-        self.index = index
-        self.__name__ = "condition"
-        self.__signature__ = _signature(params)
-
-    @property
-    def session(self) -> Session:
-        if self._session is None:
-            raise WorkerStopped("crashed", "this submission's grading session has ended")
-        return self._session
-
-    def detach(self) -> None:
-        self._session = None
+        super().__init__(session, index, params, "condition")
 
     def __call__(self, **kwargs: Any) -> bool:
         return self.many([kwargs])[0]
