@@ -38,21 +38,23 @@ class Oracle:
     """Outputs of real Keras layers for many cases, batched and memoised."""
 
     def __init__(self) -> None:
-        self._memo: dict[tuple[LayerSpec, tuple[bytes, ...]], np.ndarray] = {}
+        self._memo: dict[LayerSpec, dict[tuple[int, bytes], np.ndarray]] = {}
         self._runners: dict[tuple[LayerSpec, bool], Callable[..., Any]] = {}
         self.keras_calls = 0
         self.cases_evaluated = 0
 
     def outputs(self, spec: LayerSpec, cases: Sequence[Case]) -> list[np.ndarray]:
         """The layer's output (float64) for every case, in order."""
-        todo = list({c.key: c for c in cases if (spec, c.key) not in self._memo}.values())
-        by_length: dict[int, list[Case]] = defaultdict(list)
-        for case in todo:
-            by_length[case.timesteps].append(case)
+        memo = self._memo.setdefault(spec, {})
+        by_length: dict[int, dict[tuple[int, bytes], Case]] = defaultdict(dict)
+        for case in cases:
+            if case.key not in memo:
+                by_length[case.timesteps][case.key] = case
         for group in by_length.values():
-            for start in range(0, len(group), CHUNK):
-                self._evaluate(spec, group[start:start + CHUNK])
-        return [self._memo[(spec, c.key)] for c in cases]
+            todo = list(group.values())
+            for start in range(0, len(todo), CHUNK):
+                self._evaluate(spec, todo[start:start + CHUNK], memo)
+        return [memo[c.key] for c in cases]
 
     def output(self, spec: LayerSpec, case: Case) -> np.ndarray:
         """The layer's output for one case."""
@@ -69,22 +71,35 @@ class Oracle:
         prefixes = [Case(case.weights, case.xs[: t + 1]) for t in range(case.timesteps)]
         return np.stack(self.outputs(spec, prefixes))
 
-    def _evaluate(self, spec: LayerSpec, cases: list[Case]) -> None:
+    def _evaluate(self, spec: LayerSpec, cases: list[Case],
+                  memo: dict[tuple[int, bytes], np.ndarray]) -> None:
         runner = self._runner(spec, len(cases))
-        weights = [np.stack([c.weights[i] for c in cases]) for i in range(len(spec.weight_names))]
-        xs = np.stack([c.xs for c in cases])
+        weights, xs = unpack(spec, cases)
         results = np.asarray(runner(weights, xs), dtype=np.float64)
         self.keras_calls += 1
         self.cases_evaluated += len(cases)
+        results.setflags(write=False)
         for case, result in zip(cases, results, strict=True):
-            result.setflags(write=False)
-            self._memo[(spec, case.key)] = result
+            memo[case.key] = result
 
     def _runner(self, spec: LayerSpec, size: int) -> Callable[..., Any]:
         key = (spec, size >= VECTORIZE_FROM)
         if key not in self._runners:
             self._runners[key] = build_runner(spec, vectorized=key[1])
         return self._runners[key]
+
+
+def unpack(spec: LayerSpec, cases: Sequence[Case]) -> tuple[list[np.ndarray], np.ndarray]:
+    """Stack the cases (all of one length) into one array per weight plus ``xs``, straight
+    from their key bytes: one buffer for the whole batch, no per-case copies."""
+    flat = np.frombuffer(b"".join(c.key[1] for c in cases), dtype=np.float64)
+    flat = flat.reshape(len(cases), -1)
+    arrays, start = [], 0
+    for shape in spec.weight_shapes.values():
+        size = int(np.prod(shape))
+        arrays.append(flat[:, start:start + size].reshape(len(cases), *shape))
+        start += size
+    return arrays, flat[:, start:].reshape(len(cases), cases[0].timesteps, spec.input_dim)
 
 
 def build_runner(spec: LayerSpec, *, vectorized: bool) -> Callable[..., Any]:

@@ -181,7 +181,7 @@ class RemoteFormula(_Proxy):
 
     def __init__(self, session: Session, index: int, params: tuple[str, ...]) -> None:
         super().__init__(session, index, params, f"formula_{index}")
-        self.memo: dict[tuple[bytes, ...], Outcome] = {}
+        self.memo: dict[tuple[int, bytes], Outcome] = {}
 
     def detach(self) -> None:
         """Forget the session and the memoised outcomes (the submission is done)."""
