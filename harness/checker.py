@@ -24,6 +24,7 @@ import numpy as np
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import HypothesisException
+from hypothesis.strategies import SearchStrategy
 
 from harness import compare, strategies
 from harness.cases import Case
@@ -37,6 +38,12 @@ from harness.verdict import ERROR, HOLDS, REFUTED, Counterexample, Verdict
 
 DEFAULT_SEED = 20240601
 DEFAULT_CASES = 200
+#: The first search looks at whole numbers in [-3, 3] and sequences of at most 3 steps.
+SMALL_STEPS = 3
+SMALL_EXAMPLES = 100
+#: Searches remembered per layer, scope and tier, and replayed for later formulas.
+MAX_PATHS = 8
+REPLAY_CHUNK = 32
 SAMPLE_ROUNDS = 6
 
 
@@ -68,6 +75,18 @@ class Failure:
         return self.outcome.error is not None
 
 
+@dataclass(frozen=True)
+class Path:
+    """One Hypothesis search as it ran: every case the formula saw, in order, which of
+    them failed, and the failure it ended with (the last one: the minimal case)."""
+
+    cases: list[Case]
+    wants: list[np.ndarray]
+    failing: list[int]
+    result: Failure | None
+    replayable: bool = True
+
+
 class _Found(Exception):
     """Raised inside the Hypothesis search to carry a failure out of it."""
 
@@ -85,6 +104,7 @@ class Checker:
         self.oracle = oracle or Oracle()
         self.evaluator: Evaluator = evaluator or InProcess()
         self._screens: dict[tuple[object, ...], tuple[list[Case], list[np.ndarray]]] = {}
+        self._paths: dict[tuple[object, ...], list[Path]] = {}
 
     def check(self, claim: Claim) -> Verdict:
         """Screen, then search and shrink if anything failed."""
@@ -132,33 +152,88 @@ class Checker:
     def search(self, claim: Claim, *, errors: bool = False) -> tuple[Failure | None, int]:
         """Let Hypothesis find and shrink a failure; returns it and the cases tried.
 
-        ``errors`` says which kind to look for: the formula failing to give an
-        output, or an output unlike Keras's.
+        First among whole numbers from -3 to 3 and sequences of at most 3 steps
+        (a failure found there is already easy to check by hand, and shrinks
+        fast), then in the whole space.  ``errors`` says which kind to look for:
+        the formula failing to give an output, or an output unlike Keras's.
         """
+        tiers = [(strategies.small_integers(), SMALL_STEPS, SMALL_EXAMPLES),
+                 (None, None, self.settings.search)]
         tried = 0
+        for tier, (elements, steps, examples) in enumerate(tiers):
+            key = (claim.spec, claim.scope.key, tier, errors)
+            path = self._replay(claim, key, errors)
+            if path is None:
+                strategy = strategies.cases(claim.spec, claim.scope, elements, steps)
+                path = self._search(claim, strategy, examples, errors)
+                if path.replayable:
+                    self._paths.setdefault(key, []).insert(0, path)
+                    del self._paths[key][MAX_PATHS:]
+            tried += len(path.cases)
+            if path.result is not None:
+                return path.result, tried
+        return None, tried
 
-        @settings(max_examples=self.settings.search, database=None, deadline=None,
+    def _replay(self, claim: Claim, key: tuple[object, ...], errors: bool) -> Path | None:
+        """A recorded search whose every step this formula passes or fails the same way.
+
+        Hypothesis's search is a function of its seed and of which examples fail,
+        so such a search would run exactly the same for this formula: its result,
+        with this formula's own output, is the result a fresh search would give.
+        """
+        for path in self._paths.get(key, []):
+            last = self._follows(claim, path, errors)
+            if last is not None:
+                return Path(path.cases, path.wants, path.failing,
+                            last if isinstance(last, Failure) else None)
+        return None
+
+    def _follows(self, claim: Claim, path: Path, errors: bool) -> Failure | bool | None:
+        """None unless this formula fails exactly where the recorded one failed (checked
+        a chunk at a time); then its failure on the last of those cases, or False when
+        the recorded search found no failure."""
+        failing = set(path.failing)
+        last: Failure | bool = False
+        for start in range(0, len(path.cases), REPLAY_CHUNK):
+            chunk = range(start, min(start + REPLAY_CHUNK, len(path.cases)))
+            got = self.evaluator.evaluate(claim, [path.cases[i] for i in chunk])
+            for i, outcome in zip(chunk, got, strict=True):
+                failure = first_failure(claim, [path.cases[i]], [path.wants[i]], [outcome])
+                failed = failure is not None and failure.is_error == errors
+                if failed != (i in failing):
+                    return None
+                last = failure if failed and failure is not None else last
+        return last
+
+    def _search(self, claim: Claim, strategy: SearchStrategy[Case], examples: int,
+                errors: bool) -> Path:
+        cases: list[Case] = []
+        wants: list[np.ndarray] = []
+        failing: list[int] = []
+
+        @settings(max_examples=examples, database=None, deadline=None,
                   phases=[Phase.generate, Phase.shrink], report_multiple_bugs=False,
                   suppress_health_check=list(HealthCheck), print_blob=False)
         @hypothesis_seed(self.seed_for(claim))
-        @given(strategies.cases(claim.spec, claim.scope))
+        @given(strategy)
         def attempt(case: Case) -> None:
-            nonlocal tried
             want = self.oracle.output(claim.spec, case)
             assume(not compare.out_of_range(want, claim.spec, case))
-            tried += 1
+            cases.append(case)
+            wants.append(want)
             outcome = self.evaluator.evaluate(claim, [case])[0]
             failure = first_failure(claim, [case], [want], [outcome])
             if failure is not None and failure.is_error == errors:
+                failing.append(len(cases) - 1)
                 raise _Found(failure)
 
         try:
             attempt()
         except _Found as found:
-            return found.failure, tried
+            return Path(cases, wants, failing, found.failure)
         except HypothesisException:  # unsatisfiable scope, or a formula that is not repeatable
-            pass
-        return None, tried
+            return Path(cases, wants, [], None, replayable=False)
+        return Path(cases, wants, failing, None)
 
     def seed_for(self, claim: Claim) -> int:
         """A seed from the run's seed, the layer and the scope (never the run order)."""

@@ -8,8 +8,6 @@ length the scope allows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
@@ -36,43 +34,48 @@ def numbers(bound: float = BOUND) -> st.SearchStrategy[float]:
     )
 
 
-def cases(spec: LayerSpec, scope: Scope) -> st.SearchStrategy[Case]:
-    """Cases for ``spec`` inside ``scope``."""
-    return st.builds(
-        lambda weights, xs: Case(tuple(scope.apply_fixed(spec, weights)), xs),
-        _weights(spec, scope),
-        _sequence(spec, scope),
-    ).filter(lambda case: scope.where is None or scope.contains(spec, case))
+def small_integers() -> st.SearchStrategy[float]:
+    """Whole numbers from -3 to 3: the first place the search looks."""
+    return st.integers(-3, 3).map(float)
 
 
-def _weights(spec: LayerSpec, scope: Scope) -> st.SearchStrategy[list[np.ndarray]]:
-    fixed = dict(scope.fixed)
-    parts = []
-    for name, shape in spec.weight_shapes.items():
-        free = int(np.isnan(fixed[name]).sum()) if name in fixed else int(np.prod(shape))
-        parts.append(st.lists(numbers(), min_size=free, max_size=free)
-                     .map(_filler(fixed.get(name), shape)))
-    return st.tuples(*parts).map(list)
+def cases(spec: LayerSpec, scope: Scope, elements: st.SearchStrategy[float] | None = None,
+          max_timesteps: int | None = None) -> st.SearchStrategy[Case]:
+    """Cases for ``spec`` inside ``scope``: one flat list for the free weight entries and
+    a list of input rows (shrinking drops rows, so sequences get shorter)."""
+    elements = elements if elements is not None else numbers()
+    steps = [t for t in scope.timesteps if max_timesteps is None or t <= max_timesteps]
+    steps = steps or [scope.timesteps[0]]
+    free = [_free_mask(scope, name, shape) for name, shape in spec.weight_shapes.items()]
+    count = sum(int(mask.sum()) for mask in free)
+    row = st.tuples(*[elements] * spec.input_dim)
+    strategy = st.builds(
+        lambda values, rows: _case(spec, scope, free, values, rows),
+        st.lists(elements, min_size=count, max_size=count),
+        st.lists(row, min_size=steps[0], max_size=steps[-1]),
+    )
+    contiguous = tuple(steps) == tuple(range(steps[0], steps[-1] + 1))
+    if scope.where is None and contiguous:
+        return strategy
+    return strategy.filter(lambda case: case.timesteps in steps and scope.contains(spec, case))
 
 
-def _filler(fixed: np.ndarray | None,
-            shape: tuple[int, ...]) -> Callable[[list[float]], np.ndarray]:
-    """Turn drawn free values into a full array (fixed entries are set later)."""
-    def fill(values: list[float]) -> np.ndarray:
-        array = np.zeros(shape) if fixed is None else np.nan_to_num(fixed.copy())
-        if fixed is None:
-            array[...] = np.array(values).reshape(shape)
-        else:
-            array[np.isnan(fixed)] = values
-        return array
-    return fill
+def _free_mask(scope: Scope, name: str, shape: tuple[int, ...]) -> np.ndarray:
+    fixed = dict(scope.fixed).get(name)
+    return np.ones(shape, dtype=bool) if fixed is None else np.isnan(fixed)
 
 
-def _sequence(spec: LayerSpec, scope: Scope) -> st.SearchStrategy[np.ndarray]:
-    d = spec.input_dim
-    return st.sampled_from(scope.timesteps).flatmap(
-        lambda t: st.lists(numbers(), min_size=t * d, max_size=t * d)
-        .map(lambda values: np.array(values, dtype=np.float64).reshape(t, d)))
+def _case(spec: LayerSpec, scope: Scope, free: list[np.ndarray], values: list[float],
+          rows: list[tuple[float, ...]]) -> Case:
+    weights, start = [], 0
+    for mask in free:
+        array = np.zeros(mask.shape)
+        size = int(mask.sum())
+        array[mask] = values[start:start + size]
+        weights.append(array)
+        start += size
+    xs = np.array(rows, dtype=np.float64).reshape(len(rows), spec.input_dim)
+    return Case(tuple(scope.apply_fixed(spec, weights)), xs)
 
 
 def explicit_cases(spec: LayerSpec, scope: Scope) -> list[Case]:
