@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from harness.errors import CaseError
 from harness.layers import LayerSpec
+
+_FLOAT64 = np.dtype(np.float64)
 
 #: Names a formula (or a ``where=`` predicate) may ask for.
 BINDABLE = ("kernel", "recurrent_kernel", "bias", "weights", "xs")
@@ -32,16 +33,21 @@ class Case:
     def timesteps(self) -> int:
         return int(self.xs.shape[0])
 
-    @cached_property
+    @property
     def key(self) -> tuple[int, bytes]:
         """A hashable identity: (timesteps, every number as float64 bytes, weights then xs).
 
         Within one layer spec the weight shapes are fixed, so equal keys mean equal
         cases; the oracle also rebuilds whole batches from these bytes at once.
+        Computed once (stored in the instance dict, which a frozen dataclass allows).
         """
-        arrays = (*self.weights, self.xs)
-        raw = b"".join(np.asarray(a, dtype=np.float64).tobytes() for a in arrays)
-        return (self.timesteps, raw)
+        cached: tuple[int, bytes] | None = self.__dict__.get("_key")
+        if cached is None:
+            arrays = [*self.weights, self.xs]
+            raw = b"".join([a.tobytes() if a.dtype is _FLOAT64 else
+                            np.asarray(a, dtype=np.float64).tobytes() for a in arrays])
+            cached = self.__dict__["_key"] = (len(self.xs), raw)
+        return cached
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Case) and self.key == other.key

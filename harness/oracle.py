@@ -46,15 +46,16 @@ class Oracle:
     def outputs(self, spec: LayerSpec, cases: Sequence[Case]) -> list[np.ndarray]:
         """The layer's output (float64) for every case, in order."""
         memo = self._memo.setdefault(spec, {})
+        keys = [c.key for c in cases]
         by_length: dict[int, dict[tuple[int, bytes], Case]] = defaultdict(dict)
-        for case in cases:
-            if case.key not in memo:
-                by_length[case.timesteps][case.key] = case
+        for key, case in zip(keys, cases, strict=True):
+            if key not in memo:
+                by_length[key[0]][key] = case
         for group in by_length.values():
-            todo = list(group.values())
+            todo = list(group.items())
             for start in range(0, len(todo), CHUNK):
                 self._evaluate(spec, todo[start:start + CHUNK], memo)
-        return [memo[c.key] for c in cases]
+        return [memo[key] for key in keys]
 
     def output(self, spec: LayerSpec, case: Case) -> np.ndarray:
         """The layer's output for one case."""
@@ -71,16 +72,15 @@ class Oracle:
         prefixes = [Case(case.weights, case.xs[: t + 1]) for t in range(case.timesteps)]
         return np.stack(self.outputs(spec, prefixes))
 
-    def _evaluate(self, spec: LayerSpec, cases: list[Case],
+    def _evaluate(self, spec: LayerSpec, batch: list[tuple[tuple[int, bytes], Case]],
                   memo: dict[tuple[int, bytes], np.ndarray]) -> None:
-        runner = self._runner(spec, len(cases))
-        weights, xs = unpack(spec, cases)
+        runner = self._runner(spec, len(batch))
+        weights, xs = unpack(spec, [key for key, _ in batch])
         results = np.asarray(runner(weights, xs), dtype=np.float64)
         self.keras_calls += 1
-        self.cases_evaluated += len(cases)
+        self.cases_evaluated += len(batch)
         results.setflags(write=False)
-        for case, result in zip(cases, results, strict=True):
-            memo[case.key] = result
+        memo.update(zip((key for key, _ in batch), results, strict=True))
 
     def _runner(self, spec: LayerSpec, size: int) -> Callable[..., Any]:
         key = (spec, size >= VECTORIZE_FROM)
@@ -89,17 +89,18 @@ class Oracle:
         return self._runners[key]
 
 
-def unpack(spec: LayerSpec, cases: Sequence[Case]) -> tuple[list[np.ndarray], np.ndarray]:
-    """Stack the cases (all of one length) into one array per weight plus ``xs``, straight
-    from their key bytes: one buffer for the whole batch, no per-case copies."""
-    flat = np.frombuffer(b"".join(c.key[1] for c in cases), dtype=np.float64)
-    flat = flat.reshape(len(cases), -1)
+def unpack(spec: LayerSpec,
+           keys: Sequence[tuple[int, bytes]]) -> tuple[list[np.ndarray], np.ndarray]:
+    """Stack cases of one length into one array per weight plus ``xs``, straight from
+    their key bytes (:attr:`Case.key`): one buffer for the whole batch, no per-case copies."""
+    flat = np.frombuffer(b"".join(raw for _, raw in keys), dtype=np.float64)
+    flat = flat.reshape(len(keys), -1)
     arrays, start = [], 0
     for shape in spec.weight_shapes.values():
         size = int(np.prod(shape))
-        arrays.append(flat[:, start:start + size].reshape(len(cases), *shape))
+        arrays.append(flat[:, start:start + size].reshape(len(keys), *shape))
         start += size
-    return arrays, flat[:, start:].reshape(len(cases), cases[0].timesteps, spec.input_dim)
+    return arrays, flat[:, start:].reshape(len(keys), keys[0][0], spec.input_dim)
 
 
 def build_runner(spec: LayerSpec, *, vectorized: bool) -> Callable[..., Any]:
