@@ -11,7 +11,9 @@ are memoised by case, so no case is evaluated twice in a run.
 
 from __future__ import annotations
 
+import gc
 import os
+import sys
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -27,11 +29,26 @@ CHUNK = 4096
 VECTORIZE_FROM = 512
 
 
-def _quiet_tensorflow() -> None:
-    """Keep TensorFlow's start-up chatter out of a student's terminal."""
+def _load_tensorflow() -> None:
+    """Import TensorFlow and Keras once, quietly and quickly.
+
+    Their start-up chatter stays out of a student's terminal.  The garbage
+    collector is paused during the import (~0.45 s faster) and the ~400,000
+    long-lived objects it leaves are then frozen, so later full collections
+    do not walk them (a full collection drops from ~0.19 s to ~0.01 s).
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    if "keras" in sys.modules and "tensorflow" in sys.modules:
+        return
+    gc.disable()
+    try:
+        import keras  # noqa: F401
+        import tensorflow  # noqa: F401
+    finally:
+        gc.enable()
+    gc.freeze()
 
 
 class Oracle:
@@ -111,7 +128,7 @@ def build_runner(spec: LayerSpec, *, vectorized: bool) -> Callable[..., Any]:
     batches of a student's run and of shrinking; ``tf.vectorized_map`` takes
     ~0.5 s to trace but is ~50x faster on large batches.
     """
-    _quiet_tensorflow()
+    _load_tensorflow()
     import tensorflow as tf
 
     layer = keras_layer(spec)
@@ -143,7 +160,7 @@ def build_runner(spec: LayerSpec, *, vectorized: bool) -> Callable[..., Any]:
 
 def keras_layer(spec: LayerSpec) -> Any:
     """The real Keras layer for ``spec``, built in float64 for an input of width ``input_dim``."""
-    _quiet_tensorflow()
+    _load_tensorflow()
     import keras
 
     cls = getattr(keras.layers, spec.kind)
