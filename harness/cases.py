@@ -43,11 +43,17 @@ class Case:
         """
         cached: tuple[int, bytes] | None = self.__dict__.get("_key")
         if cached is None:
-            arrays = [*self.weights, self.xs]
-            raw = b"".join([a.tobytes() if a.dtype is _FLOAT64 else
-                            np.asarray(a, dtype=np.float64).tobytes() for a in arrays])
+            raw = b"".join([a.tobytes() for a in self.weights]) + self.xs.tobytes()
             cached = self.__dict__["_key"] = (len(self.xs), raw)
         return cached
+
+    def __post_init__(self) -> None:
+        """Hold float64 arrays only (what the key's bytes and the oracle assume)."""
+        if any(a.dtype is not _FLOAT64 for a in self.weights):
+            object.__setattr__(self, "weights",
+                               tuple(np.asarray(a, dtype=np.float64) for a in self.weights))
+        if self.xs.dtype is not _FLOAT64:
+            object.__setattr__(self, "xs", np.asarray(self.xs, dtype=np.float64))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Case) and self.key == other.key

@@ -64,14 +64,13 @@ class Oracle:
         """The layer's output (float64) for every case, in order."""
         memo = self._memo.setdefault(spec, {})
         keys = [c.key for c in cases]
-        by_length: dict[int, dict[tuple[int, bytes], Case]] = defaultdict(dict)
-        for key, case in zip(keys, cases, strict=True):
+        by_length: dict[int, list[tuple[int, bytes]]] = defaultdict(list)
+        for key in dict.fromkeys(keys):  # each new case once, in order
             if key not in memo:
-                by_length[key[0]][key] = case
+                by_length[key[0]].append(key)
         for group in by_length.values():
-            todo = list(group.items())
-            for start in range(0, len(todo), CHUNK):
-                self._evaluate(spec, todo[start:start + CHUNK], memo)
+            for start in range(0, len(group), CHUNK):
+                self._evaluate(spec, group[start:start + CHUNK], memo)
         return [memo[key] for key in keys]
 
     def output(self, spec: LayerSpec, case: Case) -> np.ndarray:
@@ -89,15 +88,15 @@ class Oracle:
         prefixes = [Case(case.weights, case.xs[: t + 1]) for t in range(case.timesteps)]
         return np.stack(self.outputs(spec, prefixes))
 
-    def _evaluate(self, spec: LayerSpec, batch: list[tuple[tuple[int, bytes], Case]],
+    def _evaluate(self, spec: LayerSpec, batch: list[tuple[int, bytes]],
                   memo: dict[tuple[int, bytes], np.ndarray]) -> None:
         runner = self._runner(spec, len(batch))
-        weights, xs = unpack(spec, [key for key, _ in batch])
+        weights, xs = unpack(spec, batch)
         results = np.asarray(runner(weights, xs), dtype=np.float64)
         self.keras_calls += 1
         self.cases_evaluated += len(batch)
         results.setflags(write=False)
-        memo.update(zip((key for key, _ in batch), results, strict=True))
+        memo.update(zip(batch, results, strict=True))
 
     def _runner(self, spec: LayerSpec, size: int) -> Callable[..., Any]:
         key = (spec, size >= VECTORIZE_FROM)
