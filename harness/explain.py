@@ -8,12 +8,11 @@ what to do next -- never a traceback into the harness.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import numpy as np
 
 from harness.numbers import format_array, to_plain
-from harness.verdict import ERROR, HOLDS, REFUTED, Verdict
+from harness.verdict import ERROR, HOLDS, Verdict
 
 
 def call_text(verdict: Verdict) -> str:
@@ -111,17 +110,3 @@ def _holds_but_recorded_refuted(verdict: Verdict) -> str:
             f"with Keras on all {verdict.cases} cases tried (seed {verdict.seed}).\n"
             f"Either the formula is not the one you refuted, or the hypothesis is true after "
             f"all: remove refuted=True if so.")
-
-
-def short(verdict: Verdict) -> str:
-    """One line for tables: the verdict and, when refuted, the minimal case."""
-    if verdict.verdict == REFUTED and verdict.counterexample is not None:
-        return f"refuted by {call_text(verdict)}"
-    if verdict.verdict == ERROR:
-        return f"error: {verdict.message}"
-    return verdict.verdict
-
-
-def plain(value: Any) -> Any:
-    """JSON-ready nested lists."""
-    return None if value is None else to_plain(value)

@@ -11,7 +11,7 @@ import html
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -183,10 +183,3 @@ def atomic_write(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def verdict_counts(verdicts: Iterable[Verdict]) -> dict[str, int]:
-    counts = {HOLDS: 0, REFUTED: 0, ERROR: 0}
-    for v in verdicts:
-        counts[v.verdict] += 1
-    return counts
