@@ -84,7 +84,7 @@ class Worker:
             op, rid = request.get("op"), int(request.get("id", 0))
             if op == "bye":
                 return
-            handler = {"load": self.load, "eval": self.evaluate, "where": self.where,
+            handler = {"load": self.load, "eval": self.evaluate,
                        "where_many": self.where_many}.get(str(op))
             if handler is None:
                 self.reply(rid, op="error", message=f"unknown request {op!r}")
@@ -110,10 +110,6 @@ class Worker:
     def evaluate(self, request: dict[str, Any]) -> dict[str, Any]:
         claim = self.claims[int(request["claim"])]
         return {"outcomes": [self._run(claim, case) for case in request["cases"]]}
-
-    def where(self, request: dict[str, Any]) -> dict[str, Any]:
-        claim = self.claims[int(request["claim"])]
-        return {"inside": _inside(claim, request["args"])}
 
     def where_many(self, request: dict[str, Any]) -> dict[str, Any]:
         claim = self.claims[int(request["claim"])]
