@@ -12,6 +12,7 @@ import pytest
 from harness.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
+BUNDLED = Path(__file__).resolve().parent / "bundled"  # our own copies of hypotheses/
 
 
 def test_probe_reproduces_the_notebook(capsys: pytest.CaptureFixture[str]) -> None:
@@ -53,7 +54,7 @@ def test_probe_usage_errors(capfd: pytest.CaptureFixture[str], layer: str, weigh
 
 
 def test_check_bundled_hypotheses(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["check", str(ROOT / "hypotheses"), "--report-dir", str(tmp_path)])
+    code = main(["check", str(BUNDLED), "--report-dir", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == 0
     assert "Hypothesis #1 is refuted (as recorded); Hypothesis #2 holds." in out
