@@ -34,7 +34,7 @@ from harness.layers import LayerSpec
 from harness.numbers import to_plain
 from harness.oracle import Oracle
 from harness.scope import Scope
-from harness.verdict import ERROR, HOLDS, REFUTED, Counterexample, Verdict
+from harness.verdict import ERROR, HOLDS, REFUTED, Counterexample, Verdict, VerdictKind
 
 DEFAULT_SEED = 20240601
 DEFAULT_CASES = 200
@@ -252,7 +252,7 @@ class Checker:
             keras_steps=steps,
         )
 
-    def _verdict(self, claim: Claim, status: str, cases: int, start: float,
+    def _verdict(self, claim: Claim, status: VerdictKind, cases: int, start: float,
                  counterexample: Counterexample | None = None,
                  message: str | None = None) -> Verdict:
         return Verdict(
