@@ -10,6 +10,8 @@ from __future__ import annotations
 import ast
 import inspect
 import linecache
+import math
+import reprlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -139,19 +141,55 @@ def _fixed(spec: LayerSpec, fixed: dict[str, Any]) -> tuple[tuple[str, np.ndarra
             raise ScopeError(f"fixed= can fix {', '.join(spec.weight_names)} of {spec}. "
                              f"Received the key {name!r}.")
         shape = spec.weight_shapes[name]
+        _check_nesting(name, value, shape)
         try:
             array = np.array(_nones_to_nan(value), dtype=np.float64)
         except (TypeError, ValueError):
             raise ScopeError(f"fixed={{{name!r}: ...}} must hold numbers or None (free). "
-                             f"Received: {value!r}.") from None
+                             f"Received: {short_repr(value)}.") from None
         if array.ndim == 0:
             array = np.full(shape, float(array))
         if array.shape != shape or np.isinf(array).any():
             raise ScopeError(f"fixed={{{name!r}: ...}} must have shape {shape} (as "
-                             f"get_weights() gives it), numbers or None. Received: {value!r}.")
+                             f"get_weights() gives it), numbers or None. "
+                             f"Received: {short_repr(value)}.")
         out.append((name, array))
     order = spec.weight_names
     return tuple(sorted(out, key=lambda item: order.index(item[0])))
+
+
+def _check_nesting(name: str, value: Any, shape: tuple[int, ...]) -> None:
+    """Refuse a ``fixed=`` value nested deeper, or holding more entries, than the
+    weight's ``shape`` allows, before anything recurses into it (no RecursionError,
+    no huge copies).  Walks the lists and tuples without recursion."""
+    most = math.prod(shape)
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    entries = 0
+    while stack:
+        item, depth = stack.pop()
+        if not isinstance(item, (list, tuple)):
+            entries += 1
+            if entries > most:
+                raise ScopeError(f"fixed={{{name!r}: ...}} must have shape {shape} (as "
+                                 f"get_weights() gives it), but it holds more entries than "
+                                 f"that shape has ({most}). Received: {short_repr(value)}.")
+            continue
+        if depth >= len(shape):
+            raise ScopeError(f"fixed={{{name!r}: ...}} must have shape {shape} (as "
+                             f"get_weights() gives it): lists nested {len(shape)} deep at "
+                             f"most. Received: {short_repr(value)}.")
+        stack.extend((inner, depth + 1) for inner in item)
+
+
+def short_repr(value: Any) -> str:
+    """A short, safe ``repr`` of something a student wrote (bounded depth and length)."""
+    shortener = reprlib.Repr()
+    shortener.maxlevel, shortener.maxlist, shortener.maxtuple = 3, 6, 6
+    shortener.maxother = shortener.maxstring = 60
+    try:
+        return shortener.repr(value)
+    except Exception:  # noqa: BLE001 - a student's __repr__
+        return f"a {type(value).__name__}"
 
 
 def _nones_to_nan(value: Any) -> Any:

@@ -19,7 +19,9 @@ This module is imported by the worker: it must stay light (json, os, numpy).
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import select
 import struct
 import time
@@ -33,6 +35,11 @@ MAX_MESSAGE = 32 * 1024 * 1024
 MAX_ELEMENTS = 100_000
 #: Most characters of a returned object's text kept for feedback.
 TEXT_LIMIT = 80
+#: Deepest nesting of ``[`` / ``{`` a message may have (a 32-dimensional array inside
+#: a reply is about 40 deep); checked on the bytes, before ``json.loads`` recurses.
+MAX_DEPTH = 48
+#: Most elements an array described by a worker may have (its shape, counted exactly).
+MAX_SHAPE_ELEMENTS = 10**9
 
 _HEADER = struct.Struct(">I")
 
@@ -59,6 +66,9 @@ def frame(message: dict[str, Any]) -> bytes:
 
 def parse(body: bytes) -> dict[str, Any]:
     """Decode one message body; anything but a JSON object is a protocol error."""
+    depth = nesting_depth(body)
+    if depth > MAX_DEPTH:
+        raise ProtocolError(f"message nested {depth} levels deep (at most {MAX_DEPTH})")
     try:
         message = json.loads(body.decode("utf-8"))
     except (ValueError, RecursionError) as exc:
@@ -66,6 +76,28 @@ def parse(body: bytes) -> dict[str, Any]:
     if not isinstance(message, dict):
         raise ProtocolError("a message must be a JSON object")
     return message
+
+
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_OPEN = np.zeros(256, dtype=np.int8)
+_OPEN[[ord("["), ord("{")]] = 1
+_OPEN[[ord("]"), ord("}")]] = -1
+
+
+def nesting_depth(body: bytes) -> int:
+    """How deeply ``[`` / ``{`` nest in JSON text ``body`` (brackets inside strings do
+    not count); linear time, no recursion, so it is safe on hostile input."""
+    bare = _STRING.sub(b'""', body)
+    if not bare:
+        return 0
+    steps = _OPEN[np.frombuffer(bare, dtype=np.uint8)]
+    brackets = steps[steps != 0].astype(np.int64)
+    return int(np.cumsum(brackets).max(initial=0))
+
+
+def element_count(shape: list[int] | tuple[int, ...]) -> int:
+    """Elements of an array of ``shape``, exactly (Python ints never overflow)."""
+    return math.prod(int(n) for n in shape)
 
 
 # -- blocking ends (the worker) ---------------------------------------------------------

@@ -27,7 +27,12 @@ from harness.cases import Case
 from harness.claims import Claim
 from harness.errors import HarnessError
 from harness.formula import Outcome, check_value
-from harness.grading.protocol import MAX_ELEMENTS, ProtocolError
+from harness.grading.protocol import (
+    MAX_ELEMENTS,
+    MAX_SHAPE_ELEMENTS,
+    ProtocolError,
+    element_count,
+)
 from harness.grading.sandbox import TAMPERED, Isolation, Limits, WorkerProcess, WorkerStopped
 from harness.grading.submissions import Submission
 from harness.layers import CONSTRUCTORS, LayerSpec
@@ -126,8 +131,8 @@ class Session:
             raise self._tampered("an invalid list of hypotheses")
         try:
             claims = tuple(self._claim(i, meta) for i, meta in enumerate(raw))
-        except (HarnessError, KeyError, TypeError, ValueError) as exc:
-            raise self._tampered(f"an invalid hypothesis ({exc})") from None
+        except Exception as exc:  # noqa: BLE001 - whatever fails here, the worker's data did it
+            raise self._tampered(f"an invalid hypothesis ({_reason(exc)})") from None
         return Loaded(claims=claims, total=total)
 
     def _claim(self, index: int, meta: dict[str, Any]) -> Claim:
@@ -207,8 +212,8 @@ class RemoteFormula(_Proxy):
     def _outcome(self, claim: Claim, case: Case, raw: Any) -> Outcome:
         try:
             return decode_outcome(claim, case, raw)
-        except ProtocolError as exc:
-            raise self.session._tampered(f"an invalid outcome ({exc})") from None
+        except Exception as exc:  # noqa: BLE001 - whatever fails here, the worker's data did it
+            raise self.session._tampered(f"an invalid outcome ({_reason(exc)})") from None
 
 
 class RemoteWhere(_Proxy):
@@ -286,7 +291,7 @@ def _rebuild(kind: Any, value: dict[str, Any]) -> Any:
             or not _is_shape(shape):
         raise ProtocolError("invalid array description")
     if dtype == "c":
-        return np.zeros(shape if int(np.prod(shape)) <= MAX_ELEMENTS else (1,), complex)
+        return np.zeros(shape if element_count(shape) <= MAX_ELEMENTS else (1,), complex)
     try:
         array = np.array(value["data"], dtype=bool if dtype == "b" else np.float64)
     except (ValueError, TypeError, RecursionError):
@@ -297,8 +302,11 @@ def _rebuild(kind: Any, value: dict[str, Any]) -> Any:
 
 
 def _is_shape(shape: Any) -> bool:
+    """A plausible numpy shape: at most 32 whole numbers, at most
+    :data:`MAX_SHAPE_ELEMENTS` elements in all (counted exactly, never overflowing)."""
     return (isinstance(shape, list) and len(shape) <= 32
-            and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape))
+            and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape)
+            and element_count(shape) <= MAX_SHAPE_ELEMENTS)
 
 
 def rebuild_layer(fields: Any) -> LayerSpec:
@@ -342,6 +350,11 @@ def _bool(raw: Any) -> bool:
     if not isinstance(raw, bool):
         raise ValueError("invalid flag")
     return raw
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc) if isinstance(exc, (HarnessError, ProtocolError)) else ""
+    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
 
 
 def _text(raw: Any, limit: int) -> str:
