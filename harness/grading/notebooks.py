@@ -23,8 +23,13 @@ import json
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.grading.protocol import nesting_depth
 
 KEEP_CALLS = ("SimpleRNN", "LSTM", "GRU")
+#: Longest code cell read (characters); a whole file is capped by the submission rules.
+MAX_CELL = 256 * 1024
+#: Deepest nesting of the notebook's JSON (checked before parsing it).
+MAX_JSON_DEPTH = 64
 DROP_IMPORTS = ("tensorflow", "keras", "tf_keras", "jax", "torch", "matplotlib", "pandas")
 
 
@@ -36,13 +41,24 @@ def notebook_to_source(data: bytes, name: str = "notebook.ipynb") -> str:
     """The hypothesis-defining part of a notebook, as Python source."""
     parts = [f"# Hypotheses kept from {name} (other notebook code does not run).\n"]
     for number, text in enumerate(_code_cells(data, name), start=1):
-        kept = _keep(text)
+        if len(text) > MAX_CELL:
+            raise NotebookError(f"{name}: code cell {number} has {len(text)} characters; "
+                                f"the grader reads cells of up to {MAX_CELL}. Split it.")
+        try:
+            kept = _keep(text)
+        except (RecursionError, MemoryError):
+            raise NotebookError(f"{name}: code cell {number} is nested too deeply for the "
+                                "grader to read (a very long expression or deeply nested "
+                                "brackets?). Split it into shorter statements.") from None
         if kept:
             parts.append(f"# --- cell {number} ---\n{kept}\n")
     return "\n".join(parts)
 
 
 def _code_cells(data: bytes, name: str) -> list[str]:
+    if nesting_depth(data) > MAX_JSON_DEPTH:
+        raise NotebookError(f"{name} is not a readable notebook (its JSON is nested more "
+                            f"than {MAX_JSON_DEPTH} levels deep).")
     try:
         notebook = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
@@ -69,8 +85,25 @@ def _keep(text: str) -> str:
         tree = ast.parse(cleaned)
     except SyntaxError:
         return cleaned if "hypothesis" in cleaned else ""
-    kept = [ast.unparse(node) for node in tree.body if _wanted(node)]
+    lines = cleaned.encode("utf-8").splitlines(keepends=True)
+    kept = [_segment(lines, node) for node in tree.body if _wanted(node)]
     return "\n\n".join(kept)
+
+
+def _segment(lines: list[bytes], node: ast.stmt) -> str:
+    """The statement's own text, decorators included (``ast.unparse`` would recurse as
+    deep as the expression; the source text is what the student wrote anyway).
+    Offsets are UTF-8 byte columns, as ``ast`` gives them."""
+    decorators = getattr(node, "decorator_list", [])
+    first, start_col = node.lineno, node.col_offset
+    if decorators:  # a decorated definition starts its own line, at the "@"
+        first, start_col = min(d.lineno for d in decorators), 0
+    last = node.end_lineno or node.lineno
+    end_col = node.end_col_offset if node.end_col_offset is not None else len(lines[last - 1])
+    if first == last:
+        return lines[first - 1][start_col:end_col].decode("utf-8")
+    chunk = [lines[first - 1][start_col:], *lines[first:last - 1], lines[last - 1][:end_col]]
+    return b"".join(chunk).decode("utf-8")
 
 
 def _wanted(node: ast.stmt) -> bool:
