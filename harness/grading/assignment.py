@@ -9,7 +9,11 @@ An assignment is a TOML file (the course exercise ships as the default,
     cases = 200               # cases screened per hypothesis
     hypothesis_timeout = 20   # seconds of formula time per hypothesis
     submission_timeout = 180  # seconds for a whole submission
+    load_timeout = 20         # seconds to import a submission's files (top-level code)
     max_hypotheses = 50       # hypotheses checked per submission
+    max_scopes = 10           # distinct (layer, scope) screening sets per submission
+    max_cases = 10000         # cases screened per submission (hypotheses x cases)
+    grader_seconds = 30       # CPU seconds of the grader's own work per submission
     memory_mb = 1536          # address-space limit of the worker
 
     [[exercise]]
@@ -40,6 +44,7 @@ DEFAULT_RESOURCE = "rnn_weights.toml"
 _SETTINGS: dict[str, type] = {
     "name": str, "seed": int, "cases": int, "hypothesis_timeout": float,
     "submission_timeout": float, "max_hypotheses": int, "memory_mb": int,
+    "load_timeout": float, "max_scopes": int, "max_cases": int, "grader_seconds": float,
 }
 _EXERCISE: dict[str, type] = {
     "id": str, "name": str, "layer": str, "points": float,
@@ -76,6 +81,10 @@ class Assignment:
     submission_timeout: float = 180.0
     max_hypotheses: int = 50
     memory_mb: int = 1536
+    load_timeout: float = 20.0
+    max_scopes: int = 10
+    max_cases: int = 10_000
+    grader_seconds: float = 30.0
     source: str = "<default>"
 
     @property
@@ -180,7 +189,9 @@ def _typed(table: Any, schema: dict[str, type], where: str) -> dict[str, Any]:
 def _check_ranges(assignment: Assignment, source: str) -> None:
     positive = {"cases": assignment.cases, "hypothesis_timeout": assignment.hypothesis_timeout,
                 "submission_timeout": assignment.submission_timeout,
-                "max_hypotheses": assignment.max_hypotheses, "memory_mb": assignment.memory_mb}
+                "max_hypotheses": assignment.max_hypotheses, "memory_mb": assignment.memory_mb,
+                "load_timeout": assignment.load_timeout, "max_scopes": assignment.max_scopes,
+                "max_cases": assignment.max_cases, "grader_seconds": assignment.grader_seconds}
     for key, value in positive.items():
         if value <= 0:
             raise AssignmentError(f"{source}: {key} must be more than 0. Received: {value}.")
