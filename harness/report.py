@@ -41,8 +41,9 @@ def _record(v: Verdict) -> dict[str, Any]:
     ce = v.counterexample
     return {
         "file": display_path(v.file), "name": v.name, "function": v.function,
-        "layer": str(v.layer), "scope": v.scope, "verdict": v.verdict, "recorded": v.recorded,
-        "expected": v.expected, "as_expected": v.as_expected, "cases": v.cases,
+        "layer": str(v.layer), "scope": v.scope, "verdict": str(v.verdict),
+        "recorded": v.recorded, "expected": str(v.expected), "as_expected": v.as_expected,
+        "cases": v.cases,
         "counterexample": ce.case if ce else None,
         "keras_output": ce.keras_output if ce else None,
         "hypothesis_output": ce.hypothesis_output if ce else None,
@@ -53,7 +54,8 @@ def _record(v: Verdict) -> dict[str, Any]:
 def _failure_record(f: LoadFailure) -> dict[str, Any]:
     return {
         "file": display_path(f.file), "name": "(file could not be imported)", "function": None,
-        "layer": None, "scope": None, "verdict": ERROR, "recorded": False, "expected": HOLDS,
+        "layer": None, "scope": None, "verdict": str(ERROR), "recorded": False,
+        "expected": str(HOLDS),
         "as_expected": False, "cases": 0, "counterexample": None, "keras_output": None,
         "hypothesis_output": None, "seconds": 0.0, "seed": None, "message": f.message,
     }
@@ -145,7 +147,7 @@ def html_page(table: pd.DataFrame, lines: list[str], seed: int | None) -> str:
 def terminal_lines(verdicts: Sequence[Verdict], failures: Sequence[LoadFailure] = ()) -> list[str]:
     """A compact table for the terminal (no pandas needed)."""
     rows = [(v.name, v.verdict + ("" if v.as_expected else " (!)"),
-             "refuted" if v.recorded else "holds", str(v.cases), _short_case(v))
+             str(v.expected), str(v.cases), _short_case(v))
             for v in verdicts]
     rows += [(display_path(f.file), ERROR + " (!)", "-", "0", "could not be imported")
              for f in failures]

@@ -24,6 +24,7 @@ from harness.grading.remote import decode_outcome, rebuild_layer
 from harness.grading.results import ExerciseResult, HypothesisResult, SubmissionResult
 from harness.grading.scoring import score_exercises, score_hypothesis
 from harness.grading.submissions import find_submissions
+from harness.verdict import Verdict, VerdictKind
 
 MINIMAL = """
 [assignment]
@@ -158,9 +159,10 @@ def test_forged_metadata_cannot_build_a_layer() -> None:
 
 
 def _hypothesis(verdict: str, recorded: str, general: bool = True) -> HypothesisResult:
-    return HypothesisResult(name="h", function="h", file="a.py", line=1, layer="x",
-                            exercise="part_a", scope="s", general=general, recorded=recorded,
-                            verdict=verdict)
+    checked = Verdict(file="a.py", function="h", name="h", layer=PART_A, scope="s",
+                      recorded=recorded == "refuted", verdict=VerdictKind(verdict), cases=40,
+                      seed=1, general=general)
+    return HypothesisResult(checked, exercise="part_a", plausible=True)
 
 
 @pytest.mark.parametrize("verdict, recorded, general, credit, earned", [
@@ -206,7 +208,7 @@ def test_interrupted_write_leaves_the_old_file(tmp_path: Path,
 
 def test_progress_line_has_counts_and_eta() -> None:
     stream = io.StringIO()
-    bar = Progress(4, stream=stream, enabled=True)
+    bar = Progress(4, stream=stream, enabled=True, tty=True)
     bar.tick("alice")
     assert "1/4" in stream.getvalue() and "left" in stream.getvalue()
-    assert Progress(4, stream=io.StringIO()).enabled is False
+    assert Progress(4, stream=io.StringIO(), enabled=False).enabled is False

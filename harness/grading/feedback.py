@@ -12,21 +12,28 @@ import json
 from typing import Any
 
 from harness.grading.assignment import Assignment, Exercise
-from harness.grading.results import GRADED, HypothesisResult, SubmissionResult, format_points
+from harness.grading.results import HypothesisResult, Status, SubmissionResult, format_points
 from harness.numbers import format_array
+from harness.verdict import VerdictKind
 
 STATUS_WORDS = {
-    "syntax-error": "Python could not read the file (a syntax error).",
-    "import-error": "the file imports something that is not available while grading.",
-    "load-error": "the file stopped with an error while it was being loaded.",
-    "bad-hypothesis": "a @hypothesis declaration is not valid.",
-    "no-hypotheses": "no hypotheses were found.",
-    "timeout": "some code took longer than the time limit.",
-    "crashed": "some code crashed the grading process.",
-    "tampered": "the grader received messages that did not come from its worker.",
-    "used-keras": "the code tried to use Keras/TensorFlow, which is not allowed in a formula.",
-    "invalid-submission": "the submission could not be read.",
+    Status.SYNTAX_ERROR: "Python could not read the file (a syntax error).",
+    Status.IMPORT_ERROR: "the file imports something that is not available while grading.",
+    Status.LOAD_ERROR: "the file stopped with an error while it was being loaded.",
+    Status.BAD_HYPOTHESIS: "a @hypothesis declaration is not valid.",
+    Status.NO_HYPOTHESES: "no hypotheses were found.",
+    Status.TIMEOUT: "some code took longer than the time limit.",
+    Status.CRASHED: "some code crashed the grading process.",
+    Status.TAMPERED: "the grader received messages that did not come from its worker.",
+    Status.USED_KERAS: "the code tried to use Keras/TensorFlow, which is not allowed in a "
+                       "formula.",
+    Status.INVALID_SUBMISSION: "the submission could not be read.",
+    Status.GRADER_ERROR: "the grader itself failed on this submission; your instructor has "
+                         "the details.",
 }
+
+#: Statuses after which every hypothesis that was loaded is listed per exercise.
+_CHECKED = (Status.GRADED, Status.TIMEOUT, Status.CRASHED, Status.USED_KERAS)
 
 
 def feedback_markdown(assignment: Assignment, result: SubmissionResult) -> str:
@@ -45,7 +52,7 @@ def feedback_markdown(assignment: Assignment, result: SubmissionResult) -> str:
 
 
 def _status_lines(result: SubmissionResult) -> list[str]:
-    if result.status == GRADED:
+    if result.status == Status.GRADED:
         return []
     lines = [f"**Problem ({result.status}):** {STATUS_WORDS.get(result.status, result.status)}"]
     if result.message:
@@ -59,7 +66,7 @@ def exercise_section(exercise: Exercise, result: SubmissionResult) -> list[str]:
     lines = [f"## {exercise.name}: {format_points(points)} / "
              f"{format_points(exercise.max_points)} points", ""]
     mine = [h for h in result.hypotheses if h.exercise == exercise.id]
-    if not mine and result.status in (GRADED, "timeout", "crashed", "used-keras"):
+    if not mine and result.status in _CHECKED:
         lines += [f"You have no hypothesis about this layer ({exercise.layer}). Write one with "
                   f"`@hypothesis({exercise.layer})`.", ""]
     for hypothesis in mine:
@@ -69,50 +76,54 @@ def exercise_section(exercise: Exercise, result: SubmissionResult) -> list[str]:
 
 def hypothesis_lines(h: HypothesisResult) -> list[str]:
     """One hypothesis: what happened, why it earns what it earns, and the case."""
+    v = h.checked
     mark = "earned" if h.earned > 0 else "no points"
-    where = f"`{h.function}` in {h.file}, line {h.line}"
-    lines = [f"### {h.name} ({mark}: {format_points(h.earned)})", "",
-             _what(h), "", f"**Points:** {h.note[:1].upper()}{h.note[1:]}", "",
-             f"*Where:* {where}. *Scope:* {h.scope}.", ""]
-    if h.message and h.verdict != "refuted":
-        lines += [f"*What went wrong:* {h.message}", ""]
-    if h.counterexample and h.verdict == "refuted":
+    where = f"`{v.function}` in {v.file}, line {v.line}"
+    lines = [f"### {v.name} ({mark}: {format_points(h.earned)})", "",
+             _what(v.verdict, v.cases), "", f"**Points:** {h.note[:1].upper()}{h.note[1:]}", "",
+             f"*Where:* {where}. *Scope:* {v.scope}.", ""]
+    if v.message and v.verdict != VerdictKind.REFUTED:
+        lines += [f"*What went wrong:* {v.message}", ""]
+    if v.counterexample and v.verdict == VerdictKind.REFUTED:
         lines += counterexample_lines(h)
-    elif h.counterexample:
-        case = h.counterexample.get("case", {})
+    elif v.counterexample:
         lines += ["It failed on this case: " + ", ".join(
-            f"`{name}` = `{_plain(value)}`" for name, value in case.items()), ""]
+            f"`{name}` = `{_plain(value)}`" for name, value in v.counterexample.case.items()),
+            ""]
     return lines
 
 
-def _what(h: HypothesisResult) -> str:
+def _what(kind: VerdictKind, cases: int) -> str:
     return {
-        "holds": f"It holds: your formula and Keras agree on all {h.cases} cases checked.",
-        "refuted": "It is refuted: Keras gives a different answer for the case below.",
-        "error": "It could not be checked: the formula did not give a usable answer.",
-        "timeout": "It could not be checked: it took too long.",
-        "crashed": "It could not be checked: it crashed the grading process.",
-        "not-checked": "It was not checked.",
-    }.get(h.verdict, "")
+        VerdictKind.HOLDS: f"It holds: your formula and Keras agree on all {cases} cases "
+                           "checked.",
+        VerdictKind.REFUTED: "It is refuted: Keras gives a different answer for the case "
+                             "below.",
+        VerdictKind.ERROR: "It could not be checked: the formula did not give a usable answer.",
+        VerdictKind.TIMEOUT: "It could not be checked: it took too long.",
+        VerdictKind.CRASHED: "It could not be checked: it crashed the grading process.",
+        VerdictKind.NOT_CHECKED: "It was not checked.",
+    }[kind]
 
 
 def counterexample_lines(h: HypothesisResult) -> list[str]:
     """The minimal counterexample, in words a student can check on paper."""
-    example: dict[str, Any] = h.counterexample or {}
-    case: dict[str, Any] = example.get("case", {})
+    example = h.checked.counterexample
+    if example is None:
+        return []
+    case: dict[str, Any] = example.case
     weights = [(name, value) for name, value in case.items() if name != "xs"]
     xs = case.get("xs", [])
     lines = ["A case you can check by hand:", ""]
     lines += [f"- `{name}` = `{format_array(value)}`" for name, value in weights]
     lines.append(f"- inputs `xs` = `{format_array(xs)}` ({len(xs)} timestep(s))")
-    lines.append(f"- Keras outputs `{_plain(example.get('keras_output'))}`")
-    got = example.get("hypothesis_output")
+    lines.append(f"- Keras outputs `{_plain(example.keras_output)}`")
+    got = example.hypothesis_output
     lines.append(f"- your formula gives `{_plain(got)}`" if got is not None
                  else "- your formula gave no usable answer (see above)")
-    steps = example.get("keras_steps")
-    if steps:
-        lines.append(f"- Keras's output after each step: `{_plain(steps)}`")
-    probe = _probe(h.layer, [v for _, v in weights], xs)
+    if example.keras_steps:
+        lines.append(f"- Keras's output after each step: `{_plain(example.keras_steps)}`")
+    probe = _probe(str(h.checked.layer), [v for _, v in weights], xs)
     lines += ["", "See Keras's answer yourself:", "", "```sh", probe, "```", ""]
     return lines
 

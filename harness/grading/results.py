@@ -1,49 +1,106 @@
 """Grading results as plain objects: one per hypothesis, exercise and submission.
 
-Everything here is JSON-friendly, so a result can be stored for a resumed
-run, sent back from a Dask worker, and rendered by every writer (grades.csv,
-feedback, Gradescope's results.json, the summary) without re-grading.
+The result model is defined once: :class:`harness.verdict.VerdictKind` for what
+checking a hypothesis found, :class:`Status` for what happened to a whole
+submission, :class:`Credit` for what a hypothesis earned.  All three are
+:class:`enum.StrEnum`, so they compare equal to their text and are written to
+JSON (grades.csv, results) as that text.
+
+A :class:`HypothesisResult` embeds the checker's :class:`harness.verdict.Verdict`
+unchanged (``recorded`` is the student's ``refuted=`` flag, a bool, everywhere)
+and adds only what grading decides: the exercise, points, credit and note.
+
+Everything round-trips through JSON (:meth:`SubmissionResult.to_json` /
+:meth:`SubmissionResult.from_json`, with the same types), so a result can be
+stored for a resumed run, sent back from a Dask worker, and rendered by every
+writer (grades.csv, feedback, Gradescope's results.json, the summary) without
+re-grading.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
-#: Submission statuses.  ``graded`` means nothing went wrong while grading.
-GRADED = "graded"
-STATUSES = (
-    GRADED, "syntax-error", "import-error", "load-error", "bad-hypothesis", "no-hypotheses",
-    "timeout", "crashed", "tampered", "used-keras", "invalid-submission",
-)
+from harness.verdict import Verdict, VerdictKind
+
+
+class Status(StrEnum):
+    """What happened to a whole submission.  ``graded`` means nothing went wrong."""
+
+    GRADED = "graded"
+    SYNTAX_ERROR = "syntax-error"
+    IMPORT_ERROR = "import-error"
+    LOAD_ERROR = "load-error"
+    BAD_HYPOTHESIS = "bad-hypothesis"
+    NO_HYPOTHESES = "no-hypotheses"
+    TIMEOUT = "timeout"
+    CRASHED = "crashed"
+    TAMPERED = "tampered"
+    USED_KERAS = "used-keras"
+    INVALID_SUBMISSION = "invalid-submission"
+    GRADER_ERROR = "grader-error"
+
+
+class Credit(StrEnum):
+    """What one hypothesis earns points for."""
+
+    NONE = "none"
+    GENERAL = "general"        # holds for all weights and sequences
+    NARROW = "narrow"          # holds in a narrower scope only
+    REFUTED = "refuted"        # recorded refuted=True, refuted, and plausible
+
+
+GRADED = Status.GRADED
+STATUSES = tuple(Status)
 
 #: Hypothesis verdicts beyond the checker's holds / refuted / error.
-TIMEOUT = "timeout"
-CRASHED = "crashed"
-NOT_CHECKED = "not-checked"
+TIMEOUT = VerdictKind.TIMEOUT
+CRASHED = VerdictKind.CRASHED
+NOT_CHECKED = VerdictKind.NOT_CHECKED
 
 
 @dataclass(frozen=True)
 class HypothesisResult:
-    """One hypothesis of one student, checked and scored."""
+    """One hypothesis of one student: the checker's verdict (``checked``, embedded
+    unchanged), then what it earns.
 
-    name: str
-    function: str
-    file: str
-    line: int
-    layer: str
+    ``plausible`` is decided only for a hypothesis recorded ``refuted=True`` that
+    is refuted (see :mod:`harness.grading.plausible`); ``None`` otherwise.
+    """
+
+    checked: Verdict
     exercise: str | None
-    scope: str
-    general: bool
-    recorded: str
-    verdict: str
-    cases: int = 0
-    message: str | None = None
-    counterexample: dict[str, Any] | None = None
     used_keras: bool = False
+    plausible: bool | None = None
     earned: float = 0.0
-    credit: str = "none"
+    credit: Credit = Credit.NONE
     note: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "credit", Credit(self.credit))
+
+    @property
+    def verdict(self) -> VerdictKind:
+        """What checking found: holds, refuted, error, timeout, crashed, not-checked."""
+        return self.checked.verdict
+
+    @property
+    def name(self) -> str:
+        return self.checked.name
+
+    def to_json(self) -> dict[str, Any]:
+        return {"checked": self.checked.to_json(), "exercise": self.exercise,
+                "used_keras": self.used_keras, "plausible": self.plausible,
+                "earned": self.earned, "credit": str(self.credit), "note": self.note}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> HypothesisResult:
+        fields = dict(data)
+        fields["checked"] = Verdict.from_json(data["checked"])
+        fields["credit"] = Credit(data["credit"])
+        return cls(**fields)
 
 
 @dataclass(frozen=True)
@@ -63,7 +120,7 @@ class SubmissionResult:
 
     student: str
     key: str
-    status: str
+    status: Status
     exercises: tuple[ExerciseResult, ...]
     hypotheses: tuple[HypothesisResult, ...] = ()
     message: str | None = None
@@ -71,6 +128,9 @@ class SubmissionResult:
     ignored: int = 0
     seconds: float = 0.0
     isolation: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", Status(self.status))
 
     @property
     def total(self) -> float:
@@ -84,13 +144,21 @@ class SubmissionResult:
         return next((e.points for e in self.exercises if e.id == exercise), 0.0)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain JSON data (lists, strings, numbers); :meth:`from_json` reads it back."""
+        return {
+            "student": self.student, "key": self.key, "status": str(self.status),
+            "exercises": [vars(e).copy() for e in self.exercises],
+            "hypotheses": [h.to_json() for h in self.hypotheses],
+            "message": self.message, "notes": list(self.notes), "ignored": self.ignored,
+            "seconds": self.seconds, "isolation": list(self.isolation),
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SubmissionResult:
         fields = dict(data)
+        fields["status"] = Status(data["status"])
         fields["exercises"] = tuple(ExerciseResult(**e) for e in data["exercises"])
-        fields["hypotheses"] = tuple(HypothesisResult(**h) for h in data["hypotheses"])
+        fields["hypotheses"] = tuple(HypothesisResult.from_json(h) for h in data["hypotheses"])
         fields["notes"] = tuple(data.get("notes", ()))
         fields["isolation"] = tuple(data.get("isolation", ()))
         return cls(**fields)

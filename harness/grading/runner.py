@@ -19,25 +19,27 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from harness import __version__
 from harness.checker import Checker, CheckSettings
 from harness.claims import Claim
 from harness.grading.assignment import Assignment
+from harness.grading.plausible import plausible, public_cases
 from harness.grading.remote import Budget, Loaded, RemoteEvaluator, RemoteWhere, Session
 from harness.grading.results import (
     CRASHED,
-    GRADED,
     NOT_CHECKED,
     TIMEOUT,
     HypothesisResult,
+    Status,
     SubmissionResult,
 )
-from harness.grading.sandbox import TAMPERED, Isolation, Limits, WorkerStopped
+from harness.grading.sandbox import Isolation, Limits, WorkerStopped
 from harness.grading.scoring import score_exercises, score_hypothesis, zero_exercises
 from harness.grading.submissions import Submission
-from harness.verdict import Verdict
+from harness.verdict import Verdict, VerdictKind
 
 MAX_RESTARTS = 3
 
@@ -160,53 +162,66 @@ def _check_one(ctx: GradingContext, session: Session, claim: Claim,
     return _from_verdict(ctx, claim, verdict, session.used_keras)
 
 
-def check_claim(ctx: GradingContext, claim: Claim) -> Verdict:
+class Checked(NamedTuple):
+    """A claim's verdict and, for one recorded refuted=True and refuted, whether it is
+    plausible (a real attempt at the rule, :mod:`harness.grading.plausible`)."""
+
+    verdict: Verdict
+    plausible: bool | None = None
+
+
+def check_claim(ctx: GradingContext, claim: Claim) -> Checked:
     """Screen in the worker outside the lock, then check under it."""
     with ctx.lock:
-        cases, _ = ctx.checker.screening(claim)
-    RemoteEvaluator().evaluate(claim, cases)
+        cases, wants = ctx.checker.screening(claim)
+    outcomes = RemoteEvaluator().evaluate(claim, cases)
     with ctx.lock:
-        return ctx.checker.check(claim)
+        verdict = ctx.checker.check(claim)
+    if verdict.verdict != VerdictKind.REFUTED or not verdict.recorded:
+        return Checked(verdict)
+    public = public_cases(claim.spec, claim.scope)
+    return Checked(verdict, plausible(claim.spec, cases, wants, outcomes, public))
 
 
-def _from_verdict(ctx: GradingContext, claim: Claim, verdict: Verdict,
+def _from_verdict(ctx: GradingContext, claim: Claim, checked: Checked,
                   used_keras: bool) -> HypothesisResult:
     exercise = ctx.assignment.exercise_for(claim.spec)
-    counterexample = asdict(verdict.counterexample) if verdict.counterexample else None
-    result = HypothesisResult(
-        name=claim.name, function=claim.function, file=claim.file, line=claim.line,
-        layer=str(claim.spec), exercise=exercise.id if exercise else None,
-        scope=claim.scope.text, general=verdict.general, recorded=claim.expected,
-        verdict=verdict.verdict, cases=verdict.cases, message=verdict.message,
-        counterexample=counterexample, used_keras=used_keras)
+    result = HypothesisResult(checked.verdict, exercise.id if exercise else None,
+                              used_keras=used_keras, plausible=checked.plausible)
     return score_hypothesis(result, exercise)
 
 
-def _unchecked(ctx: GradingContext, claim: Claim, verdict: str, message: str | None,
+def _unchecked(ctx: GradingContext, claim: Claim, kind: VerdictKind, message: str | None,
                used_keras: bool = False) -> HypothesisResult:
+    """A hypothesis whose formula could not be run to the end (timeout, crash, or
+    never reached): a verdict of that kind, on 0 cases."""
     exercise = ctx.assignment.exercise_for(claim.spec)
-    result = HypothesisResult(
-        name=claim.name, function=claim.function, file=claim.file, line=claim.line,
-        layer=str(claim.spec), exercise=exercise.id if exercise else None,
-        scope=claim.scope.text, general=claim.scope.is_general, recorded=claim.expected,
-        verdict=verdict, message=message, used_keras=used_keras)
+    verdict = Verdict(
+        file=claim.file, function=claim.function, name=claim.name, layer=claim.spec,
+        scope=claim.scope.text, recorded=claim.refuted, verdict=kind, cases=0,
+        seed=ctx.checker.settings.seed, message=message, line=claim.line,
+        general=claim.scope.is_general)
+    result = HypothesisResult(verdict, exercise.id if exercise else None,
+                              used_keras=used_keras)
     return score_hypothesis(result, exercise)
 
 
-def _status(reasons: set[str], used_keras: bool) -> str:
-    for reason in (TAMPERED, TIMEOUT, CRASHED):
+def _status(reasons: set[str], used_keras: bool) -> Status:
+    for reason in (Status.TAMPERED, Status.TIMEOUT, Status.CRASHED):
         if reason in reasons:
             return reason
-    return "used-keras" if used_keras else GRADED
+    return Status.USED_KERAS if used_keras else Status.GRADED
 
 
-def _status_message(status: str) -> str | None:
+def _status_message(status: Status) -> str | None:
     return {
-        TIMEOUT: "some of the code took too long; the hypotheses that finished still count.",
-        CRASHED: "some of the code crashed the grading process; the hypotheses that "
-                 "finished still count.",
-        TAMPERED: "the grader received messages that did not come from the grading worker.",
-        "used-keras": "a formula tried to use Keras/TensorFlow, which earns nothing.",
+        Status.TIMEOUT: "some of the code took too long; the hypotheses that finished "
+                        "still count.",
+        Status.CRASHED: "some of the code crashed the grading process; the hypotheses that "
+                        "finished still count.",
+        Status.TAMPERED: "the grader received messages that did not come from the grading "
+                         "worker.",
+        Status.USED_KERAS: "a formula tried to use Keras/TensorFlow, which earns nothing.",
     }.get(status)
 
 
@@ -220,7 +235,7 @@ def _load_stop(stop: WorkerStopped) -> str:
 def _failed(ctx: GradingContext, submission: Submission, key: str, status: str,
             message: str | None, start: float, session: Session | None = None) -> SubmissionResult:
     return SubmissionResult(
-        student=submission.student, key=key, status=status,
+        student=submission.student, key=key, status=Status(status),
         exercises=zero_exercises(ctx.assignment, "the submission could not be graded"),
         message=message, notes=submission.notes, seconds=_since(start),
         isolation=tuple(session.in_force) if session else ())

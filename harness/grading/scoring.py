@@ -6,8 +6,18 @@ Rules (per exercise, i.e. per layer in the assignment):
   all weights and sequences (the general scope) and was recorded as holding;
 * otherwise ``narrow_points`` (default 0) when one holds only in a narrower
   scope (``fixed=``, ``timesteps=``, ``where=``);
-* plus ``refuted_points`` (default 0) when a hypothesis recorded
-  ``refuted=True`` is indeed refuted (the harness found the counterexample).
+* plus ``refuted_points`` (default 0: refutation credit is the instructor's
+  opt-in) when a hypothesis recorded ``refuted=True`` is indeed refuted (the
+  harness found the counterexample) **and is plausible**: a real attempt at
+  the rule, not a placeholder.  Plausible means (:mod:`harness.grading.plausible`):
+  on the grader's screening cases other than the public ones (the notebook's
+  cases and the fixed simple cases every run starts with), the formula agrees
+  with Keras (same tolerance rule) on at least two cases whose Keras outputs
+  are not 0 and differ from each other.  ``return 0``, constants, random
+  numbers and tables of the notebook's answers are not plausible.
+
+An exercise's maximum is ``points + refuted_points``, so with refutation credit
+off (the default assignment) a student with every formula right gets full marks.
 
 A hypothesis whose recorded verdict is wrong (recorded as holding but
 refuted, or recorded refuted but it holds), one that errs, times out, or used
@@ -19,8 +29,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from harness.grading.assignment import Assignment, Exercise
-from harness.grading.results import ExerciseResult, HypothesisResult
-from harness.verdict import HOLDS, REFUTED
+from harness.grading.plausible import NOT_PLAUSIBLE
+from harness.grading.results import Credit, ExerciseResult, HypothesisResult
+from harness.verdict import HOLDS, REFUTED, VerdictKind
 
 
 def score_hypothesis(result: HypothesisResult, exercise: Exercise | None) -> HypothesisResult:
@@ -29,34 +40,37 @@ def score_hypothesis(result: HypothesisResult, exercise: Exercise | None) -> Hyp
     return replace(result, credit=credit, earned=earned, note=note)
 
 
-def _credit(result: HypothesisResult, exercise: Exercise | None) -> tuple[str, float, str]:
+def _credit(result: HypothesisResult, exercise: Exercise | None) -> tuple[Credit, float, str]:
+    verdict = result.checked
     if exercise is None:
-        return "none", 0.0, f"this layer ({result.layer}) is not part of any exercise."
+        return Credit.NONE, 0.0, f"this layer ({verdict.layer}) is not part of any exercise."
     if result.used_keras:
-        return "none", 0.0, ("the formula tried to use Keras/TensorFlow; a hypothesis must "
-                             "compute the output itself, so it earns nothing.")
-    if result.verdict == HOLDS and result.recorded == HOLDS:
-        if result.general:
-            return "general", exercise.points, "holds for all weights and sequences."
-        return "narrow", exercise.narrow_points, (
-            f"holds, but only in a narrower scope ({result.scope}); full points need a "
+        return Credit.NONE, 0.0, ("the formula tried to use Keras/TensorFlow; a hypothesis "
+                                  "must compute the output itself, so it earns nothing.")
+    if verdict.verdict == HOLDS and verdict.expected == HOLDS:
+        if verdict.general:
+            return Credit.GENERAL, exercise.points, "holds for all weights and sequences."
+        return Credit.NARROW, exercise.narrow_points, (
+            f"holds, but only in a narrower scope ({verdict.scope}); full points need a "
             "hypothesis that holds for all weights and sequences.")
-    if result.verdict == REFUTED and result.recorded == REFUTED:
-        return "refuted", exercise.refuted_points, "correctly recorded as refuted."
-    if result.verdict == REFUTED:
-        return "none", 0.0, "recorded as holding, but it is refuted (see the counterexample)."
-    if result.verdict == HOLDS:
-        return "none", 0.0, ("recorded as refuted (refuted=True), but it holds: no "
-                             "counterexample exists among the cases checked.")
-    return "none", 0.0, _problem(result)
+    if verdict.verdict == REFUTED and verdict.expected == REFUTED:
+        if exercise.refuted_points and result.plausible is not True:
+            return Credit.NONE, 0.0, NOT_PLAUSIBLE
+        return Credit.REFUTED, exercise.refuted_points, "correctly recorded as refuted."
+    if verdict.verdict == REFUTED:
+        return Credit.NONE, 0.0, "recorded as holding, but it is refuted (see the counterexample)."
+    if verdict.verdict == HOLDS:
+        return Credit.NONE, 0.0, ("recorded as refuted (refuted=True), but it holds: no "
+                                  "counterexample exists among the cases checked.")
+    return Credit.NONE, 0.0, _problem(verdict.verdict)
 
 
-def _problem(result: HypothesisResult) -> str:
-    if result.verdict == "timeout":
+def _problem(kind: VerdictKind) -> str:
+    if kind == VerdictKind.TIMEOUT:
         return "took too long, so it could not be checked."
-    if result.verdict == "crashed":
+    if kind == VerdictKind.CRASHED:
         return "crashed the grading process, so it could not be checked."
-    if result.verdict == "not-checked":
+    if kind == VerdictKind.NOT_CHECKED:
         return "was not checked (the submission ran out of time or kept crashing)."
     return "could not be checked: the formula did not give a usable answer."
 
@@ -70,13 +84,13 @@ def score_exercises(assignment: Assignment,
 
 def _exercise(exercise: Exercise, mine: list[HypothesisResult]) -> ExerciseResult:
     credits = {h.credit for h in mine}
-    if "general" in credits:
+    if Credit.GENERAL in credits:
         main, note = exercise.points, "a hypothesis holds for all weights and sequences"
-    elif "narrow" in credits:
+    elif Credit.NARROW in credits:
         main, note = exercise.narrow_points, "hypotheses hold only in a narrower scope"
     else:
         main, note = 0.0, "no hypothesis holds" if mine else "no hypothesis about this layer"
-    bonus = exercise.refuted_points if "refuted" in credits else 0.0
+    bonus = exercise.refuted_points if Credit.REFUTED in credits else 0.0
     if bonus:
         note += "; a refuted hypothesis is correctly recorded"
     return ExerciseResult(exercise.id, exercise.name, round(main + bonus, 6),

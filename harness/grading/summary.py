@@ -18,6 +18,7 @@ from typing import Any
 from harness.grading.assignment import Assignment
 from harness.grading.results import SubmissionResult, format_points
 from harness.numbers import format_array
+from harness.verdict import HOLDS, REFUTED
 
 TOP = 10
 
@@ -47,8 +48,9 @@ def common_counterexamples(results: list[SubmissionResult]) -> list[tuple[str, s
     for result in results:
         seen = set()
         for h in result.hypotheses:
-            if h.verdict == "refuted" and h.recorded == "holds" and h.counterexample:
-                seen.add((h.exercise or h.layer, _case_text(h.counterexample["case"])))
+            v = h.checked
+            if v.verdict == REFUTED and v.expected == HOLDS and v.counterexample:
+                seen.add((h.exercise or str(v.layer), _case_text(v.counterexample.case)))
         counts.update(seen)
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     return [(exercise, case, n) for (exercise, case), n in ranked[:TOP]]
