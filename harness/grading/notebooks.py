@@ -85,8 +85,8 @@ def _keep(text: str) -> str:
         tree = ast.parse(cleaned)
     except SyntaxError:
         return cleaned if "hypothesis" in cleaned else ""
-    lines = cleaned.encode("utf-8").splitlines(keepends=True)
-    kept = [_segment(lines, node) for node in tree.body if _wanted(node)]
+    encoded = cleaned.encode("utf-8").splitlines(keepends=True)
+    kept = [_segment(encoded, node) for node in tree.body if _wanted(node)]
     return "\n\n".join(kept)
 
 

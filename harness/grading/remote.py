@@ -68,12 +68,13 @@ class Session:
     """One submission's worker, restartable, with time budgets."""
 
     def __init__(self, submission: Submission, limits: Limits, isolation: Isolation,
-                 budget: Budget, max_hypotheses: int) -> None:
+                 budget: Budget, max_hypotheses: int, load_seconds: float | None = None) -> None:
         self.submission = submission
         self.limits = limits
         self.isolation = isolation
         self.budget = budget
         self.max_hypotheses = max_hypotheses
+        self.load_seconds = load_seconds
         self.claim_budget: Budget | None = None
         self.worker: WorkerProcess | None = None
         self.used_keras = False
@@ -86,7 +87,12 @@ class Session:
         self.worker = self._timed(lambda deadline: WorkerProcess(
             dict(self.submission.files), self.limits, self.isolation, deadline))
         self.in_force = self.worker.isolation
-        reply = self.request("load", max_hypotheses=self.max_hypotheses)
+        if self.load_seconds is not None:  # importing the files has its own, shorter limit
+            self.claim_budget = Budget(self.load_seconds)
+        try:
+            reply = self.request("load", max_hypotheses=self.max_hypotheses)
+        finally:
+            self.claim_budget = None
         return self._loaded(reply)
 
     def request(self, op: str, **fields: Any) -> dict[str, Any]:

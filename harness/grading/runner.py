@@ -17,9 +17,12 @@ depend on how many submissions run at once.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import NamedTuple
 
 from harness import __version__
@@ -42,6 +45,7 @@ from harness.grading.submissions import Submission
 from harness.verdict import Verdict, VerdictKind
 
 MAX_RESTARTS = 3
+LOG = logging.getLogger("harness.grading")
 
 
 @dataclass
@@ -73,14 +77,31 @@ def make_context(assignment: Assignment, hide: tuple[str, ...] = (),
 
 
 def grade_submission(submission: Submission, ctx: GradingContext) -> SubmissionResult:
-    """Grade one submission; never raises for anything the student's code does."""
+    """Grade one submission; never raises.
+
+    Anything that goes wrong in the grader itself (a bug, a resource it ran out of)
+    becomes this submission's status ``grader-error``, with the traceback in the run
+    log (logger ``harness.grading``), and the class goes on.  That result is stored
+    like any other, so a resumed run reuses it instead of crashing again; delete
+    ``OUT/.results/<student>.json`` to grade it again after a fix.
+    """
     start = time.monotonic()
-    key = ctx.key(submission)
+    key = ""
+    try:
+        key = ctx.key(submission)
+        return _grade_guarded(submission, ctx, key, start)
+    except (Exception, WorkerStopped) as exc:  # noqa: BLE001 - one submission, never the class
+        return _grader_error(ctx, submission, key, exc, start)
+
+
+def _grade_guarded(submission: Submission, ctx: GradingContext, key: str,
+                   start: float) -> SubmissionResult:
     if submission.problem is not None:
         return _failed(ctx, submission, key, "invalid-submission", submission.problem, start)
-    budget = Budget(ctx.assignment.submission_timeout)
-    session = Session(submission, ctx.limits, ctx.isolation, budget,
-                      ctx.assignment.max_hypotheses)
+    rules = ctx.assignment
+    session = Session(submission, ctx.limits, ctx.isolation,
+                      Budget(rules.submission_timeout), rules.max_hypotheses,
+                      load_seconds=rules.load_timeout)
     try:
         return _grade(ctx, submission, key, session, start)
     finally:
@@ -88,12 +109,23 @@ def grade_submission(submission: Submission, ctx: GradingContext) -> SubmissionR
         _detach(ctx, session)
 
 
+def _grader_error(ctx: GradingContext, submission: Submission, key: str,
+                  exc: BaseException, start: float) -> SubmissionResult:
+    LOG.error("grader error while grading %s: %s: %s", submission.student,
+              type(exc).__name__, exc, exc_info=exc)
+    message = (f"the grader itself failed while grading this submission "
+               f"({type(exc).__name__}). This is not a verdict on your work: it earns 0 "
+               "points for now, and your instructor can see the error and grade it again.")
+    return _failed(ctx, submission, key, Status.GRADER_ERROR, message, start)
+
+
 def _grade(ctx: GradingContext, submission: Submission, key: str, session: Session,
            start: float) -> SubmissionResult:
     try:
         loaded = session.start()
     except WorkerStopped as stop:
-        return _failed(ctx, submission, key, stop.reason, _load_stop(stop), start, session)
+        return _failed(ctx, submission, key, stop.reason, _load_stop(ctx, session, stop),
+                       start, session)
     if loaded.status is not None:
         return _failed(ctx, submission, key, loaded.status, loaded.message, start, session)
     if not loaded.claims:
@@ -106,7 +138,7 @@ def _grade(ctx: GradingContext, submission: Submission, key: str, session: Sessi
     return SubmissionResult(
         student=submission.student, key=key, status=status,
         exercises=score_exercises(ctx.assignment, hypotheses), hypotheses=hypotheses,
-        message=_status_message(status), notes=submission.notes,
+        message=_status_message(status, ctx.assignment), notes=submission.notes,
         ignored=loaded.total - len(loaded.claims), seconds=_since(start),
         isolation=tuple(session.in_force))
 
@@ -116,15 +148,82 @@ def _check_all(ctx: GradingContext, session: Session,
     results: list[HypothesisResult] = []
     reasons: set[str] = set()
     restarts = 0
+    work = GraderBudget(ctx.assignment)
     for claim in loaded.claims:
-        if session.worker is None:
-            if session.budget.seconds <= 0 or restarts >= MAX_RESTARTS \
-                    or not _restart(session, loaded, reasons):
-                results.append(_unchecked(ctx, claim, NOT_CHECKED, None))
-                continue
-            restarts += 1
-        results.append(_check_one(ctx, session, claim, reasons))
+        refusal = _outside_assignment(ctx, claim) or work.refusal(claim)
+        if refusal is None and session.worker is None:
+            refusal = _not_restarted(ctx, session, restarts)
+            if refusal is None and not _restart(session, loaded, reasons):
+                refusal = "not checked: the grading worker could not be started again."
+            restarts += refusal is None
+        if refusal is not None:
+            results.append(_unchecked(ctx, claim, NOT_CHECKED, refusal))
+            continue
+        results.append(work.run(claim, partial(_check_one, ctx, session, claim, reasons)))
     return tuple(results), reasons
+
+
+class GraderBudget:
+    """The grader's own work on one submission, limited before it is done: distinct
+    (layer, scope) screening sets, cases screened (hypotheses x cases), and CPU
+    seconds of the grading thread (``time.thread_time``: the checker, Hypothesis and
+    the comparison; Keras's own threads are not counted).  A hypothesis is refused
+    when checking it would go over; one already running is never cut short."""
+
+    def __init__(self, assignment: Assignment) -> None:
+        self.assignment = assignment
+        self.scopes: set[tuple[object, ...]] = set()
+        self.cases = 0
+        self.seconds = 0.0
+
+    def refusal(self, claim: Claim) -> str | None:
+        rules = self.assignment
+        if self.seconds >= rules.grader_seconds:
+            return (f"not checked: the grader's own work on this submission reached its "
+                    f"limit of {rules.grader_seconds:g} seconds before this hypothesis "
+                    "(fewer hypotheses, or fewer different scopes, keep within it).")
+        if self._scope(claim) not in self.scopes and len(self.scopes) >= rules.max_scopes:
+            return (f"not checked: the hypotheses before it already use {rules.max_scopes} "
+                    "different scopes (layer, fixed=, timesteps=, where=), the most the "
+                    "grader checks for one submission.")
+        if self.cases + rules.cases > rules.max_cases:
+            return (f"not checked: the grader screens at most {rules.max_cases} cases per "
+                    f"submission ({rules.cases} per hypothesis), and the hypotheses before "
+                    "it used them.")
+        return None
+
+    def run(self, claim: Claim, check: Callable[[], HypothesisResult]) -> HypothesisResult:
+        self.scopes.add(self._scope(claim))
+        self.cases += self.assignment.cases
+        started = time.thread_time()
+        try:
+            return check()
+        finally:
+            self.seconds += time.thread_time() - started
+
+    @staticmethod
+    def _scope(claim: Claim) -> tuple[object, ...]:
+        return (claim.spec, *claim.scope.key)
+
+
+def _outside_assignment(ctx: GradingContext, claim: Claim) -> str | None:
+    """Only the assignment's layers are checked (before any Keras layer is built)."""
+    if ctx.assignment.exercise_for(claim.spec) is not None:
+        return None
+    layers = ", ".join(e.layer for e in ctx.assignment.exercises)
+    return (f"not checked (bad hypothesis): it is about {claim.spec}, which is not a layer "
+            f"of this assignment, so the grader does not check it. Write it about one of "
+            f"the assignment's layers: {layers}.")
+
+
+def _not_restarted(ctx: GradingContext, session: Session, restarts: int) -> str | None:
+    if session.budget.seconds <= 0:
+        return (f"not checked: the submission's time limit of "
+                f"{ctx.assignment.submission_timeout:g} seconds was used up before it.")
+    if restarts >= MAX_RESTARTS:
+        return (f"not checked: the code stopped the grading process {MAX_RESTARTS + 1} "
+                "times, so the grader gave up on the rest of the file.")
+    return None
 
 
 def _restart(session: Session, loaded: Loaded, reasons: set[str]) -> bool:
@@ -152,6 +251,9 @@ def _check_one(ctx: GradingContext, session: Session, claim: Claim,
         if reason == TIMEOUT and session.budget.seconds > 0:
             detail = (f"it took longer than {ctx.assignment.hypothesis_timeout:g} seconds "
                       "(an endless loop, or a very slow formula?)")
+        elif reason == TIMEOUT:
+            detail = (f"the submission's time limit of {ctx.assignment.submission_timeout:g} "
+                      "seconds was reached while checking it")
         else:
             detail = stop.detail
         reasons.add(reason)
@@ -213,10 +315,12 @@ def _status(reasons: set[str], used_keras: bool) -> Status:
     return Status.USED_KERAS if used_keras else Status.GRADED
 
 
-def _status_message(status: Status) -> str | None:
+def _status_message(status: Status, rules: Assignment) -> str | None:
     return {
-        Status.TIMEOUT: "some of the code took too long; the hypotheses that finished "
-                        "still count.",
+        Status.TIMEOUT: f"some of the code took too long (the limits: "
+                        f"{rules.hypothesis_timeout:g} seconds per hypothesis, "
+                        f"{rules.submission_timeout:g} seconds per submission); the "
+                        "hypotheses that finished still count.",
         Status.CRASHED: "some of the code crashed the grading process; the hypotheses that "
                         "finished still count.",
         Status.TAMPERED: "the grader received messages that did not come from the grading "
@@ -225,11 +329,17 @@ def _status_message(status: Status) -> str | None:
     }.get(status)
 
 
-def _load_stop(stop: WorkerStopped) -> str:
-    if stop.reason == TIMEOUT:
-        return ("importing the file took longer than the time limit (an endless loop or a "
-                "long sleep at the top level of the file?)")
-    return f"importing the file failed: {stop.detail}"
+def _load_stop(ctx: GradingContext, session: Session, stop: WorkerStopped) -> str:
+    if stop.reason != TIMEOUT:
+        return f"importing the file failed: {stop.detail}"
+    rules = ctx.assignment
+    if session.budget.seconds > 0:
+        limit = f"{rules.load_timeout:g} seconds (the time limit for loading a submission)"
+    else:
+        limit = f"{rules.submission_timeout:g} seconds (the submission's time limit)"
+    return (f"importing the file took longer than {limit}: an endless loop or a long sleep "
+            "at the top level of the file? Code outside functions runs when the file is "
+            "loaded; keep it short.")
 
 
 def _failed(ctx: GradingContext, submission: Submission, key: str, status: str,
