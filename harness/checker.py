@@ -9,16 +9,26 @@
    shrinks it to a minimal counterexample, asking the memoised oracle only
    for cases it has not seen.
 
-Nothing depends on run order: seeds come from the settings' seed, the layer
-and the scope, never from which claim ran first.
+3. **Fresh cases** (grading, when the settings carry a secret): a claim that
+   holds on the screening set is also checked on cases drawn from the secret
+   and a per-submission salt, which nobody could know in advance; a failure
+   there is searched and shrunk as usual.
+
+Nothing depends on run order: seeds come from the settings' seed (or secret),
+the layer and the scope as the checker itself holds them (fixed-weight bytes,
+timesteps, the ``where`` condition's source), never from text a worker reports
+and never from which claim ran first.
 """
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import time
-import zlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+import types
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, assume, given, settings
@@ -45,6 +55,11 @@ SMALL_EXAMPLES = 100
 MAX_PATHS = 8
 REPLAY_CHUNK = 32
 SAMPLE_ROUNDS = 6
+#: Fresh cases per claim when grading with a secret (seeded samples, then a few draws).
+DEFAULT_FRESH = 50
+FRESH_DRAWN = 8
+#: Fresh sets remembered (one per submission, layer and scope).
+FRESH_MEMO = 256
 
 
 @dataclass(frozen=True)
@@ -53,13 +68,23 @@ class CheckSettings:
 
     ``cases``: cases screened per hypothesis (notebook cases, then ``drawn`` cases
     drawn by Hypothesis, then seeded samples).  ``search``: most examples
-    Hypothesis tries when looking for a minimal counterexample.
+    Hypothesis tries when looking for a minimal counterexample.  ``secret``
+    (grading; bytes, or text taken as UTF-8): when set, every seed comes from it
+    instead of ``seed``, and a claim that holds on the screening set is also
+    checked on ``fresh`` cases of its own (see :meth:`Checker.fresh`).  Never
+    shown: it is left out of the settings' ``repr``.
     """
 
     seed: int = DEFAULT_SEED
     cases: int = DEFAULT_CASES
     drawn: int = 25
     search: int = 300
+    secret: bytes | None = field(default=None, repr=False)
+    fresh: int = DEFAULT_FRESH
+
+    def __post_init__(self) -> None:
+        if isinstance(self.secret, str):
+            object.__setattr__(self, "secret", self.secret.encode())
 
 
 @dataclass(frozen=True)
@@ -99,12 +124,18 @@ class Checker:
     """Checks claims against the real Keras layer; holds the oracle and shared cases."""
 
     def __init__(self, settings: CheckSettings | None = None, oracle: Oracle | None = None,
-                 evaluator: Evaluator | None = None) -> None:
+                 evaluator: Evaluator | None = None,
+                 salt: Callable[[Claim], bytes] | None = None) -> None:
+        """``salt`` (grading) gives the bytes that make a claim's fresh cases its own,
+        e.g. a digest of the submission's content."""
         self.settings = settings or CheckSettings()
         self.oracle = oracle or Oracle()
         self.evaluator: Evaluator = evaluator or InProcess()
+        self.salt = salt
         self._screens: dict[tuple[object, ...], tuple[list[Case], list[np.ndarray]]] = {}
+        self._fresh: dict[tuple[object, ...], tuple[list[Case], list[np.ndarray]]] = {}
         self._paths: dict[tuple[object, ...], list[Path]] = {}
+        self._seeds: dict[tuple[object, ...], int] = {}
 
     def check(self, claim: Claim) -> Verdict:
         """Screen, then search and shrink if anything failed."""
@@ -116,14 +147,20 @@ class Checker:
                 "condition is never true, or Keras's outputs overflow for every case drawn. "
                 "Widen the scope."))
         failure = first_failure(claim, cases, wants, self.evaluator.evaluate(claim, cases))
+        checked = len(cases)
+        if failure is None and self.settings.secret is not None:
+            fresh, fresh_wants = self.fresh(claim)
+            failure = first_failure(claim, fresh, fresh_wants,
+                                    self.evaluator.evaluate(claim, fresh))
+            checked += len(fresh)
         if failure is None:
-            return self._verdict(claim, HOLDS, len(cases), start)
+            return self._verdict(claim, HOLDS, checked, start)
         tried = 0
         if not failure.outcome.fatal:
             found, tried = self.search(claim, errors=failure.is_error)
             failure = found or failure
         status = ERROR if failure.is_error else REFUTED
-        return self._verdict(claim, status, len(cases) + tried, start,
+        return self._verdict(claim, status, checked + tried, start,
                              counterexample=self._counterexample(claim, failure),
                              message=failure.outcome.error)
 
@@ -148,6 +185,35 @@ class Checker:
             chosen = list(kept.items())[:count]
             self._screens[key] = ([c for c, _ in chosen], [w for _, w in chosen])
         return self._screens[key]
+
+    def fresh(self, claim: Claim) -> tuple[list[Case], list[np.ndarray]]:
+        """In-range cases, not in the screening set, that only the grader can know.
+
+        Drawn (``settings.fresh`` seeded samples, and a few Hypothesis draws unless
+        the scope has a ``where`` condition, which would cost a worker round trip
+        each) with a seed from the secret, the layer, the scope and the claim's
+        salt (in grading, the submission's content): so no earlier submission, no
+        feedback and no run of the student's own can have shown them.  Empty
+        without a secret.  Computed once per salt, layer and scope.
+        """
+        if self.settings.secret is None:
+            return [], []
+        salt = self.salt(claim) if self.salt is not None else b""
+        key = (claim.spec, claim.scope.key, salt)
+        if key not in self._fresh:
+            spec, scope = claim.spec, claim.scope
+            seed = self.seed_for(claim, "fresh", salt)
+            batch = [] if scope.where is not None else _draw(spec, scope, FRESH_DRAWN, seed)
+            batch += strategies.sample_cases(spec, scope, count=self.settings.fresh,
+                                             seed=seed + 1)
+            screened = set(self.screening(claim)[0])
+            batch = [c for c in strategies.unique(batch) if c not in screened]
+            pairs = [(c, w) for c, w in zip(batch, self.oracle.outputs(spec, batch), strict=True)
+                     if not compare.out_of_range(w, spec, c)]
+            while len(self._fresh) >= FRESH_MEMO:
+                del self._fresh[next(iter(self._fresh))]
+            self._fresh[key] = ([c for c, _ in pairs], [w for _, w in pairs])
+        return self._fresh[key]
 
     def search(self, claim: Claim, *, errors: bool = False) -> tuple[Failure | None, int]:
         """Let Hypothesis find and shrink a failure; returns it and the cases tried.
@@ -228,17 +294,31 @@ class Checker:
                 raise _Found(failure)
 
         try:
-            attempt()
+            with strategies.no_local_constants():
+                attempt()
         except _Found as found:
             return Path(cases, wants, failing, found.failure)
         except HypothesisException:  # unsatisfiable scope, or a formula that is not repeatable
             return Path(cases, wants, [], None, replayable=False)
         return Path(cases, wants, failing, None)
 
-    def seed_for(self, claim: Claim) -> int:
-        """A seed from the run's seed, the layer and the scope (never the run order)."""
-        text = f"{self.settings.seed}|{claim.spec}|{claim.scope.text}"
-        return zlib.crc32(text.encode())
+    def seed_for(self, claim: Claim, purpose: str = "cases", salt: bytes = b"") -> int:
+        """A seed from the secret (or the run's seed), the layer and the scope.
+
+        Only data the checker holds itself goes in: the layer spec, the fixed
+        weight entries' bytes, the timesteps and the ``where`` condition's
+        identity (:func:`where_identity`).  Never the claim's name or scope text:
+        in grading those are reported by the untrusted worker, and could steer
+        which cases later submissions get.  Never the run order either.
+        """
+        key = (claim.spec, claim.scope.key, purpose, salt)
+        if key not in self._seeds:
+            secret = self.settings.secret
+            material = (b"secret", secret) if secret is not None else \
+                (b"seed", str(self.settings.seed).encode())
+            self._seeds[key] = derive_seed(*material, purpose.encode(), str(claim.spec).encode(),
+                                           *scope_identity(claim.scope), salt)
+        return self._seeds[key]
 
     def _counterexample(self, claim: Claim, failure: Failure) -> Counterexample:
         steps = None
@@ -262,6 +342,50 @@ class Checker:
             counterexample=counterexample, message=message, line=claim.line,
             general=claim.scope.is_general,
         )
+
+
+def derive_seed(*parts: bytes) -> int:
+    """A 64-bit seed from byte strings (each length-prefixed, so parts cannot run together)."""
+    digest = hashlib.sha256(b"harness-seed-v1")
+    for part in parts:
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return int.from_bytes(digest.digest()[:8], "big")
+
+
+def scope_identity(scope: Scope) -> list[bytes]:
+    """The scope as bytes: fixed entries (name, shape, float64 bytes; NaN = free),
+    allowed timesteps, and the identity of the ``where`` condition."""
+    parts: list[bytes] = []
+    for name, array in scope.fixed:
+        parts += [name.encode(), repr(array.shape).encode(), array.tobytes()]
+    parts.append(repr(tuple(scope.timesteps)).encode())
+    parts.append(where_identity(scope.where))
+    return parts
+
+
+def where_identity(where: Callable[..., Any] | None) -> bytes:
+    """What identifies a ``where=`` condition in a seed, the same in every process.
+
+    * A plain function or lambda (a student's own run): its source text, so
+      ``pytest``, ``harness check`` and the API, which import the file under
+      different module names, draw the same cases; its qualified name when the
+      source cannot be read.
+    * Any other callable: only its type.  In grading the condition is the
+      grader's ``RemoteWhere`` proxy: it has no source, and everything the worker
+      says about it (name, text, line) is untrusted, so none of it may go into a
+      seed.  Conditions of different students then start from the same
+      candidate cases and keep different ones; that is harmless, because in
+      grading the seed is secret and the fresh cases are per submission anyway.
+    """
+    if where is None:
+        return b"none"
+    if isinstance(where, (types.FunctionType, types.MethodType)):
+        try:
+            return b"source:" + inspect.getsource(where).encode()
+        except (OSError, TypeError):
+            return b"name:" + where.__qualname__.encode()
+    return b"object:" + type(where).__qualname__.encode()
 
 
 def first_failure(claim: Claim, cases: Sequence[Case], wants: Sequence[np.ndarray],
