@@ -1,24 +1,40 @@
-"""Finding submissions: a folder or a ``.zip`` of ``.py`` files, notebooks or folders.
+"""Finding submissions: a folder or a ``.zip`` of ``.py`` files, notebooks, folders or zips.
 
-* A ``.py`` or ``.ipynb`` file at the top level is one student's submission;
-  the student's id is its stem (``alice.py`` -> ``alice``).
-* A folder at the top level is one student's submission (id: the folder's
-  name) made of every ``.py`` / ``.ipynb`` file inside it, at any depth.
-* A ``.zip`` (an LMS bulk download) is read the same way, in memory, without
-  extracting anything to disk; a zip holding one single folder is opened.
+Each entry at the top level of the class is one student's submission:
 
-Never followed or read: symbolic links (a link as a submission is marked
-invalid), hidden files and ``_private`` files, ``conftest.py`` and any file
-that is not ``.py`` / ``.ipynb`` (``pytest.ini`` ...).  Sizes are capped.
+* a ``.py`` or ``.ipynb`` file (the student's id is its stem: ``alice.py`` -> ``alice``);
+* a folder (id: the folder's name), made of every ``.py`` / ``.ipynb`` file inside
+  it, at any depth;
+* a ``.zip`` (id: its stem), read like a folder, in memory.
+
+A class ``.zip`` (an LMS bulk download) is read the same way, in memory, without
+extracting anything to disk; a zip holding one single folder is opened.
+
+Nothing is skipped in silence: :func:`scan_submissions` returns, beside the
+submissions, every entry it did not grade with the reason (hidden and
+``_private`` files, ``conftest.py``, files of other types, members whose path
+leaves the archive ...), and the ids it had to change.  Two entries whose names
+give the same id (``correct ctl.py`` and ``correct_ctl.py``, ``alice.py`` and
+``alice/``) are both graded, each under its id plus a short hash of its own
+name: stable across runs, never one student's points on another's row.
+
+Limits apply per student (files, bytes, compression ratio of zip members), so
+one oversized student makes one ``invalid-submission`` row with the reason and
+the others are graded.  Symbolic links are never followed (a link as a
+submission is marked invalid).
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
+import os
 import re
 import stat
 import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path, PurePosixPath
 
 from harness.errors import UsageError
@@ -26,12 +42,18 @@ from harness.grading.notebooks import NotebookError, notebook_to_source
 
 MAX_FILE = 2 * 1024 * 1024
 MAX_SUBMISSION = 8 * 1024 * 1024
+#: Files (of any type) one student's folder or zip may hold.
+MAX_FILES = 500
+#: Bytes of one student's own ``.zip`` (compressed).
+MAX_STUDENT_ZIP = 16 * 1024 * 1024
+#: Largest uncompressed/compressed ratio of a big zip member (zip bombs).
+MAX_RATIO = 100
+#: Bytes read for the whole class; students beyond it are reported, not read.
 MAX_ZIP_TOTAL = 512 * 1024 * 1024
+#: Entries listed as skipped per student before they are summed up.
+MAX_LISTED = 20
 SOURCES = (".py", ".ipynb")
-IGNORED_NAMES = ("conftest.py", "setup.py", "__MACOSX")
-
-#: A file in a tree: its bytes, or None for a symbolic link.
-Tree = dict[PurePosixPath, bytes | None]
+IGNORED_NAMES = ("conftest.py", "setup.py", "__MACOSX", "__pycache__")
 
 
 @dataclass(frozen=True)
@@ -56,58 +78,235 @@ class Submission:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """Something in the class that was not graded, or graded under another id, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class Found:
+    """What :func:`scan_submissions` found: submissions, and everything else with a reason."""
+
+    submissions: list[Submission]
+    skipped: list[Skipped] = field(default_factory=list)
+    renamed: list[Skipped] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Member:
+    """One file of a student's entry, not read yet."""
+
+    path: PurePosixPath
+    size: int
+    read: Callable[[], bytes | None]  # None: a symbolic link
+    packed: int | None = None         # compressed size, for zip members
+
+
+@dataclass
+class Entry:
+    """One top-level entry of the class: one student's submission before it is read."""
+
+    origin: str                        # as named in the class: "alice.py", "bob/", "eve.zip"
+    name: str                          # what the id is made from
+    members: list[Member] | None = None
+    problem: str | None = None
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+class _Budget:
+    """Bytes read for the whole class."""
+
+    def __init__(self) -> None:
+        self.total = 0
+
+
 def find_submissions(path: str | Path) -> list[Submission]:
     """Every submission under ``path`` (a folder, a ``.zip`` or one file), by student id."""
+    return scan_submissions(path).submissions
+
+
+def scan_submissions(path: str | Path) -> Found:
+    """Every submission under ``path``, plus what was not graded and why."""
     path = Path(path)
     if path.is_symlink() and path.is_file():
         raise UsageError(f"{path} is a symbolic link; name the real folder or file.")
     if path.is_file() and path.suffix == ".zip":
-        tree = _unwrap(_zip_tree(path))
+        entries, skipped = _zip_entries(path)
     elif path.is_dir():
-        tree = _folder_tree(path)
+        entries, skipped = _folder_entries(path)
     elif path.is_file() and path.suffix in SOURCES:
-        tree = {PurePosixPath(path.name): _read(path)}
+        entries, skipped = [_file_entry(path, path.name)], []
     else:
         raise UsageError(f"{path} is not a folder, a .zip, a .py or an .ipynb file.")
-    return _submissions(tree)
+    return _found(entries, skipped)
 
 
-def _folder_tree(root: Path) -> Tree:
-    tree: Tree = {}
-    for item in sorted(root.rglob("*")):
-        relative = PurePosixPath(item.relative_to(root).as_posix())
-        if _ignored(relative) or not (item.is_symlink() or item.is_file()):
+def submission_from_folder(folder: str | Path, student: str = "submission") -> Submission:
+    """All of one folder as one student's submission (Gradescope's layout)."""
+    entry = Entry(origin=str(folder), name=student)
+    entry.members = list(_walk(Path(folder), PurePosixPath(), entry.skipped))
+    submission, _ = _read_entry(entry, _student_id(student), _Budget())
+    return submission
+
+
+# -- the class: entries ----------------------------------------------------------------
+
+def _folder_entries(root: Path) -> tuple[list[Entry], list[Skipped]]:
+    entries: list[Entry] = []
+    skipped: list[Skipped] = []
+    for item in sorted(root.iterdir()):
+        name = item.name
+        reason = _ignored_reason(name)
+        if reason:
+            skipped.append(Skipped(name + ("/" if item.is_dir() else ""), reason))
+        elif item.is_symlink():
+            entries.append(Entry(origin=name, name=_stem(name), problem=(
+                f"{name} is a symbolic link; links are not accepted, submit the file itself.")))
+        elif item.is_dir():
+            entry = Entry(origin=name + "/", name=name)
+            entry.members = list(_walk(item, PurePosixPath(name), entry.skipped))
+            entries.append(entry)
+        elif item.suffix == ".zip":
+            entries.append(_student_zip(name, partial(_read, item, MAX_STUDENT_ZIP),
+                                        item.stat().st_size))
+        elif item.suffix in SOURCES:
+            entries.append(_file_entry(item, name))
+        else:
+            skipped.append(Skipped(name, _type_reason(name)))
+    return entries, skipped
+
+
+def _file_entry(path: Path, name: str) -> Entry:
+    size = path.stat().st_size
+    member = Member(PurePosixPath(name), size, partial(_read, path, MAX_FILE))
+    return Entry(origin=name, name=_stem(name), members=[member])
+
+
+def _walk(folder: Path, shown: PurePosixPath, skipped: list[Skipped]) -> Iterator[Member]:
+    """Every file under ``folder`` (hidden and ignored folders pruned and reported once;
+    links reported as links, never followed)."""
+    stack = [(folder, PurePosixPath())]
+    while stack:
+        here, relative = stack.pop()
+        try:
+            items = sorted(os.scandir(here), key=lambda e: e.name, reverse=True)
+        except OSError as exc:
+            skipped.append(Skipped(str(shown / relative) + "/", f"could not be read ({exc})"))
             continue
-        tree[relative] = None if item.is_symlink() else _read(item)
-    return tree
+        for item in items:
+            inner = relative / item.name
+            reason = _ignored_reason(item.name)
+            if reason:
+                is_dir = item.is_dir(follow_symlinks=False)
+                skipped.append(Skipped(str(shown / inner) + ("/" if is_dir else ""), reason))
+            elif item.is_symlink():
+                yield Member(shown / inner, 0, lambda: None)
+            elif item.is_dir():
+                stack.append((Path(item.path), inner))
+            elif item.is_file():
+                path = Path(item.path)
+                yield Member(shown / inner, item.stat().st_size,
+                             partial(_read, path, MAX_FILE))
 
 
-def _read(path: Path) -> bytes:
+def _read(path: Path, limit: int) -> bytes:
     with path.open("rb") as handle:
-        return handle.read(MAX_FILE + 1)
+        return handle.read(limit + 1)
 
 
-def _zip_tree(path: Path) -> Tree:
-    tree: Tree = {}
-    total = 0
+def _zip_entries(path: Path) -> tuple[list[Entry], list[Skipped]]:
     try:
-        with zipfile.ZipFile(path) as archive:
-            for info in archive.infolist():
-                relative = _safe_member(info.filename)
-                if relative is None or info.is_dir() or _ignored(relative):
-                    continue
-                if stat.S_ISLNK(info.external_attr >> 16):
-                    tree[relative] = None
-                    continue
-                with archive.open(info) as member:
-                    data = member.read(MAX_FILE + 1)
-                total += len(data)
-                if total > MAX_ZIP_TOTAL:
-                    raise UsageError(f"{path} unpacks to more than {MAX_ZIP_TOTAL} bytes.")
-                tree[relative] = data
-    except (zipfile.BadZipFile, OSError) as exc:
+        members, skipped = _zip_members(zipfile.ZipFile(path), "")
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise UsageError(f"{path} is not a readable .zip file: {exc}.") from None
-    return tree
+    members = _unwrap(members)
+    entries: dict[str, Entry] = {}
+    for member in members:
+        top = member.path.parts[0]
+        if len(member.path.parts) > 1:
+            entry = entries.setdefault(top + "/", Entry(origin=top + "/", name=top, members=[]))
+            assert entry.members is not None
+            entry.members.append(member)
+        elif member.path.suffix == ".zip":
+            entries[top] = _student_zip(top, _zip_reader(member), member.size)
+        elif member.path.suffix in SOURCES:
+            entries[top] = Entry(origin=top, name=_stem(top), members=[member])
+        else:
+            skipped.append(Skipped(top, _type_reason(top)))
+    for entry in entries.values():
+        if entry.members:
+            _sort_out(entry)
+    return [entries[k] for k in sorted(entries)], skipped
+
+
+def _zip_reader(member: Member) -> Callable[[], bytes]:
+    return lambda: member.read() or b""
+
+
+def _sort_out(entry: Entry) -> None:
+    """Members of a folder entry: hidden/ignored ones reported, not kept."""
+    kept = []
+    assert entry.members is not None
+    for member in entry.members:
+        reason = next((_ignored_reason(p) for p in member.path.parts if _ignored_reason(p)),
+                      None)
+        if reason:
+            entry.skipped.append(Skipped(str(member.path), reason))
+        else:
+            kept.append(member)
+    entry.members = kept
+
+
+def _zip_members(archive: zipfile.ZipFile, shown: str) -> tuple[list[Member], list[Skipped]]:
+    members: list[Member] = []
+    skipped: list[Skipped] = []
+    for info in archive.infolist():
+        if info.is_dir():
+            continue
+        relative = _safe_member(info.filename)
+        if relative is None:
+            skipped.append(Skipped(shown + info.filename, "its path leaves the archive "
+                                   "(absolute, or with '..'); it was not read"))
+            continue
+        if stat.S_ISLNK(info.external_attr >> 16):
+            members.append(Member(relative, 0, lambda: None))
+            continue
+        limit = MAX_STUDENT_ZIP if relative.suffix == ".zip" else MAX_FILE
+        members.append(Member(relative, info.file_size,
+                              partial(_zip_read, archive, info, limit),
+                              packed=info.compress_size))
+    return members, skipped
+
+
+def _zip_read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
+    with archive.open(info) as member:
+        return member.read(limit + 1)
+
+
+def _student_zip(name: str, read: Callable[[], bytes], size: int) -> Entry:
+    """A student's own ``.zip`` inside the class: read like a folder."""
+    entry = Entry(origin=name, name=_stem(name))
+    if size > MAX_STUDENT_ZIP:
+        entry.problem = (f"{name} is {size // 1024} KB; a student's .zip may be at most "
+                         f"{MAX_STUDENT_ZIP // 2**20} MB.")
+        return entry
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(read()))
+        members, entry.skipped = _zip_members(archive, name + "/")
+    except Exception as exc:  # noqa: BLE001 - a student's archive, whatever is wrong with it
+        entry.problem = f"{name} is not a readable .zip file ({type(exc).__name__})."
+        return entry
+    entry.members = [_under(name, m) for m in members]
+    _sort_out(entry)
+    return entry
+
+
+def _under(name: str, member: Member) -> Member:
+    """A member of a student's zip, shown under the zip's name (``eve.zip/a.py``)."""
+    return Member(PurePosixPath(name) / member.path, member.size, member.read, member.packed)
 
 
 def _safe_member(name: str) -> PurePosixPath | None:
@@ -117,41 +316,161 @@ def _safe_member(name: str) -> PurePosixPath | None:
     return relative
 
 
-def _ignored(relative: PurePosixPath) -> bool:
-    return any(part.startswith((".", "_")) or part in IGNORED_NAMES for part in relative.parts)
+def _ignored_reason(name: str) -> str | None:
+    if name in IGNORED_NAMES[:2]:
+        return f"{name} is never graded (it could change how the grader runs)"
+    if name in IGNORED_NAMES:
+        return f"{name} is made by tools, not written by a student"
+    if name.startswith("."):
+        return "hidden files and folders are not graded"
+    if name.startswith("_"):
+        return "files and folders starting with '_' are private, not graded"
+    return None
 
 
-def _unwrap(tree: Tree) -> Tree:
+def _type_reason(name: str) -> str:
+    return ("not a .py or .ipynb file, a folder or a .zip, so it is not a submission"
+            if "." in name else "a file without an extension is not a submission")
+
+
+def _unwrap(members: list[Member]) -> list[Member]:
     """A zip holding one single folder: look inside it."""
-    tops = {p.parts[0] for p in tree}
-    while len(tops) == 1 and all(len(p.parts) > 1 for p in tree):
-        tree = {PurePosixPath(*p.parts[1:]): data for p, data in tree.items()}
-        tops = {p.parts[0] for p in tree}
-    return tree
+    while members and len({m.path.parts[0] for m in members}) == 1 \
+            and all(len(m.path.parts) > 1 for m in members):
+        members = [Member(PurePosixPath(*m.path.parts[1:]), m.size, m.read, m.packed)
+                   for m in members]
+    return members
 
 
-def _submissions(tree: Tree) -> list[Submission]:
-    groups: dict[str, dict[PurePosixPath, bytes | None]] = {}
-    for relative, data in sorted(tree.items()):
-        top = relative.parts[0]
-        if len(relative.parts) == 1 and relative.suffix not in SOURCES:
+def _stem(name: str) -> str:
+    return PurePosixPath(name).stem if "." in name[1:] else name
+
+
+# -- ids -----------------------------------------------------------------------------
+
+def _found(entries: list[Entry], skipped: list[Skipped]) -> Found:
+    found = Found([], skipped)
+    budget = _Budget()
+    ids = _ids(entries)
+    for entry in entries:
+        ident = ids[entry.origin]
+        submission, more = _read_entry(entry, ident, budget)
+        if ident != _student_id(entry.name):
+            reason = (f"graded as {ident}: another entry's name also gives the id "
+                      f"{_student_id(entry.name)}")
+            found.renamed.append(Skipped(entry.origin, reason))
+            submission = Submission(submission.student, submission.files, submission.problem,
+                                    (*submission.notes, f"Your submission {entry.origin} is "
+                                     f"graded as {ident}: another submission's name gives the "
+                                     "same id."))
+        found.submissions.append(submission)
+        found.skipped.extend(more)
+    found.submissions.sort(key=lambda s: s.student)
+    return found
+
+
+def _ids(entries: list[Entry]) -> dict[str, str]:
+    """A distinct, stable id per entry: the cleaned name, plus a short hash of the
+    entry's own name when another entry cleans to the same id."""
+    by_id: dict[str, list[str]] = {}
+    for entry in entries:
+        by_id.setdefault(_student_id(entry.name), []).append(entry.origin)
+    out: dict[str, str] = {}
+    taken = {ident for ident, origins in by_id.items() if len(origins) == 1}
+    for ident, origins in by_id.items():
+        if len(origins) == 1:
+            out[origins[0]] = ident
             continue
-        student = top if len(relative.parts) > 1 else relative.stem
-        groups.setdefault(student, {})[relative] = data
-    out: list[Submission] = []
-    taken: set[str] = set()
-    for student, files in sorted(groups.items()):
-        ident = _unique(_student_id(student), taken)
-        out.append(_build(ident, files))
+        for origin in origins:
+            digest = hashlib.sha256(origin.encode()).hexdigest()
+            size = 6
+            while f"{ident}-{digest[:size]}" in taken:
+                size += 2
+            out[origin] = f"{ident}-{digest[:size]}"
+            taken.add(out[origin])
     return out
+
+
+def _student_id(text: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "student"
+    return stem[:80]
+
+
+def _file_name(text: str) -> str:
+    name = re.sub(r"[^A-Za-z0-9_]+", "_", text).strip("_") or "submission"
+    return name if not name[0].isdigit() else f"f_{name}"
+
+
+# -- one student: limits, then reading --------------------------------------------------
+
+def _read_entry(entry: Entry, student: str,
+                budget: _Budget) -> tuple[Submission, list[Skipped]]:
+    skipped = list(entry.skipped)
+    if entry.problem is not None:
+        return Submission(student, (), problem=entry.problem), skipped
+    members = entry.members or []
+    sources = [m for m in members if m.path.suffix in SOURCES]
+    others = [m for m in members if m.path.suffix not in SOURCES]
+    skipped += _listed(entry, [Skipped(str(m.path), _member_reason(m.path)) for m in others])
+    problem = _limits(entry, members, sources, budget)
+    if problem is not None:
+        return Submission(student, (), problem=problem), skipped
+    files: dict[PurePosixPath, bytes | None] = {}
+    read = 0
+    for member in sources:
+        try:
+            data = member.read()
+        except Exception as exc:  # noqa: BLE001 - a damaged or hostile archive member
+            return Submission(student, (), problem=f"{member.path} could not be read "
+                              f"({type(exc).__name__})."), skipped
+        read += len(data or b"")
+        if read > MAX_SUBMISSION:
+            return Submission(student, (), problem=f"{entry.origin} holds more than "
+                              f"{MAX_SUBMISSION // 2**20} MB of .py/.ipynb files."), skipped
+        files[member.path] = data
+    budget.total += read
+    return _build(student, files), skipped
+
+
+def _member_reason(path: PurePosixPath) -> str:
+    if path.suffix == ".zip":
+        return "a .zip inside a submission is not opened; submit the files themselves"
+    return "only the .py and .ipynb files of a submission are graded"
+
+
+def _listed(entry: Entry, items: list[Skipped]) -> list[Skipped]:
+    if len(items) <= MAX_LISTED:
+        return items
+    rest = len(items) - MAX_LISTED
+    return [*items[:MAX_LISTED], Skipped(entry.origin, f"and {rest} more files of other "
+                                                       "types, not graded")]
+
+
+def _limits(entry: Entry, members: list[Member], sources: list[Member],
+            budget: _Budget) -> str | None:
+    """Why this student's files are not read (per-student limits), if they are not."""
+    name = entry.origin
+    if len(members) > MAX_FILES:
+        return f"{name} holds {len(members)} files; a submission may hold at most {MAX_FILES}."
+    declared = sum(m.size for m in sources)
+    if declared > MAX_SUBMISSION:
+        return (f"{name} holds {declared // 1024} KB of .py/.ipynb files; a submission may "
+                f"hold at most {MAX_SUBMISSION // 2**20} MB.")
+    for member in sources:
+        if member.packed is not None and member.size > MAX_FILE // 2 \
+                and member.size > MAX_RATIO * max(1, member.packed):
+            return (f"{member.path} is compressed {member.size // max(1, member.packed)} "
+                    f"to 1, more than an ordinary file ({MAX_RATIO} to 1): it was not unpacked.")
+    if budget.total + declared > MAX_ZIP_TOTAL:
+        return (f"the whole class already holds more than {MAX_ZIP_TOTAL // 2**20} MB of "
+                "files; grade the class in several parts.")
+    return None
 
 
 def _build(student: str, files: dict[PurePosixPath, bytes | None]) -> Submission:
     chosen: dict[str, bytes] = {}
     notes: list[str] = []
     for relative, data in sorted(files.items()):
-        if relative.suffix not in SOURCES:
-            continue
         if data is None:
             if len(files) == 1:
                 return Submission(student, (), problem=f"{relative.name} is a symbolic link; "
@@ -184,27 +503,3 @@ def _add(chosen: dict[str, bytes], relative: PurePosixPath, data: bytes,
         return None
     chosen[name] = data
     return None
-
-
-def _student_id(text: str) -> str:
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "student"
-    return stem[:80]
-
-
-def _file_name(text: str) -> str:
-    name = re.sub(r"[^A-Za-z0-9_]+", "_", text).strip("_") or "submission"
-    return name if not name[0].isdigit() else f"f_{name}"
-
-
-def _unique(ident: str, taken: set[str]) -> str:
-    candidate, n = ident, 2
-    while candidate in taken:
-        candidate, n = f"{ident}-{n}", n + 1
-    taken.add(candidate)
-    return candidate
-
-
-def submission_from_folder(folder: str | Path, student: str = "submission") -> Submission:
-    """All of one folder as one student's submission (Gradescope's layout)."""
-    tree = _folder_tree(Path(folder))
-    return _build(_student_id(student), dict(tree))
