@@ -22,7 +22,7 @@ An assignment is a TOML file (the course exercise ships as the default,
     layer = "PART_A"          # a course preset, or 'SimpleRNN(units=1, ...)'
     points = 2                # for a hypothesis that holds for all weights and sequences
     narrow_points = 0         # for one that holds only in a narrower scope
-    refuted_points = 1        # for one recorded refuted=True that is indeed refuted
+    refuted_points = 0        # opt-in: for a plausible one recorded refuted=True and refuted
 """
 
 from __future__ import annotations
