@@ -15,6 +15,7 @@ An assignment is a TOML file (the course exercise ships as the default,
     max_cases = 10000         # cases screened per submission (hypotheses x cases)
     grader_seconds = 30       # CPU seconds of the grader's own work per submission
     memory_mb = 1536          # address-space limit of the worker
+    fresh_cases = 50          # fresh secret cases per hypothesis that holds on the screening
 
     [[exercise]]
     id = "part_a"             # column name in grades.csv
@@ -34,10 +35,13 @@ import tomllib
 from dataclasses import asdict, dataclass, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import AssignmentError, LayerSpecError
 from harness.layers import LayerSpec, parse_layer
+
+if TYPE_CHECKING:
+    from harness.grading.secret import Secret
 
 DEFAULT_RESOURCE = "rnn_weights.toml"
 
@@ -45,6 +49,7 @@ _SETTINGS: dict[str, type] = {
     "name": str, "seed": int, "cases": int, "hypothesis_timeout": float,
     "submission_timeout": float, "max_hypotheses": int, "memory_mb": int,
     "load_timeout": float, "max_scopes": int, "max_cases": int, "grader_seconds": float,
+    "fresh_cases": int,
 }
 _EXERCISE: dict[str, type] = {
     "id": str, "name": str, "layer": str, "points": float,
@@ -85,7 +90,11 @@ class Assignment:
     max_scopes: int = 10
     max_cases: int = 10_000
     grader_seconds: float = 30.0
+    fresh_cases: int = 50
     source: str = "<default>"
+    #: The grading secret, never read from the assignment file (see
+    #: :mod:`harness.grading.secret`); None: cases follow the public seed.
+    secret: Secret | None = None
 
     @property
     def max_total(self) -> float:
@@ -95,10 +104,16 @@ class Assignment:
         """The same assignment with the seed overridden (``--seed``)."""
         return self if seed is None else replace(self, seed=int(seed))
 
+    def with_secret(self, secret: Secret | None) -> Assignment:
+        """The same assignment, its cases drawn from ``secret``."""
+        return replace(self, secret=secret)
+
     def fingerprint(self) -> str:
-        """sha256 of everything that changes a grade (not where the file lives)."""
+        """sha256 of everything that changes a grade (not where the file lives; of the
+        secret only a digest, so results graded under another secret are not reused)."""
         data = asdict(self)
         data.pop("source")
+        data["secret"] = self.secret.digest() if self.secret is not None else None
         for exercise in data["exercises"]:
             exercise["spec"] = str(parse_layer(exercise["layer"]))
         text = json.dumps(data, sort_keys=True, default=str)
@@ -191,7 +206,8 @@ def _check_ranges(assignment: Assignment, source: str) -> None:
                 "submission_timeout": assignment.submission_timeout,
                 "max_hypotheses": assignment.max_hypotheses, "memory_mb": assignment.memory_mb,
                 "load_timeout": assignment.load_timeout, "max_scopes": assignment.max_scopes,
-                "max_cases": assignment.max_cases, "grader_seconds": assignment.grader_seconds}
+                "max_cases": assignment.max_cases, "grader_seconds": assignment.grader_seconds,
+                "fresh_cases": assignment.fresh_cases}
     for key, value in positive.items():
         if value <= 0:
             raise AssignmentError(f"{source}: {key} must be more than 0. Received: {value}.")
