@@ -26,7 +26,12 @@ from harness.grading.outputs import write_reports
 from harness.grading.results import SubmissionResult
 from harness.grading.runner import GradingContext, grade_submission, make_context
 from harness.grading.store import ResultStore
-from harness.grading.submissions import Submission, find_submissions, submission_from_folder
+from harness.grading.submissions import (
+    Skipped,
+    Submission,
+    scan_submissions,
+    submission_from_folder,
+)
 
 DEFAULT_OUT = Path("reports/grades")
 
@@ -43,6 +48,10 @@ class GradeRun:
     graded: int = 0
     reused: int = 0
     isolation: tuple[str, ...] = field(default=())
+    #: What was found but not graded (not a submission, hidden, unreadable ...), with why.
+    skipped: list[Skipped] = field(default_factory=list)
+    #: Entries graded under another id than their name gives (colliding names), with why.
+    renamed: list[Skipped] = field(default_factory=list)
 
     @property
     def statuses(self) -> dict[str, str]:
@@ -67,10 +76,11 @@ def grade(submissions: str | Path, *, assignment: str | Path | Assignment | None
     """
     rules = resolve_assignment(assignment, seed)
     out = Path(out)
-    found = _ordered(find_submissions(submissions), order)
+    scan = scan_submissions(submissions)
+    found = _ordered(scan.submissions, order)
     store = ResultStore(out)
     hide = _hidden(submissions, out, assignment)
-    run = GradeRun(rules, [], out)
+    run = GradeRun(rules, [], out, skipped=scan.skipped, renamed=scan.renamed)
     todo: list[Submission] = []
     fingerprint = rules.fingerprint()
     for submission in found:
@@ -100,7 +110,11 @@ def grade(submissions: str | Path, *, assignment: str | Path | Assignment | None
     elif todo:
         _grade_local(todo, make_context(rules, hide, isolate), workers, finished)
     run.results.sort(key=lambda r: r.student)
-    write_reports(out, rules, run.results, summary=summary)
+    write_reports(out, rules, run.results, summary=False)
+    if summary:
+        from harness.grading.summary import write_summary
+
+        write_summary(out, rules, run.results, run.skipped, run.renamed)
     return run
 
 

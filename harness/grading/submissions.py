@@ -85,6 +85,9 @@ class Skipped:
     path: str
     reason: str
 
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
 
 @dataclass
 class Found:

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import io
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from harness.grading.assignment import Assignment
-from harness.grading.results import SubmissionResult, format_points
+from harness.grading.results import Status, SubmissionResult, format_points
+from harness.grading.submissions import Skipped
 from harness.numbers import format_array
 from harness.verdict import HOLDS, REFUTED
 
@@ -60,7 +62,8 @@ def _case_text(case: dict[str, Any]) -> str:
     return ", ".join(f"{name}={format_array(value)}" for name, value in case.items())
 
 
-def summary_markdown(assignment: Assignment, results: list[SubmissionResult]) -> str:
+def summary_markdown(assignment: Assignment, results: list[SubmissionResult],
+                     skipped: Sequence[Skipped] = (), renamed: Sequence[Skipped] = ()) -> str:
     rates = pass_rates(assignment, results)
     totals = Counter(format_points(r.total) for r in results)
     statuses = Counter(r.status for r in results)
@@ -79,7 +82,30 @@ def summary_markdown(assignment: Assignment, results: list[SubmissionResult]) ->
     common = common_counterexamples(results)
     lines += ["| exercise | case | students |", "|---|---|---|"] if common else ["None."]
     lines += [f"| {ex} | `{case}` | {n} |" for ex, case, n in common]
+    lines += not_graded_lines(results, skipped, renamed)
     return "\n".join(lines) + "\n"
+
+
+def not_graded_lines(results: list[SubmissionResult], skipped: Sequence[Skipped],
+                     renamed: Sequence[Skipped]) -> list[str]:
+    """What was not graded, and why: files that are not submissions, submissions that
+    could not be read, and entries graded under another id (names that collide)."""
+    invalid = [Skipped(r.student, r.message or "it could not be read")
+               for r in results if r.status == Status.INVALID_SUBMISSION]
+    lines = ["", "## Not graded", ""]
+    if not (skipped or invalid or renamed):
+        return [*lines, "Everything found was graded."]
+    lines += ["| path | reason |", "|---|---|"]
+    lines += [f"| `{_cell(s.path)}` | {_cell(s.reason)} |" for s in [*invalid, *skipped]]
+    if renamed:
+        lines += ["", "Graded under another id (their names give the same id):", "",
+                  "| path | graded as |", "|---|---|"]
+        lines += [f"| `{_cell(s.path)}` | {_cell(s.reason)} |" for s in renamed]
+    return lines
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.replace("|", "\\|").replace("`", "'").split())
 
 
 def summary_png(assignment: Assignment, results: list[SubmissionResult]) -> bytes:
@@ -108,9 +134,11 @@ def summary_png(assignment: Assignment, results: list[SubmissionResult]) -> byte
     return buffer.getvalue()
 
 
-def write_summary(out: Path, assignment: Assignment,
-                  results: list[SubmissionResult]) -> list[Path]:
+def write_summary(out: Path, assignment: Assignment, results: list[SubmissionResult],
+                  skipped: Sequence[Skipped] = (),
+                  renamed: Sequence[Skipped] = ()) -> list[Path]:
     from harness.grading.outputs import write_atomic
 
-    return [write_atomic(out / "summary.md", summary_markdown(assignment, results)),
+    text = summary_markdown(assignment, results, skipped, renamed)
+    return [write_atomic(out / "summary.md", text),
             write_atomic(out / "summary.png", summary_png(assignment, results))]
