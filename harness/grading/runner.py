@@ -41,6 +41,7 @@ from harness.grading.results import (
 )
 from harness.grading.sandbox import Isolation, Limits, WorkerStopped
 from harness.grading.scoring import score_exercises, score_hypothesis, zero_exercises
+from harness.grading.secret import submission_salt
 from harness.grading.submissions import Submission
 from harness.verdict import Verdict, VerdictKind
 
@@ -62,14 +63,20 @@ class GradingContext:
     keep: list[object] = field(default_factory=list)
 
     def key(self, submission: Submission) -> str:
+        """What a stored result is valid for; ``fingerprint`` holds the secret's digest,
+        so results graded under another secret are graded again."""
         return submission.key(self.fingerprint, self.assignment.seed, self.version)
 
 
 def make_context(assignment: Assignment, hide: tuple[str, ...] = (),
                  isolate: bool = True) -> GradingContext:
-    """A context for ``assignment`` (``hide``: paths no worker may see)."""
-    checker = Checker(CheckSettings(seed=assignment.seed, cases=assignment.cases),
-                      evaluator=RemoteEvaluator())
+    """A context for ``assignment`` (``hide``: paths no worker may see).  With the
+    assignment's secret, every case comes from it, and a hypothesis that holds is
+    also checked on fresh cases salted with its submission's content."""
+    secret = assignment.secret.value if assignment.secret is not None else None
+    settings = CheckSettings(seed=assignment.seed, cases=assignment.cases, secret=secret,
+                             fresh=assignment.fresh_cases)
+    checker = Checker(settings, evaluator=RemoteEvaluator(), salt=submission_salt)
     limits = Limits(cpu_seconds=int(assignment.submission_timeout) + 5,
                     memory_mb=assignment.memory_mb)
     isolation = Isolation(namespaces=isolate, drop_user=isolate, hide=hide)
