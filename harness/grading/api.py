@@ -25,6 +25,7 @@ from harness.grading.assignment import Assignment, load_assignment
 from harness.grading.outputs import write_reports
 from harness.grading.results import SubmissionResult
 from harness.grading.runner import GradingContext, grade_submission, make_context
+from harness.grading.secret import Secret, attach_secret, hidden_paths
 from harness.grading.store import ResultStore
 from harness.grading.submissions import (
     Skipped,
@@ -68,18 +69,20 @@ def grade(submissions: str | Path, *, assignment: str | Path | Assignment | None
           out: str | Path = DEFAULT_OUT, workers: int | None = None, seed: int | None = None,
           scheduler: str | None = None, on_result: Tick | None = None,
           order: Sequence[str] | None = None, isolate: bool = True,
-          summary: bool = True) -> GradeRun:
+          summary: bool = True, secret: Secret | str | Path | None = None) -> GradeRun:
     """Grade every submission under ``submissions`` and write the reports to ``out``.
 
     ``order`` (student ids) only changes the order work is started in: grades never
-    depend on it, nor on ``workers``.
+    depend on it, nor on ``workers``.  Cases come from ``secret`` (a
+    :class:`~harness.grading.secret.Secret` or a file holding one), else
+    ``HARNESS_SECRET``, else ``out/.secret`` (made on first use).
     """
-    rules = resolve_assignment(assignment, seed)
     out = Path(out)
+    rules = attach_secret(resolve_assignment(assignment, seed), out, secret)
     scan = scan_submissions(submissions)
     found = _ordered(scan.submissions, order)
     store = ResultStore(out)
-    hide = _hidden(submissions, out, assignment)
+    hide = (*_hidden(submissions, out, assignment), *hidden_paths(rules))
     run = GradeRun(rules, [], out, skipped=scan.skipped, renamed=scan.renamed)
     todo: list[Submission] = []
     fingerprint = rules.fingerprint()
@@ -132,13 +135,14 @@ def _grade_local(todo: list[Submission], ctx: GradingContext, workers: int | Non
 
 
 def grade_one(folder: str | Path, *, assignment: str | Path | Assignment | None = None,
-              seed: int | None = None,
-              student: str = "submission") -> tuple[SubmissionResult, Assignment]:
-    """Grade one folder as one student's submission (Gradescope's layout)."""
-    rules = resolve_assignment(assignment, seed)
+              seed: int | None = None, student: str = "submission",
+              secret: Secret | str | Path | None = None) -> tuple[SubmissionResult, Assignment]:
+    """Grade one folder as one student's submission (Gradescope's layout); the secret as
+    for :func:`grade`, else one made for this run only."""
+    rules = attach_secret(resolve_assignment(assignment, seed), None, secret)
     submission = submission_from_folder(folder, student)
     hide = tuple(p for p in (str(assignment),) if assignment and not isinstance(
-        assignment, Assignment))
+        assignment, Assignment)) + hidden_paths(rules)
     return grade_submission(submission, make_context(rules, hide)), rules
 
 
