@@ -12,6 +12,7 @@ import numpy as np
 from harness.cases import make_case
 from harness.checker import Checker, CheckSettings
 from harness.collect import Collection, LoadFailure, collect
+from harness.errors import UsageError
 from harness.layers import LayerSpec, parse_layer
 from harness.verdict import Verdict
 
@@ -32,8 +33,32 @@ class CheckRun:
 
 def check_paths(paths: Iterable[str | Path], settings: CheckSettings | None = None,
                 on_verdict: Callable[[Verdict], None] | None = None) -> CheckRun:
-    """Collect the hypotheses under ``paths`` and check each against Keras."""
+    """Collect the hypotheses under ``paths`` and check each against Keras.
+
+    Raises :class:`UsageError` when there is nothing to check (see :func:`find`).
+    """
+    return check_found(find(paths), settings, on_verdict)
+
+
+def find(paths: Iterable[str | Path]) -> Collection:
+    """The hypotheses under ``paths`` (files that failed to import count as found).
+
+    Raises :class:`UsageError` ("no hypotheses found in ...") when there are none.
+    """
+    paths = list(paths)
     found: Collection = collect(paths)
+    if not found.claims and not found.failures:
+        where = ", ".join(str(p) for p in paths) or "(no path given)"
+        raise UsageError(
+            f"no hypotheses found in {where}. A hypothesis is a function decorated with "
+            "@hypothesis(...) in a .py file (files whose names start with _ are skipped); "
+            "give the files, or the folder that holds them.")
+    return found
+
+
+def check_found(found: Collection, settings: CheckSettings | None = None,
+                on_verdict: Callable[[Verdict], None] | None = None) -> CheckRun:
+    """Check every claim ``found`` (from :func:`find`) against Keras."""
     checker = Checker(settings)
     run = CheckRun(checker.settings, failures=list(found.failures))
     for claim in found.claims:

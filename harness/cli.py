@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
 from harness.checker import DEFAULT_CASES, DEFAULT_SEED, CheckSettings
 from harness.errors import HarnessError
+
+#: The most cases per hypothesis ``--cases`` accepts (a run stays in minutes, not years).
+MAX_CASES = 100_000
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -35,10 +39,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with its messages left in plain words.
+
+    An option's own type check already names the option (``--cases must be ...``),
+    so argparse's ``argument --cases:`` prefix is dropped from such messages.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        super().error(re.sub(r"^argument (\S+?)(?:/\S+)?: (?=\1 )", "", message))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="harness", description="Check hypotheses about RNN weights against real Keras.")
-    commands = parser.add_subparsers(title="commands")
+    commands = parser.add_subparsers(
+        title="commands", metavar="COMMAND",
+        help="what to do; `harness COMMAND --help` lists a command's options")
     _add_check(commands)
     _add_probe(commands)
     _add_grading(commands)
@@ -49,12 +66,15 @@ def _add_check(commands: Any) -> None:
     check = commands.add_parser(
         "check", help="check hypothesis files or folders and write the report",
         description="Check every @hypothesis in the files (or folders of files) given.")
-    check.add_argument("paths", nargs="+", metavar="PATH")
-    check.add_argument("--report-dir", default="reports", help="default: reports/")
-    check.add_argument("--seed", type=int, default=DEFAULT_SEED,
-                       help=f"seed for the cases drawn (default {DEFAULT_SEED})")
-    check.add_argument("--cases", type=_positive, default=DEFAULT_CASES,
-                       help=f"cases per hypothesis (default {DEFAULT_CASES})")
+    check.add_argument("paths", nargs="+", metavar="PATH",
+                       help="a hypothesis file (.py) or a folder of them")
+    check.add_argument("--report-dir", default="reports", metavar="DIR",
+                       help="where report.md/.csv/.html/.json go (default: reports/)")
+    check.add_argument("--seed", type=whole_number("--seed"), default=DEFAULT_SEED,
+                       metavar="N", help=f"seed for the cases drawn (default {DEFAULT_SEED})")
+    check.add_argument("--cases", type=whole_number("--cases", 1, MAX_CASES),
+                       default=DEFAULT_CASES, metavar="N",
+                       help=f"cases per hypothesis, 1 to {MAX_CASES} (default {DEFAULT_CASES})")
     check.set_defaults(func=run_check)
 
 
@@ -82,20 +102,42 @@ def _add_grading(commands: Any) -> None:
     register(commands)
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, received {value}")
-    return value
+def whole_number(option: str, low: int | None = None,
+                 high: int | None = None) -> Callable[[str], int]:
+    """An argparse ``type`` for a whole number in [low, high], with a message in words:
+    ``--cases must be a whole number from 1 to 100000; received '10**20'``."""
+    if low is not None and high is not None:
+        rule = f"a whole number from {low} to {high}"
+    elif low is not None:
+        rule = f"a whole number, at least {low}"
+    else:
+        rule = "a whole number"
+
+    def parse(text: str) -> int:
+        value = _int_or_none(text)
+        if value is None or (low is not None and value < low) or (
+                high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"{option} must be {rule}; received {text!r}")
+        return value
+
+    parse.__name__ = option.lstrip("-").replace("-", "_")
+    return parse
+
+
+def _int_or_none(text: str) -> int | None:
+    if not re.fullmatch(r"\s*[+-]?\d{1,30}\s*", text):
+        return None
+    return int(text)
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from harness.api import check_paths
+    from harness.api import check_found, find
     from harness.report import display_path, summaries, terminal_lines, write_reports
 
     settings = CheckSettings(seed=args.seed, cases=args.cases)
+    found = find(args.paths)  # nothing to check: exit 2, and the last report stays
     print(f"harness check: seed {settings.seed}, {settings.cases} cases per hypothesis")
-    run = check_paths(args.paths, settings, on_verdict=_print_progress)
+    run = check_found(found, settings, on_verdict=_print_progress)
     print()
     for line in terminal_lines(run.verdicts, run.failures):
         print(line)

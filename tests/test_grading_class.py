@@ -85,7 +85,8 @@ def test_feedback_gives_a_checkable_counterexample(graded: dict[str, Any]) -> No
 
 
 def _check_test(test: dict[str, Any]) -> None:
-    assert set(test) == {"name", "score", "max_score", "status", "output", "visibility"}
+    assert set(test) == {"name", "score", "max_score", "status", "output", "output_format",
+                         "visibility"}
     assert isinstance(test["name"], str) and isinstance(test["output"], str)
     assert isinstance(test["score"], (int, float)) and isinstance(test["max_score"], (int, float))
     assert test["status"] in ("passed", "failed")

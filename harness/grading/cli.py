@@ -9,16 +9,21 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from harness.errors import HarnessError
 from harness.grading.results import SubmissionResult, format_points
 
 EXIT_OK = 0
 EXIT_USAGE = 2
+#: The most submissions ``--workers`` grades at once.
+MAX_WORKERS = 1024
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Add the ``grade`` and ``gradescope`` subcommands."""
+    from harness.cli import whole_number
+
     grade = subparsers.add_parser(
         "grade", help="grade a whole class: grades.csv, feedback, Gradescope results",
         description="Grade every submission (a folder or .zip of .py/.ipynb files or "
@@ -29,26 +34,33 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                        help="assignment spec (TOML); default: the course exercise")
     grade.add_argument("--out", metavar="DIR", default="reports/grades",
                        help="output folder (default: reports/grades)")
-    grade.add_argument("--workers", metavar="N", type=int, default=None,
-                       help="submissions graded at once (default: number of CPU cores)")
-    grade.add_argument("--seed", metavar="N", type=int, default=None,
+    grade.add_argument("--workers", metavar="N", type=whole_number("--workers", 1, MAX_WORKERS),
+                       default=None, help=f"submissions graded at once, 1 to {MAX_WORKERS} "
+                                          "(default: the number of CPU cores)")
+    grade.add_argument("--seed", metavar="N", type=whole_number("--seed"), default=None,
                        help="override the assignment's seed")
     grade.add_argument("--scheduler", metavar="ADDRESS", default=None,
                        help="run on a Dask distributed cluster (needs harness[cluster])")
     grade.add_argument("--progress", dest="progress", action="store_true", default=None,
-                       help="show the progress bar even when stderr is not a terminal")
+                       help="show progress (the default): a bar redrawn in place on a "
+                            "terminal, otherwise one line per finished submission")
     grade.add_argument("--no-progress", dest="progress", action="store_false",
-                       help="never show the progress bar")
+                       help="show no progress, only the run's header and summary")
     grade.set_defaults(func=run_grade)
 
     scope = subparsers.add_parser(
         "gradescope", help="grade one Gradescope submission into results.json",
-        description="Grade /autograder/submission and write /autograder/results/results.json.")
-    scope.add_argument("--submission", metavar="DIR", default="/autograder/submission")
-    scope.add_argument("--results", metavar="FILE",
-                       default="/autograder/results/results.json")
-    scope.add_argument("--assignment", metavar="FILE", default=None)
-    scope.add_argument("--seed", metavar="N", type=int, default=None)
+        description="Grade /autograder/submission and write /autograder/results/results.json "
+                    "(Gradescope's layout; refuses to run without it unless both "
+                    "--submission and --results are given).")
+    scope.add_argument("--submission", metavar="DIR", default=None,
+                       help="the student's files (default: /autograder/submission)")
+    scope.add_argument("--results", metavar="FILE", default=None,
+                       help="results.json to write (default: /autograder/results/results.json)")
+    scope.add_argument("--assignment", metavar="FILE", default=None,
+                       help="assignment spec (TOML); default: the course exercise")
+    scope.add_argument("--seed", metavar="N", type=whole_number("--seed"), default=None,
+                       help="override the assignment's seed")
     scope.set_defaults(func=run_gradescope)
 
 
@@ -63,48 +75,52 @@ def run_grade(args: argparse.Namespace) -> int:
     except HarnessError as exc:
         _say(f"harness grade: {exc}", error=True)
         return EXIT_USAGE
+    # The seed is not printed: this log may be shown to students (an LMS job).
     _say(f"harness grade: {count} submissions, assignment {rules.name!r} "
-          f"({rules.source}), seed {rules.seed}, {rules.cases} cases per hypothesis, "
-          f"workers {args.workers or 'all cores'}"
-          f"{', scheduler ' + args.scheduler if args.scheduler else ''}")
-    bar = Progress(count, enabled=args.progress)
-
-    def tick(result: SubmissionResult) -> None:
-        bar.tick(result.student)
+         f"({rules.source}), {rules.cases} cases per hypothesis, "
+         f"workers {args.workers or 'all cores'}"
+         f"{', scheduler ' + args.scheduler if args.scheduler else ''}")
+    bar = Progress(count, stream=sys.stdout, enabled=args.progress)
 
     try:
         run = grade(args.submissions, assignment=args.assignment, out=args.out,
                     workers=args.workers, seed=args.seed, scheduler=args.scheduler,
-                    on_result=tick)
+                    on_result=bar.tick)
     except HarnessError as exc:
         _say(f"harness grade: {exc}", error=True)
         return EXIT_USAGE
     isolation = "; ".join(run.isolation) if run.isolation else "(no new submission graded)"
     _say(f"isolation in force: {isolation}")
     _say(f"graded {run.graded}, reused {run.reused} stored result(s); "
-          f"statuses: {_counts(run.results)}")
+         f"statuses: {_counts(run.results)}")
+    for skipped in getattr(run, "skipped", None) or ():
+        _say(f"not graded: {skipped}")
+    for renamed in getattr(run, "renamed", None) or ():
+        _say(f"graded under another id: {renamed}")
     _say(f"wrote {Path(args.out) / 'grades.csv'}, feedback/, gradescope/, summary.md, "
-          "summary.png")
+         "summary.png")
     return EXIT_OK
 
 
 def run_gradescope(args: argparse.Namespace) -> int:
+    from harness.grading.gradescope import layout_paths
     from harness.grading.gradescope import run_gradescope as grade_for_gradescope
 
     try:
-        result = grade_for_gradescope(Path(args.submission), Path(args.results),
+        submission, results = layout_paths(args.submission, args.results)
+        result = grade_for_gradescope(submission, results,
                                       assignment=args.assignment, seed=args.seed)
     except HarnessError as exc:
         _say(f"harness gradescope: {exc}", error=True)
         return EXIT_USAGE
     _say(f"score {format_points(result.total)} / {format_points(result.max_total)} "
-          f"({result.status}); wrote {args.results}")
+         f"({result.status}); wrote {results}")
     return EXIT_OK
 
 
 def _say(text: str, error: bool = False) -> None:
-    """The CLI's output layer: the only place grading prints."""
-    print(text, file=sys.stderr if error else sys.stdout)
+    """The CLI's output layer: the only place grading prints (flushed, for CI/LMS logs)."""
+    print(text, file=sys.stderr if error else sys.stdout, flush=True)
 
 
 def _counts(results: list[SubmissionResult]) -> str:
@@ -115,7 +131,9 @@ def _counts(results: list[SubmissionResult]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="harness")
+    from harness.cli import Parser
+
+    parser = Parser(prog="harness")
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
     code: int = args.func(args)

@@ -1,30 +1,49 @@
 """Gradescope: results.json for one student, and the ``harness gradescope`` entry point.
 
-The file follows Gradescope's autograder specification: top-level ``score``,
-``execution_time``, ``output``, ``visibility``, ``stdout_visibility`` and
-``tests``, each test with ``name``, ``score``, ``max_score``, ``status``
-(``passed`` / ``failed``), ``output`` and ``visibility``.  One test per
-exercise; its output is that exercise's feedback.
+The file follows Gradescope's autograder specification (results.json): top-level
+``score``, ``execution_time``, ``output``, ``output_format``,
+``test_output_format``, ``visibility``, ``stdout_visibility`` and ``tests``, each
+test with ``name``, ``score``, ``max_score``, ``status`` (``passed`` / ``failed``),
+``output``, ``output_format`` and ``visibility``; no other keys.  One test per
+exercise; its output is that exercise's feedback, in Markdown (``"md"``).  No
+seed or secret is ever written here: the file is shown to the student.
 
 ``harness gradescope`` grades the single submission Gradescope places in
-``/autograder/submission`` and writes ``/autograder/results/results.json``.
+``/autograder/submission`` and writes ``/autograder/results/results.json``.  It
+refuses to run when that layout is not there, unless both paths are given, so a
+run by hand never writes into ``/autograder``.  ``HARNESS_AUTOGRADER_ROOT``
+moves the layout (default ``/autograder``).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
+from harness.errors import UsageError
 from harness.grading.assignment import Assignment
 from harness.grading.results import GRADED, SubmissionResult
 
-SUBMISSION_DIR = Path("/autograder/submission")
-RESULTS_FILE = Path("/autograder/results/results.json")
+#: Where Gradescope puts everything; ``HARNESS_AUTOGRADER_ROOT`` overrides it.
+AUTOGRADER_ROOT = Path("/autograder")
+ROOT_VARIABLE = "HARNESS_AUTOGRADER_ROOT"
+#: Gradescope's output formats: the feedback is Markdown.
+FORMAT = "md"
+#: Every key Gradescope's specification allows, at the top and in a test.
+TOP_KEYS = frozenset({
+    "score", "execution_time", "output", "output_format", "test_output_format",
+    "test_name_format", "visibility", "stdout_visibility", "extra_data", "tests", "leaderboard",
+})
+TEST_KEYS = frozenset({
+    "score", "max_score", "status", "name", "name_format", "number", "output",
+    "output_format", "tags", "visibility", "extra_data",
+})
 
 
 def results_json(assignment: Assignment, result: SubmissionResult) -> dict[str, Any]:
     """The Gradescope results record for one student."""
-    from harness.grading.feedback import STATUS_WORDS, exercise_section
+    from harness.grading.feedback import exercise_section
 
     tests = []
     for exercise in assignment.exercises:
@@ -36,30 +55,80 @@ def results_json(assignment: Assignment, result: SubmissionResult) -> dict[str, 
             "max_score": exercise.max_points,
             "status": "passed" if points >= exercise.max_points else "failed",
             "output": section or "No hypothesis about this layer.",
+            "output_format": FORMAT,
             "visibility": "visible",
         })
-    output = f"Score {result.total:g} / {result.max_total:g}."
-    if result.status != GRADED:
-        output += f" Problem ({result.status}): {STATUS_WORDS.get(result.status, '')}"
-        if result.message:
-            output += f"\n\n{result.message}"
     return {
         "score": result.total,
         "execution_time": round(result.seconds, 3),
-        "output": output,
+        "output": _overall(result),
+        "output_format": FORMAT,
+        "test_output_format": FORMAT,
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
     }
 
 
-def run_gradescope(submission_dir: Path = SUBMISSION_DIR, results_file: Path = RESULTS_FILE,
+def _overall(result: SubmissionResult) -> str:
+    """The text above the tests: the score, and what went wrong if something did."""
+    from harness.grading.feedback import STATUS_WORDS
+    from harness.grading.results import format_points
+
+    output = f"**Score: {format_points(result.total)} / {format_points(result.max_total)}**"
+    if result.status != GRADED:
+        output += f"\n\n**Problem ({result.status}):** {STATUS_WORDS.get(result.status, '')}"
+        if result.message:
+            output += "\n\n```\n" + result.message.strip().replace("```", "'''") + "\n```"
+    return output
+
+
+def autograder_root() -> Path:
+    """Gradescope's layout root: ``$HARNESS_AUTOGRADER_ROOT`` or ``/autograder``."""
+    return Path(os.environ.get(ROOT_VARIABLE) or AUTOGRADER_ROOT)
+
+
+def layout_paths(submission_dir: str | Path | None = None,
+                 results_file: str | Path | None = None) -> tuple[Path, Path]:
+    """The submission folder and results file to use.
+
+    A path not given comes from Gradescope's layout, which must then be there
+    (``<root>/submission`` and ``<root>/results`` folders); otherwise this raises
+    :class:`UsageError` and nothing is written.
+    """
+    root = autograder_root()
+    if submission_dir is None or results_file is None:
+        missing = [str(root / name) for name in ("submission", "results")
+                   if not (root / name).is_dir()]
+        if missing:
+            absent = "neither is there" if len(missing) == 2 else f"{missing[0]} is not there"
+            raise UsageError(
+                f"this does not look like Gradescope's autograder: it expects the folders "
+                f"{root / 'submission'} and {root / 'results'}, and {absent}. Nothing was "
+                "written. Outside Gradescope, give both paths: --submission DIR --results FILE.")
+    submission = Path(submission_dir) if submission_dir is not None else root / "submission"
+    if not submission.is_dir():
+        raise UsageError(f"--submission must be a folder holding the student's files; "
+                         f"received {str(submission)!r}, which is not a folder.")
+    results = Path(results_file) if results_file is not None else root / "results" / "results.json"
+    if results.is_dir():
+        raise UsageError(f"--results must be the results.json file to write; received "
+                         f"{str(results)!r}, which is a folder.")
+    return submission, results
+
+
+def run_gradescope(submission_dir: str | Path | None = None,
+                   results_file: str | Path | None = None,
                    assignment: str | Path | None = None,
                    seed: int | None = None) -> SubmissionResult:
-    """Grade Gradescope's one submission and write its results.json."""
+    """Grade Gradescope's one submission and write its results.json.
+
+    Paths not given come from Gradescope's layout (see :func:`layout_paths`).
+    """
     from harness.grading.api import grade_one
     from harness.grading.outputs import write_json
 
-    result, loaded = grade_one(submission_dir, assignment=assignment, seed=seed)
-    write_json(results_file, results_json(loaded, result))
+    submission, results = layout_paths(submission_dir, results_file)
+    result, loaded = grade_one(submission, assignment=assignment, seed=seed)
+    write_json(results, results_json(loaded, result))
     return result
