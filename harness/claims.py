@@ -18,6 +18,7 @@ from harness.cases import BINDABLE
 from harness.errors import ClaimError
 from harness.layers import LayerSpec
 from harness.scope import Scope, make_scope, parameters_of
+from harness.verdict import VerdictKind
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,9 +40,9 @@ class Claim:
     function: str
 
     @property
-    def expected(self) -> str:
+    def expected(self) -> VerdictKind:
         """The verdict the student recorded: ``"refuted"`` or ``"holds"``."""
-        return "refuted" if self.refuted else "holds"
+        return VerdictKind.REFUTED if self.refuted else VerdictKind.HOLDS
 
 
 def hypothesis(
