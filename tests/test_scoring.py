@@ -292,3 +292,14 @@ def test_feedback_reads_the_embedded_verdict() -> None:
     text = feedback_markdown(load_assignment(), _submission())
     assert "### right (earned: 2)" in text and "`f` in a.py, line 3" in text
     assert "Keras outputs `[3]`" in text and "It could not be checked: it took too long." in text
+
+
+def test_feedback_under_a_secret_promises_no_replay_and_names_no_seed() -> None:
+    from harness.grading.secret import Secret
+
+    public = feedback_markdown(load_assignment(), _submission())
+    assert "seed 20240601" in public and "see the same verdicts" in public
+    secret = load_assignment().with_secret(Secret(b"s" * 32, "test"))
+    text = feedback_markdown(secret, _submission())
+    assert "seed" not in text and "see the same verdicts" not in text
+    assert "keeps secret" in text

@@ -147,6 +147,11 @@ def _footer(assignment: Assignment, result: SubmissionResult) -> list[str]:
         lines.append(f"Only the first {assignment.max_hypotheses} hypotheses were checked; "
                      f"{result.ignored} more were ignored.")
     lines += [f"- {note}" for note in result.notes]
-    lines.append(f"Every student is checked on the same cases (seed {assignment.seed}). "
-                 f"Run `harness check` on your file to see the same verdicts.")
+    if assignment.secret is not None:
+        lines.append("Every student is checked on the same cases, which the grader keeps "
+                     "secret. Run `harness check` on your file to test your hypotheses on "
+                     "cases of your own: a formula that is right holds on both.")
+    else:
+        lines.append(f"Every student is checked on the same cases (seed {assignment.seed}). "
+                     f"Run `harness check` on your file to see the same verdicts.")
     return lines
