@@ -79,12 +79,13 @@ class CheckSettings:
     cases: int = DEFAULT_CASES
     drawn: int = 25
     search: int = 300
-    secret: bytes | None = field(default=None, repr=False)
+    secret: bytes | str | None = field(default=None, repr=False)
     fresh: int = DEFAULT_FRESH
 
-    def __post_init__(self) -> None:
-        if isinstance(self.secret, str):
-            object.__setattr__(self, "secret", self.secret.encode())
+    @property
+    def secret_bytes(self) -> bytes | None:
+        """The secret as bytes (text is taken as UTF-8)."""
+        return self.secret.encode() if isinstance(self.secret, str) else self.secret
 
 
 @dataclass(frozen=True)
@@ -313,7 +314,7 @@ class Checker:
         """
         key = (claim.spec, claim.scope.key, purpose, salt)
         if key not in self._seeds:
-            secret = self.settings.secret
+            secret = self.settings.secret_bytes
             material = (b"secret", secret) if secret is not None else \
                 (b"seed", str(self.settings.seed).encode())
             self._seeds[key] = derive_seed(*material, purpose.encode(), str(claim.spec).encode(),
@@ -367,10 +368,11 @@ def scope_identity(scope: Scope) -> list[bytes]:
 def where_identity(where: Callable[..., Any] | None) -> bytes:
     """What identifies a ``where=`` condition in a seed, the same in every process.
 
-    * A plain function or lambda (a student's own run): its source text, so
+    * A plain function or lambda (a student's own run): its source text and its
+      compiled code (two lambdas on one line share their source lines), so
       ``pytest``, ``harness check`` and the API, which import the file under
-      different module names, draw the same cases; its qualified name when the
-      source cannot be read.
+      different module names, draw the same cases; its qualified name instead of
+      the source when that cannot be read.
     * Any other callable: only its type.  In grading the condition is the
       grader's ``RemoteWhere`` proxy: it has no source, and everything the worker
       says about it (name, text, line) is untrusted, so none of it may go into a
@@ -382,10 +384,20 @@ def where_identity(where: Callable[..., Any] | None) -> bytes:
         return b"none"
     if isinstance(where, (types.FunctionType, types.MethodType)):
         try:
-            return b"source:" + inspect.getsource(where).encode()
+            text = b"source:" + inspect.getsource(where).encode()
         except (OSError, TypeError):
-            return b"name:" + where.__qualname__.encode()
+            text = b"name:" + where.__qualname__.encode()
+        return text + b"|code:" + _code_identity(where.__code__)
     return b"object:" + type(where).__qualname__.encode()
+
+
+def _code_identity(code: types.CodeType) -> bytes:
+    """Bytecode, names and constants (nested code too), nothing tied to this process."""
+    parts = [code.co_code, repr((code.co_names, code.co_varnames)).encode()]
+    for const in code.co_consts:
+        is_code = isinstance(const, types.CodeType)
+        parts.append(_code_identity(const) if is_code else repr(const).encode())
+    return b"|".join(parts)
 
 
 def first_failure(claim: Claim, cases: Sequence[Case], wants: Sequence[np.ndarray],
