@@ -225,7 +225,7 @@ def _zip_entries(path: Path) -> tuple[list[Entry], list[Skipped]]:
         members, skipped = _zip_members(zipfile.ZipFile(path), "")
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise UsageError(f"{path} is not a readable .zip file: {exc}.") from None
-    members = _unwrap(members)
+    members = _unwrap(_not_ignored(members, skipped))
     entries: dict[str, Entry] = {}
     for member in members:
         top = member.path.parts[0]
@@ -243,6 +243,22 @@ def _zip_entries(path: Path) -> tuple[list[Entry], list[Skipped]]:
         if entry.members:
             _sort_out(entry)
     return [entries[k] for k in sorted(entries)], skipped
+
+
+def _not_ignored(members: list[Member], skipped: list[Skipped]) -> list[Member]:
+    """Members outside hidden / ignored folders; those are reported, once per folder."""
+    kept = []
+    for member in members:
+        parts = member.path.parts
+        at = next((i for i, part in enumerate(parts) if _ignored_reason(part)), None)
+        if at is None:
+            kept.append(member)
+            continue
+        shown = "/".join(parts[:at + 1]) + ("/" if at + 1 < len(parts) else "")
+        item = Skipped(shown, _ignored_reason(parts[at]) or "")
+        if item not in skipped:
+            skipped.append(item)
+    return kept
 
 
 def _zip_reader(member: Member) -> Callable[[], bytes]:
