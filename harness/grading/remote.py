@@ -114,11 +114,15 @@ class Session:
         budgets = [b for b in (self.budget, self.claim_budget) if b is not None]
         start = time.monotonic()
         deadline = start + max(0.0, min(b.seconds for b in budgets))
+        worker = self.worker
         try:
             return action(deadline)
         finally:
+            cost = time.monotonic() - start  # the submission's CPU time where measured:
+            if worker is not None and worker.last_cost is not None:
+                cost, worker.last_cost = worker.last_cost, None
             for budget in budgets:
-                budget.spend(time.monotonic() - start)
+                budget.spend(cost)
 
     def stop(self) -> None:
         if self.worker is not None:
@@ -133,7 +137,8 @@ class Session:
                 raise self._tampered("an invalid load report")
             return Loaded(status=str(status), message=message[:2000])
         raw, total = reply.get("claims"), reply.get("total")
-        if not isinstance(raw, list) or not isinstance(total, int) or len(raw) > total:
+        if not isinstance(raw, list) or not isinstance(total, int) or len(raw) > total \
+                or len(raw) > self.max_hypotheses:
             raise self._tampered("an invalid list of hypotheses")
         try:
             claims = tuple(self._claim(i, meta) for i, meta in enumerate(raw))
