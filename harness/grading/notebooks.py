@@ -73,7 +73,8 @@ def _code_cells(data: bytes, name: str) -> list[str]:
     for cell in cells:
         if isinstance(cell, dict) and cell.get("cell_type") == "code":
             source = cell.get("source", cell.get("input", ""))
-            texts.append("".join(source) if isinstance(source, list) else str(source))
+            texts.append("".join(str(line) for line in source) if isinstance(source, list)
+                         else str(source))
     return texts
 
 

@@ -517,6 +517,8 @@ def _add(chosen: dict[str, bytes], relative: PurePosixPath, data: bytes,
             data = notebook_to_source(data, relative.name).encode()
         except NotebookError as exc:
             return str(exc)
+        except Exception as exc:  # noqa: BLE001 - one student's file never stops the class
+            return f"{relative.name} could not be read as a notebook ({type(exc).__name__})."
     if name in chosen:
         notes.append(f"{relative} was ignored: another file is also called {name}.")
         return None
