@@ -211,8 +211,12 @@ def _walk(folder: Path, shown: PurePosixPath, skipped: list[Skipped]) -> Iterato
                 stack.append((Path(item.path), inner))
             elif item.is_file():
                 path = Path(item.path)
-                yield Member(shown / inner, item.stat().st_size,
-                             partial(_read, path, MAX_FILE))
+                try:
+                    size = item.stat().st_size
+                except OSError as exc:
+                    skipped.append(Skipped(str(shown / inner), f"could not be read ({exc})"))
+                    continue
+                yield Member(shown / inner, size, partial(_read, path, MAX_FILE))
 
 
 def _read(path: Path, limit: int) -> bytes:
@@ -373,7 +377,11 @@ def _found(entries: list[Entry], skipped: list[Skipped]) -> Found:
     ids = _ids(entries)
     for entry in entries:
         ident = ids[entry.origin]
-        submission, more = _read_entry(entry, ident, budget)
+        try:
+            submission, more = _read_entry(entry, ident, budget)
+        except Exception as exc:  # noqa: BLE001 - one unreadable entry never stops the class
+            submission, more = Submission(ident, (), problem=(
+                f"{entry.origin} could not be read ({type(exc).__name__}).")), entry.skipped
         if ident != _student_id(entry.name):
             reason = (f"graded as {ident}: another entry's name also gives the id "
                       f"{_student_id(entry.name)}")
