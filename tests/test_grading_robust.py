@@ -26,7 +26,7 @@ from harness.errors import AssignmentError, ScopeError
 from harness.grading import grade, runner
 from harness.grading.assignment import load_assignment, parse_assignment
 from harness.grading.notebooks import NotebookError, notebook_to_source
-from harness.grading.protocol import ProtocolError, frame, nesting_depth, parse
+from harness.grading.protocol import ProtocolError, encode_value, frame, nesting_depth, parse
 from harness.grading.remote import Budget, Session, decode_outcome
 from harness.grading.runner import GraderBudget
 from harness.grading.sandbox import TAMPERED, Isolation, Limits, WorkerStopped
@@ -133,6 +133,14 @@ def test_a_forged_complex_shape_is_a_protocol_error_not_an_overflow() -> None:
     raw["value"]["dtype"] = "f"
     with pytest.raises(ProtocolError):
         decode_outcome(_claim(), case, raw)
+
+
+@pytest.mark.parametrize("ndim", [1, 31, 33, 64])
+def test_any_honest_array_crosses_the_channel_within_the_limits(ndim: int) -> None:
+    case = make_case(PART_A, [[[1.0]], [[0.5]]], [[1.0]])
+    message = parse(frame({"outcomes": [{"value": encode_value(np.ones((1,) * ndim))}]})[4:])
+    outcome = decode_outcome(_claim(), case, message["outcomes"][0])
+    assert (outcome.error is None) == (ndim == 1)
 
 
 @pytest.mark.parametrize("value, words", [

@@ -33,6 +33,10 @@ import numpy as np
 MAX_MESSAGE = 32 * 1024 * 1024
 #: Largest array a worker sends back in full (an RNN output is far smaller).
 MAX_ELEMENTS = 100_000
+#: Most dimensions of an array sent back in full (deeper ones travel as a shape only).
+MAX_NDIM = 32
+#: Most dimensions of a shape a worker may describe (numpy's own limit).
+MAX_SHAPE_NDIM = 64
 #: Most characters of a returned object's text kept for feedback.
 TEXT_LIMIT = 80
 #: Deepest nesting of ``[`` / ``{`` a message may have (a 32-dimensional array inside
@@ -192,7 +196,7 @@ def _encode(value: Any) -> dict[str, Any]:
     shape = [int(n) for n in array.shape]
     if kind not in "iufbc":
         return {"kind": "object", "type": type(value).__name__, "text": _short(value)}
-    if kind == "c" or array.size > MAX_ELEMENTS:
+    if kind == "c" or array.size > MAX_ELEMENTS or array.ndim > MAX_NDIM:
         return {"kind": "array", "dtype": kind, "shape": shape, "data": None}
     plain = np.array(array, dtype=bool if kind == "b" else np.float64)
     return {"kind": "array", "dtype": kind, "shape": shape, "data": plain.tolist()}

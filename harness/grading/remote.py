@@ -30,6 +30,7 @@ from harness.formula import Outcome, check_value
 from harness.grading.protocol import (
     MAX_ELEMENTS,
     MAX_SHAPE_ELEMENTS,
+    MAX_SHAPE_NDIM,
     ProtocolError,
     element_count,
 )
@@ -313,9 +314,9 @@ def _rebuild(kind: Any, value: dict[str, Any]) -> Any:
 
 
 def _is_shape(shape: Any) -> bool:
-    """A plausible numpy shape: at most 32 whole numbers, at most
+    """A plausible numpy shape: at most :data:`MAX_SHAPE_NDIM` whole numbers, at most
     :data:`MAX_SHAPE_ELEMENTS` elements in all (counted exactly, never overflowing)."""
-    return (isinstance(shape, list) and len(shape) <= 32
+    return (isinstance(shape, list) and len(shape) <= MAX_SHAPE_NDIM
             and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape)
             and element_count(shape) <= MAX_SHAPE_ELEMENTS)
 
