@@ -202,18 +202,25 @@ class Checker:
         salt = self.salt(claim) if self.salt is not None else b""
         key = (claim.spec, claim.scope.key, salt)
         if key not in self._fresh:
-            spec, scope = claim.spec, claim.scope
+            spec, scope, count = claim.spec, claim.scope, self.settings.fresh
             seed = self.seed_for(claim, "fresh", salt)
+            seen = set(self.screening(claim)[0])
+            kept: dict[Case, np.ndarray] = {}
             batch = [] if scope.where is not None else _draw(spec, scope, FRESH_DRAWN, seed)
-            batch += strategies.sample_cases(spec, scope, count=self.settings.fresh,
-                                             seed=seed + 1)
-            screened = set(self.screening(claim)[0])
-            batch = [c for c in strategies.unique(batch) if c not in screened]
-            pairs = [(c, w) for c, w in zip(batch, self.oracle.outputs(spec, batch), strict=True)
-                     if not compare.out_of_range(w, spec, c)]
+            for round_ in range(1, SAMPLE_ROUNDS + 1):  # as for screening: skip overflows
+                batch += strategies.sample_cases(spec, scope, count=count, seed=seed + round_)
+                batch = [c for c in strategies.unique(batch) if c not in seen]
+                seen.update(batch)
+                for case, want in zip(batch, self.oracle.outputs(spec, batch), strict=True):
+                    if not compare.out_of_range(want, spec, case):
+                        kept[case] = want
+                if len(kept) >= count:
+                    break
+                batch = []
             while len(self._fresh) >= FRESH_MEMO:
                 del self._fresh[next(iter(self._fresh))]
-            self._fresh[key] = ([c for c, _ in pairs], [w for _, w in pairs])
+            chosen = list(kept.items())[:count + FRESH_DRAWN]
+            self._fresh[key] = ([c for c, _ in chosen], [w for _, w in chosen])
         return self._fresh[key]
 
     def search(self, claim: Claim, *, errors: bool = False) -> tuple[Failure | None, int]:
