@@ -39,3 +39,7 @@ class UsageError(HarnessError, ValueError):
 
 class AssignmentError(HarnessError, ValueError):
     """An assignment spec (TOML) is malformed."""
+
+
+class SandboxError(HarnessError):
+    """The grading sandbox is not available here (say what is missing and how to get it)."""

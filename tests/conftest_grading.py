@@ -178,21 +178,35 @@ def _describe(pid: int) -> str:
 
 
 def worker_processes() -> list[int]:
-    """Pids of live processes started by a grading worker (they carry its token)."""
-    found = []
+    """Pids of live processes started by this test process's grading workers: its own
+    descendants that carry a worker's token.  Never another run's processes: other
+    grading runs may be alive on the same machine."""
+    parents: dict[int, int] = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
         try:
-            with open(f"/proc/{name}/environ", "rb") as handle:
-                environ = handle.read()
             with open(f"/proc/{name}/stat", "rb") as handle:
-                state = handle.read().rsplit(b")", 1)[1].split()[0]
+                fields = handle.read().rsplit(b")", 1)[1].split()
         except OSError:
             continue
-        if b"HARNESS_WORKER_TOKEN=" in environ and state != b"Z":
-            found.append(int(name))
-    return found
+        if fields[0] != b"Z":
+            parents[int(name)] = int(fields[1])
+    ours = {os.getpid()}
+    grew = True
+    while grew:
+        found = {pid for pid, parent in parents.items() if parent in ours} - ours
+        grew = bool(found)
+        ours |= found
+    return sorted(pid for pid in ours - {os.getpid()} if _is_worker(pid))
+
+
+def _is_worker(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as handle:
+            return b"HARNESS_WORKER_TOKEN=" in handle.read()
+    except OSError:
+        return True  # a descendant we may not read (inside its sandbox): count it
 
 
 def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:

@@ -22,9 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.grading.assignment import Assignment, load_assignment
-from harness.grading.outputs import write_reports
+from harness.grading.outputs import write_reports, write_run_metadata
 from harness.grading.results import SubmissionResult
-from harness.grading.runner import GradingContext, grade_submission, make_context
+from harness.grading.runner import (
+    GradingContext,
+    grade_submission,
+    isolation_in_force,
+    make_context,
+)
 from harness.grading.secret import Secret, attach_secret, hidden_paths
 from harness.grading.store import ResultStore
 from harness.grading.submissions import (
@@ -84,6 +89,7 @@ def grade(submissions: str | Path, *, assignment: str | Path | Assignment | None
     store = ResultStore(out)
     hide = (*_hidden(submissions, out, assignment), *hidden_paths(rules))
     run = GradeRun(rules, [], out, skipped=scan.skipped, renamed=scan.renamed)
+    run.isolation = isolation_in_force(rules, hide, isolate)  # refuses without a sandbox
     todo: list[Submission] = []
     fingerprint = rules.fingerprint()
     for submission in found:
@@ -114,10 +120,12 @@ def grade(submissions: str | Path, *, assignment: str | Path | Assignment | None
         _grade_local(todo, make_context(rules, hide, isolate), workers, finished)
     run.results.sort(key=lambda r: r.student)
     write_reports(out, rules, run.results, summary=False)
+    write_run_metadata(out, rules, run.isolation)
     if summary:
         from harness.grading.summary import write_summary
 
-        write_summary(out, rules, run.results, run.skipped, run.renamed)
+        write_summary(out, rules, run.results, run.skipped, run.renamed,
+                      isolation=run.isolation)
     return run
 
 
@@ -136,14 +144,16 @@ def _grade_local(todo: list[Submission], ctx: GradingContext, workers: int | Non
 
 def grade_one(folder: str | Path, *, assignment: str | Path | Assignment | None = None,
               seed: int | None = None, student: str = "submission",
-              secret: Secret | str | Path | None = None) -> tuple[SubmissionResult, Assignment]:
+              secret: Secret | str | Path | None = None,
+              isolate: bool = True) -> tuple[SubmissionResult, Assignment]:
     """Grade one folder as one student's submission (Gradescope's layout); the secret as
-    for :func:`grade`, else one made for this run only."""
+    for :func:`grade`, else one made for this run only.  Refuses (``SandboxError``)
+    without a sandbox unless ``isolate=False``."""
     rules = attach_secret(resolve_assignment(assignment, seed), None, secret)
     submission = submission_from_folder(folder, student)
     hide = tuple(p for p in (str(assignment),) if assignment and not isinstance(
         assignment, Assignment)) + hidden_paths(rules)
-    return grade_submission(submission, make_context(rules, hide)), rules
+    return grade_submission(submission, make_context(rules, hide, isolate)), rules
 
 
 def _ordered(found: list[Submission], order: Sequence[str] | None) -> list[Submission]:

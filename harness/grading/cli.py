@@ -39,6 +39,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                                           "(default: the number of CPU cores)")
     grade.add_argument("--seed", metavar="N", type=whole_number("--seed"), default=None,
                        help="override the assignment's seed")
+    grade.add_argument("--secret-file", metavar="FILE", default=None,
+                       help="file holding the secret the cases are drawn from (default: "
+                            "$HARNESS_SECRET, else OUT/.secret, made on first use)")
     grade.add_argument("--scheduler", metavar="ADDRESS", default=None,
                        help="run on a Dask distributed cluster (needs harness[cluster])")
     grade.add_argument("--progress", dest="progress", action="store_true", default=None,
@@ -46,6 +49,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                             "terminal, otherwise one line per finished submission")
     grade.add_argument("--no-progress", dest="progress", action="store_false",
                        help="show no progress, only the run's header and summary")
+    _isolation_options(grade)
     grade.set_defaults(func=run_grade)
 
     scope = subparsers.add_parser(
@@ -61,44 +65,64 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                        help="assignment spec (TOML); default: the course exercise")
     scope.add_argument("--seed", metavar="N", type=whole_number("--seed"), default=None,
                        help="override the assignment's seed")
+    scope.add_argument("--secret-file", metavar="FILE", default=None,
+                       help="file holding the secret the cases are drawn from (default: "
+                            "$HARNESS_SECRET, else a random one for this run only)")
+    _isolation_options(scope)
     scope.set_defaults(func=run_gradescope)
+
+
+def _isolation_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--isolation", choices=("sandbox", "none"), default="sandbox",
+                        help="sandbox (the default): every submission runs in its own "
+                             "bubblewrap sandbox, and grading refuses to start where there "
+                             "is none; none: run submissions without isolation (only for "
+                             "code you trust)")
+    parser.add_argument("--no-sandbox", dest="isolation", action="store_const",
+                        const="none", help="the same as --isolation=none")
 
 
 def run_grade(args: argparse.Namespace) -> int:
     from harness.grading.api import grade, resolve_assignment
     from harness.grading.progress import Progress
+    from harness.grading.runner import isolation_in_force
+    from harness.grading.secret import attach_secret
     from harness.grading.submissions import find_submissions
 
     try:
         rules = resolve_assignment(args.assignment, args.seed)
+        rules = attach_secret(rules, args.out, args.secret_file)
         count = len(find_submissions(args.submissions))
+        isolation = isolation_in_force(rules, isolate=args.isolation != "none")
     except HarnessError as exc:
         _say(f"harness grade: {exc}", error=True)
         return EXIT_USAGE
     # The seed is not printed: this log may be shown to students (an LMS job).
     _say(f"harness grade: {count} submissions, assignment {rules.name!r} "
          f"({rules.source}), {rules.cases} cases per hypothesis, "
+         f"cases: {rules.secret.describe() if rules.secret else 'public seed'}, "
          f"workers {args.workers or 'all cores'}"
          f"{', scheduler ' + args.scheduler if args.scheduler else ''}")
+    _say(f"isolation: {'; '.join(isolation)}")
     bar = Progress(count, stream=sys.stdout, enabled=args.progress)
 
     try:
         run = grade(args.submissions, assignment=args.assignment, out=args.out,
                     workers=args.workers, seed=args.seed, scheduler=args.scheduler,
-                    on_result=bar.tick)
+                    on_result=bar.tick, isolate=args.isolation != "none",
+                    secret=rules.secret)
     except HarnessError as exc:
         _say(f"harness grade: {exc}", error=True)
         return EXIT_USAGE
-    isolation = "; ".join(run.isolation) if run.isolation else "(no new submission graded)"
-    _say(f"isolation in force: {isolation}")
+    _say(f"isolation in force: {'; '.join(run.isolation)}")
     _say(f"graded {run.graded}, reused {run.reused} stored result(s); "
          f"statuses: {_counts(run.results)}")
     for skipped in getattr(run, "skipped", None) or ():
         _say(f"not graded: {skipped}")
     for renamed in getattr(run, "renamed", None) or ():
         _say(f"graded under another id: {renamed}")
-    _say(f"wrote {Path(args.out) / 'grades.csv'}, feedback/, gradescope/, summary.md, "
-         "summary.png")
+    _say(f"wrote {Path(args.out) / 'grades.csv'} (with grades.meta.json), feedback/, "
+         "gradescope/, summary.md, summary.png")
     return EXIT_OK
 
 
@@ -109,7 +133,9 @@ def run_gradescope(args: argparse.Namespace) -> int:
     try:
         submission, results = layout_paths(args.submission, args.results)
         result = grade_for_gradescope(submission, results,
-                                      assignment=args.assignment, seed=args.seed)
+                                      assignment=args.assignment, seed=args.seed,
+                                      isolate=args.isolation != "none",
+                                      secret=args.secret_file)
     except HarnessError as exc:
         _say(f"harness gradescope: {exc}", error=True)
         return EXIT_USAGE

@@ -83,3 +83,14 @@ def write_reports(out: Path, assignment: Assignment,
 
         written.extend(write_summary(out, assignment, ordered))
     return written
+
+
+def write_run_metadata(out: Path, assignment: Assignment,
+                       isolation: Iterable[str]) -> Path:
+    """``grades.meta.json``, beside grades.csv: how the grades were made (no timestamps,
+    so a regrade writes the same bytes)."""
+    from harness import __version__
+
+    return write_json(out / "grades.meta.json", {
+        "assignment": assignment.name, "harness_version": __version__,
+        "isolation": list(isolation)})

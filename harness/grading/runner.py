@@ -39,7 +39,7 @@ from harness.grading.results import (
     Status,
     SubmissionResult,
 )
-from harness.grading.sandbox import Isolation, Limits, WorkerStopped
+from harness.grading.sandbox import Isolation, Limits, WorkerStopped, plan_for
 from harness.grading.scoring import score_exercises, score_hypothesis, zero_exercises
 from harness.grading.secret import submission_salt
 from harness.grading.submissions import Submission
@@ -77,10 +77,23 @@ def make_context(assignment: Assignment, hide: tuple[str, ...] = (),
     settings = CheckSettings(seed=assignment.seed, cases=assignment.cases, secret=secret,
                              fresh=assignment.fresh_cases)
     checker = Checker(settings, evaluator=RemoteEvaluator(), salt=submission_salt)
-    limits = Limits(cpu_seconds=int(assignment.submission_timeout) + 5,
-                    memory_mb=assignment.memory_mb)
-    isolation = Isolation(namespaces=isolate, drop_user=isolate, hide=hide)
-    return GradingContext(assignment, checker, limits, isolation, assignment.fingerprint())
+    isolation = Isolation(sandbox=isolate, hide=hide)
+    plan_for(isolation)  # refuses here, before anything is graded, when there is no sandbox
+    return GradingContext(assignment, checker, limits_for(assignment), isolation,
+                          assignment.fingerprint())
+
+
+def limits_for(assignment: Assignment) -> Limits:
+    """The resource limits of every worker of ``assignment``."""
+    return Limits(cpu_seconds=int(assignment.submission_timeout) + 5,
+                  memory_mb=assignment.memory_mb)
+
+
+def isolation_in_force(assignment: Assignment, hide: tuple[str, ...] = (),
+                       isolate: bool = True) -> tuple[str, ...]:
+    """The isolation workers will get, in words; raises :class:`SandboxError` when there
+    is no sandbox here and ``isolate`` asks for one."""
+    return plan_for(Isolation(sandbox=isolate, hide=hide)).describe(limits_for(assignment))
 
 
 def grade_submission(submission: Submission, ctx: GradingContext) -> SubmissionResult:

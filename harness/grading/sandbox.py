@@ -1,21 +1,29 @@
 """Starting, talking to and killing one worker process (the parent's side).
 
 A :class:`WorkerProcess` owns a fresh ``python -I -B -m harness.grading.worker``
-in a new session (its own process group), in a private temporary folder that
-holds only a copy of one submission, with a minimal environment and two pipes
-passed by number (requests in, replies out).  Every request has a deadline;
-when it passes, or the worker dies, or it sends anything malformed, the whole
-process group is killed, leftovers are hunted down by an environment token,
-and :class:`WorkerStopped` is raised.
+that sees only one submission: in a bubblewrap sandbox (:mod:`harness.grading.bwrap`,
+its view of the machine given by :mod:`harness.grading.policy`), inside its own
+control group where the machine allows one (:mod:`harness.grading.cgroups`), with a
+minimal environment and two pipes passed by number (requests in, replies out).
+
+Every request has a budget of the submission's own CPU time (the control group's,
+else the worker process's), with a wall-clock ceiling as a backstop; when it runs
+out, or the worker dies, or it sends anything malformed, the sandbox is killed
+(the control group, and ``bwrap``, whose pid namespace takes every leftover with
+it) and :class:`WorkerStopped` is raised.
+
+:func:`plan_for` finds the strongest isolation once per run and refuses
+(:class:`harness.errors.SandboxError`) when there is no sandbox, unless the
+instructor explicitly asked for none.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib.util
+import functools
 import os
-import pwd
 import secrets
+import select
 import shutil
 import signal
 import subprocess
@@ -25,6 +33,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.errors import SandboxError
+from harness.grading import bwrap, cgroups
+from harness.grading.policy import Policy, worker_policy
 from harness.grading.protocol import (
     ChannelClosed,
     ChannelTimeout,
@@ -32,12 +43,17 @@ from harness.grading.protocol import (
     receive_by,
     send_by,
 )
-from harness.grading.worker import BLOCKED
 
 TIMEOUT = "timeout"
 CRASHED = "crashed"
 TAMPERED = "tampered"
 TOKEN_VARIABLE = "HARNESS_WORKER_TOKEN"
+#: The wall-clock ceiling of a request: this many times its CPU budget, plus WALL_SLACK s.
+WALL_FACTOR = 2.0
+WALL_SLACK = 2.0
+#: Puts itself into the control groups named by its arguments, then runs the rest.
+_ENTER_GROUP = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo 0 > "$1" || exit 125; ' \
+               'shift; n=$((n-1)); done; exec "$@"'
 
 
 class WorkerStopped(BaseException):
@@ -67,32 +83,64 @@ class Limits:
 
 @dataclass(frozen=True)
 class Isolation:
-    """Extra isolation to ask for (used only when the OS allows it)."""
+    """What the instructor asked for: a sandbox (the default), or explicitly none."""
 
-    namespaces: bool = True
-    drop_user: bool = True
+    sandbox: bool = True
     hide: tuple[str, ...] = field(default=())
 
 
-def blocked_package_dirs() -> list[str]:
-    """Folders of the packages a formula may not use (found without importing them)."""
-    found: list[str] = []
-    for name in BLOCKED:
-        try:
-            spec = importlib.util.find_spec(name)
-        except (ImportError, ValueError):
-            continue
-        if spec is not None and spec.submodule_search_locations:
-            found.extend(spec.submodule_search_locations)
-    return found
+@dataclass(frozen=True)
+class Plan:
+    """The isolation a run gets: found once, stated in every output."""
+
+    bwrap: str | None
+    policy: Policy | None
+    cgroups: cgroups.Support
+
+    def describe(self, limits: Limits) -> tuple[str, ...]:
+        if self.bwrap is None:
+            sandbox = ("NO SANDBOX (--no-sandbox): submissions run as the grader's user and "
+                       "can read, write and kill what the grader can")
+        else:
+            sandbox = ("bubblewrap sandbox: new user, pid, mount, IPC, UTS and network "
+                       "namespaces; read-only minimal root (Python, harness, the one "
+                       "submission), Keras/TensorFlow/JAX/torch absent; private /tmp and "
+                       "/dev/shm; no capabilities")
+        return (sandbox, self.cgroups.describe(),
+                f"limits memory_mb={limits.memory_mb}, processes={limits.processes}, "
+                f"cpu_seconds={limits.cpu_seconds}, file_mb={limits.file_mb}, "
+                f"open_files={limits.open_files}, no core dumps",
+                "time limits count CPU time" + (" of all the submission's processes"
+                                                 if self.cgroups.ok else
+                                                 " of the worker process")
+                + f" (wall-clock ceiling {WALL_FACTOR:g}x + {WALL_SLACK:g} s)",
+                "stdout/stderr discarded, Keras/TensorFlow imports blocked")
 
 
-def _nobody() -> tuple[int, int] | None:
-    try:
-        entry = pwd.getpwnam("nobody")
-    except KeyError:
-        return None
-    return entry.pw_uid, entry.pw_gid
+@functools.lru_cache(maxsize=8)
+def plan_for(isolation: Isolation) -> Plan:
+    """The strongest isolation here; refuses when there is no sandbox and one is wanted."""
+    support = cgroups.available()
+    if not isolation.sandbox:
+        return Plan(None, None, support)
+    if sys.platform != "linux":
+        raise SandboxError(refusal(f"the grading sandbox needs Linux (this is "
+                                   f"{sys.platform})"))
+    policy = worker_policy(sys.executable).with_hidden(isolation.hide)
+    found = bwrap.find()
+    problem = bwrap.check(found, policy)
+    if problem is not None:
+        raise SandboxError(refusal(problem))
+    assert found is not None
+    return Plan(found, policy, support)
+
+
+def refusal(problem: str) -> str:
+    """Why grading will not start, and how to fix it."""
+    return (f"refusing to grade without a sandbox: {problem}. Without one, a submission "
+            "could read the other submissions, change grades.csv or kill the grader. To "
+            f"fix: {bwrap.HOW_TO}. To grade anyway without isolation (only code you "
+            "trust), pass --no-sandbox.")
 
 
 class WorkerProcess:
@@ -100,17 +148,24 @@ class WorkerProcess:
 
     def __init__(self, files: dict[str, bytes], limits: Limits, isolation: Isolation,
                  deadline: float) -> None:
+        self.plan = plan_for(isolation)
         self.token = secrets.token_hex(16)
         self.nonce = secrets.token_hex(16)
         self.next_id = 1
+        self.last_cost: float | None = None
         self.root = tempfile.mkdtemp(prefix="harness-grade-")
         self.folder = os.path.join(self.root, "submission")
-        self.user = _nobody() if isolation.drop_user and os.geteuid() == 0 else None
-        self._stage(files)
-        self.proc, self.requests, self.replies = self._spawn()
-        self.isolation: list[str] = []
+        self.group: cgroups.Group | None = None
+        self.memory_mb = limits.memory_mb
+        self.requests = self.replies = -1
         try:
-            self._hello(files, limits, isolation, deadline)
+            self._stage(files)
+            if self.plan.cgroups.ok:
+                self.group = cgroups.Group(self.plan.cgroups, limits.memory_mb,
+                                           limits.processes)
+            self.proc, self.requests, self.replies = self._spawn()
+            self.isolation = list(self.plan.describe(limits))
+            self._hello(files, limits, deadline)
         except BaseException:
             self.kill()
             raise
@@ -118,30 +173,30 @@ class WorkerProcess:
     # -- life cycle ---------------------------------------------------------------------
 
     def _stage(self, files: dict[str, bytes]) -> None:
-        os.mkdir(self.folder, 0o700)
+        os.mkdir(self.folder, 0o755)
         for name, data in files.items():
             path = os.path.join(self.folder, name)
             with open(path, "wb") as handle:
                 handle.write(data)
-        empty = os.path.join(self.root, "empty")
-        os.mkdir(empty, 0o555)
-        open(os.path.join(self.root, "empty-file"), "wb").close()
-        os.mkdir(os.path.join(self.root, "staging"), 0o700)
-        if self.user is not None:
-            for path in [self.folder, *(os.path.join(self.folder, n) for n in files)]:
-                os.chown(path, *self.user)
 
     def _spawn(self) -> tuple[subprocess.Popen[bytes], int, int]:
         request_r, request_w = os.pipe()
         reply_r, reply_w = os.pipe()
-        env = {"PATH": "/usr/bin:/bin", "HOME": self.folder, "TMPDIR": self.folder,
+        sandboxed = self.plan.bwrap is not None and self.plan.policy is not None
+        home = "/tmp" if sandboxed else self.folder
+        env = {"PATH": "/usr/bin:/bin", "HOME": home, "TMPDIR": home,
                "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                "MKL_NUM_THREADS": "1", TOKEN_VARIABLE: self.token}
+        argv = [sys.executable, "-I", "-B", "-m", "harness.grading.worker",
+                str(request_r), str(reply_w)]
+        if self.plan.bwrap is not None and self.plan.policy is not None:
+            argv = bwrap.command(self.plan.bwrap, self.plan.policy, self.folder, argv)
+        if self.group is not None:
+            files = self.group.procs_files
+            argv = ["/bin/sh", "-c", _ENTER_GROUP, "sh", str(len(files)), *files, *argv]
         try:
             proc = subprocess.Popen(
-                [sys.executable, "-I", "-B", "-m", "harness.grading.worker",
-                 str(request_r), str(reply_w)],
-                cwd=self.folder, env=env, stdin=subprocess.DEVNULL,
+                argv, cwd=self.folder, env=env, stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 pass_fds=(request_r, reply_w), start_new_session=True)
         finally:
@@ -151,26 +206,65 @@ class WorkerProcess:
         os.set_blocking(reply_r, False)
         return proc, request_w, reply_r
 
-    def _hello(self, files: dict[str, bytes], limits: Limits, isolation: Isolation,
-               deadline: float) -> None:
-        namespaces = None
-        if isolation.namespaces and os.geteuid() == 0 and sys.platform == "linux":
-            namespaces = {"hide": [*blocked_package_dirs(), *isolation.hide],
-                          "empty_dir": os.path.join(self.root, "empty"),
-                          "empty_file": os.path.join(self.root, "empty-file"),
-                          "staging": os.path.join(self.root, "staging")}
+    def _hello(self, files: dict[str, bytes], limits: Limits, deadline: float) -> None:
         hello = {"nonce": self.nonce, "files": sorted(f for f in files if f.endswith(".py")),
-                 "limits": vars(limits), "namespaces": namespaces, "user": self.user}
+                 "limits": vars(limits)}
         self._guard(lambda: send_by(self.requests, hello, deadline))
-        ready = self._receive(0, "ready", deadline)
-        self.isolation = [str(item) for item in ready.get("isolation", [])][:10]
+        self._receive(0, "ready", deadline)
 
     def request(self, op: str, deadline: float, **fields: Any) -> dict[str, Any]:
-        """Send one request and return the validated reply (kills the worker on failure)."""
+        """Send one request and return the validated reply (kills the worker on failure).
+
+        ``deadline - now`` is the CPU time the request may use; ``last_cost`` is
+        then what it used (CPU seconds, or wall seconds where CPU is not measured).
+        """
         rid = self.next_id
         self.next_id += 1
-        self._guard(lambda: send_by(self.requests, {"op": op, "id": rid, **fields}, deadline))
-        return self._receive(rid, op, deadline)
+        allowed = max(0.0, deadline - time.monotonic())
+        ceiling = time.monotonic() + WALL_FACTOR * allowed + WALL_SLACK
+        started, wall = self.cpu_seconds(), time.monotonic()
+        try:
+            self._guard(lambda: send_by(self.requests, {"op": op, "id": rid, **fields},
+                                        ceiling))
+            self._guard(lambda: self._await(started, allowed, ceiling))
+            return self._receive(rid, op, ceiling)
+        finally:
+            used = self.cpu_seconds()
+            self.last_cost = time.monotonic() - wall
+            if used is not None and started is not None:
+                self.last_cost = max(used - started, 0.0)
+
+    def _await(self, started: float | None, allowed: float, ceiling: float) -> None:
+        """Wait for a reply to start arriving, within the CPU budget and the ceiling
+        (and, without a control group, the memory limit of the whole process tree)."""
+        if started is None:
+            ceiling = min(ceiling, time.monotonic() + allowed)
+        step = 0.02
+        while True:
+            now = time.monotonic()
+            if now >= ceiling:
+                raise ChannelTimeout("wall-clock ceiling reached")
+            ready, _, _ = select.select([self.replies], [], [], min(step, ceiling - now))
+            if ready:
+                return
+            if self.group is None:
+                tree = _Tree(self.proc.pid)
+                if tree.memory_mb() > self.memory_mb:
+                    self._stop(CRASHED, f"the code used more than {self.memory_mb} MB of "
+                                        "memory in all its processes together")
+                used = tree.cpu_seconds()
+            else:
+                used = self.group.cpu_seconds()
+            if started is not None and used is not None and used - started >= allowed:
+                raise ChannelTimeout("CPU time limit reached")
+            step = min(0.25, step * 2)
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time used by all the submission's processes so far: its control group's,
+        else its process tree's (None when it cannot be measured)."""
+        if self.group is not None:
+            return self.group.cpu_seconds()
+        return _Tree(self.proc.pid).cpu_seconds()
 
     def _receive(self, rid: int, op: str, deadline: float) -> dict[str, Any]:
         reply = self._guard(lambda: receive_by(self.replies, deadline))
@@ -209,15 +303,25 @@ class WorkerProcess:
         self.kill()
 
     def kill(self) -> None:
-        """Kill the whole process group and any process carrying this worker's token."""
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(timeout=5)
-        reap_leftovers(self.token, self.proc.pid)
+        """Kill every process of the submission: its control group, then ``bwrap``
+        (whose pid namespace ends, taking every process left in it)."""
+        if self.group is not None:
+            self.group.kill()
+        proc = getattr(self, "proc", None)
+        if proc is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=5)
+        if self.group is not None:
+            self.group.kill()
+            self.group.remove()
+            self.group = None
         for fd in (self.requests, self.replies):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self.requests = self.replies = -1
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -236,38 +340,44 @@ def describe_exit(code: int) -> str:
     return f"the code ended the grading process itself (exit code {code}, e.g. os._exit)"
 
 
-def reap_leftovers(token: str, session: int, rounds: int = 20) -> int:
-    """SIGKILL every process in ``session`` or carrying ``token``; returns how many."""
-    killed = 0
-    marker = f"{TOKEN_VARIABLE}={token}".encode()
-    for _ in range(rounds):
-        found = [pid for pid in _pids() if pid != os.getpid() and _belongs(pid, marker, session)]
-        if not found:
-            break
-        for pid in found:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
-        killed += len(found)
-        time.sleep(0.01)
-    return killed
+class _Tree:
+    """The processes started by the grader's child ``root`` (the sandbox, or the worker
+    without one), read from /proc once: only that tree is looked at."""
+
+    def __init__(self, root: int) -> None:
+        stats: dict[int, list[bytes]] = {}
+        with contextlib.suppress(OSError):
+            for name in os.listdir("/proc"):
+                if name.isdigit():
+                    stat = _stat(int(name))
+                    if stat:
+                        stats[int(name)] = stat
+        members = {root} if root in stats else set()
+        grew = bool(members)
+        while grew:
+            found = {pid for pid, stat in stats.items()
+                     if int(stat[1]) in members and pid not in members}
+            members |= found
+            grew = bool(found)
+        self.stats = [stats[pid] for pid in members]
+
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU seconds of the tree, reaped children included."""
+        if not self.stats:
+            return None
+        ticks = sum(int(v) for stat in self.stats for v in stat[11:15])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def memory_mb(self) -> float:
+        """Resident memory of the whole tree."""
+        pages = sum(int(stat[21]) for stat in self.stats)
+        return pages * os.sysconf("SC_PAGE_SIZE") / (1024 * 1024)
 
 
-def _pids() -> list[int]:
-    try:
-        return [int(name) for name in os.listdir("/proc") if name.isdigit()]
-    except OSError:
-        return []
-
-
-def _belongs(pid: int, marker: bytes, session: int) -> bool:
+def _stat(pid: int) -> list[bytes]:
+    """Fields of /proc/PID/stat after the command name (state is [0], ppid [1])."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as handle:
-            stat = handle.read().rsplit(b")", 1)[1].split()
-        if stat[0] == b"Z":
-            return False
-        if int(stat[4]) == session:
-            return True
-        with open(f"/proc/{pid}/environ", "rb") as handle:
-            return marker in handle.read().split(b"\0")
-    except (OSError, IndexError, ValueError):
-        return False
+            return handle.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return []

@@ -63,13 +63,16 @@ def _case_text(case: dict[str, Any]) -> str:
 
 
 def summary_markdown(assignment: Assignment, results: list[SubmissionResult],
-                     skipped: Sequence[Skipped] = (), renamed: Sequence[Skipped] = ()) -> str:
+                     skipped: Sequence[Skipped] = (), renamed: Sequence[Skipped] = (),
+                     isolation: Sequence[str] = ()) -> str:
     rates = pass_rates(assignment, results)
     totals = Counter(format_points(r.total) for r in results)
     statuses = Counter(r.status for r in results)
     lines = [f"# Grading summary: {assignment.name}", "",
              f"{len(results)} submissions, seed {assignment.seed}, "
              f"{assignment.cases} cases per hypothesis.", "",
+             *(["## Isolation in force", "", *(f"* {item}" for item in isolation), ""]
+               if isolation else []),
              "## Pass rate per exercise", "", "| exercise | points | pass rate |",
              "|---|---|---|"]
     lines += [f"| {e.name} | {format_points(e.max_points)} | {rates[e.id]:.0%} |"
@@ -136,9 +139,9 @@ def summary_png(assignment: Assignment, results: list[SubmissionResult]) -> byte
 
 def write_summary(out: Path, assignment: Assignment, results: list[SubmissionResult],
                   skipped: Sequence[Skipped] = (),
-                  renamed: Sequence[Skipped] = ()) -> list[Path]:
+                  renamed: Sequence[Skipped] = (), isolation: Sequence[str] = ()) -> list[Path]:
     from harness.grading.outputs import write_atomic
 
-    text = summary_markdown(assignment, results, skipped, renamed)
+    text = summary_markdown(assignment, results, skipped, renamed, isolation)
     return [write_atomic(out / "summary.md", text),
             write_atomic(out / "summary.png", summary_png(assignment, results))]

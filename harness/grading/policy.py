@@ -1,0 +1,128 @@
+"""What a grading worker may see and use: one value, computed once per run.
+
+A :class:`Policy` lists, for the sandbox (:mod:`harness.grading.bwrap`), every
+host path the worker's interpreter needs, bound read-only at the same place:
+the interpreter (and a venv's ``pyvenv.cfg``), its shared library, the
+folders on the worker's own ``sys.path`` (the standard library and
+site-packages, wherever they live: a venv, ``/tmp``, ``/root/.pyenv``...),
+the ``harness`` package, and the system's shared libraries.  Nothing else of
+the host is there.  Keras, TensorFlow, JAX and torch are left out (a folder
+that holds them is shown entry by entry, without them), so a formula cannot
+use them even after removing the worker's own import blocker.
+
+The worker's ``sys.path`` is asked from the interpreter itself (``python -I``,
+as the worker runs), never taken from the grader's process, whose path may
+hold a test folder or the current directory.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+
+from harness.errors import SandboxError
+
+#: Top-level packages a formula may not import: the grader must not be faked by Keras.
+BLOCKED = ("tensorflow", "keras", "tf_keras", "jax", "jaxlib", "torch", "flax")
+
+#: The system's shared libraries (libc, libm, the loader), bound or linked as on the host.
+SYSTEM = ("/usr/lib", "/usr/lib64", "/usr/lib32", "/lib", "/lib64", "/lib32",
+          "/etc/ld.so.cache")
+
+_PROBE = r"""
+import importlib.util, json, sys, sysconfig
+names = {blocked!r}
+blocked = []
+for name in names:
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        continue
+    if spec is not None:
+        blocked.extend(spec.submodule_search_locations or [spec.origin])
+harness = importlib.util.find_spec("harness")
+shared = ""
+if sysconfig.get_config_var("Py_ENABLE_SHARED"):
+    shared = f"{{sysconfig.get_config_var('LIBDIR')}}/{{sysconfig.get_config_var('INSTSONAME')}}"
+print(json.dumps({{"path": sys.path, "harness": list(harness.submodule_search_locations),
+                  "blocked": blocked, "shared": shared, "prefix": sys.prefix}}))
+"""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The worker's whole view of the host, and what is kept out of it."""
+
+    python: str
+    readable: tuple[str, ...]
+    links: tuple[tuple[str, str], ...]
+    blocked: tuple[str, ...]
+    hidden: tuple[str, ...] = ()
+
+    def with_hidden(self, paths: tuple[str, ...]) -> Policy:
+        """Also cover ``paths`` (submissions, outputs, ...) where they fall inside the view."""
+        inside = tuple(p for p in paths if any(_under(p, r) for r in self.readable))
+        return Policy(self.python, self.readable, self.links, self.blocked, inside)
+
+
+def _under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+@functools.lru_cache(maxsize=4)
+def worker_policy(python: str = sys.executable) -> Policy:
+    """The policy for workers run by ``python`` (asked once per interpreter)."""
+    try:
+        done = subprocess.run([python, "-I", "-c", _PROBE.format(blocked=BLOCKED)],
+                              capture_output=True, text=True, timeout=60, check=True,
+                              env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+        found = json.loads(done.stdout)
+    except (OSError, subprocess.SubprocessError, ValueError) as exc:
+        raise SandboxError(f"could not ask the Python interpreter {python!r} where its "
+                           f"files are ({exc}); is it a working Python?") from None
+    readable = [*_executable_chain(python), *found["harness"], *found["path"]]
+    if found["shared"]:
+        readable.append(found["shared"])
+    readable.append(os.path.join(found["prefix"], "pyvenv.cfg"))
+    links: list[tuple[str, str]] = []
+    for path in SYSTEM:
+        if os.path.islink(path):
+            links.append((os.readlink(path), path))
+        else:
+            readable.append(path)
+    existing = {os.path.abspath(p) for p in readable if p and os.path.exists(p)}
+    blocked = sorted({os.path.abspath(p) for p in found["blocked"] if p})
+    shown = sorted(_without(existing, blocked), key=lambda p: (p.count("/"), p))
+    return Policy(python, tuple(shown), tuple(links), tuple(blocked))
+
+
+def _without(paths: set[str], blocked: list[str]) -> set[str]:
+    """``paths``, where a folder holding a blocked package is replaced by its other
+    entries: the package (and its metadata) is then not there at all, so importing it
+    fails as for a package never installed (an empty folder would import, as an
+    empty namespace package)."""
+    holders = {os.path.dirname(b) for b in blocked}
+    shown = set()
+    for path in paths:
+        if path not in holders:
+            shown.add(path)
+            continue
+        shown.update(os.path.join(path, name) for name in os.listdir(path)
+                     if not name.lower().startswith(BLOCKED))
+    return shown
+
+
+def _executable_chain(python: str) -> list[str]:
+    """The interpreter's path and every link on the way to the real file."""
+    chain = [os.path.abspath(python)]
+    current = chain[0]
+    for _ in range(20):
+        if not os.path.islink(current):
+            break
+        current = os.path.join(os.path.dirname(current), os.readlink(current))
+        chain.append(os.path.abspath(current))
+    return chain
