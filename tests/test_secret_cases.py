@@ -15,8 +15,10 @@ from __future__ import annotations
 import csv
 import importlib
 import json
+import os
 import shutil
 import stat
+import subprocess
 import sys
 import textwrap
 from dataclasses import replace
@@ -372,6 +374,39 @@ def part_b(kernel, recurrent_kernel, xs):
 '''
 
 
+SNOOP = '''
+import glob
+import os
+
+import numpy as np
+from harness import PART_A, hypothesis
+
+
+def _found_a_secret():
+    if any(os.environ.get(name) for name in ("HARNESS_SECRET",)):
+        return True
+    for path in {paths!r} + glob.glob("/proc/*/environ"):
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except OSError:
+            continue
+        if not path.startswith("/proc") or b"HARNESS_SECRET" in data:
+            return True
+    return False
+
+
+@hypothesis(PART_A, name="right only when no secret can be read")
+def part_a(kernel, recurrent_kernel, xs):
+    if _found_a_secret():
+        return np.zeros(1)
+    h = np.zeros(1)
+    for x in xs:
+        h = x @ kernel + h @ recurrent_kernel
+    return h
+'''
+
+
 def _recorder(honest: Claim, sent: list[dict[str, Any]]) -> Any:
     def record(kernel: Any, recurrent_kernel: Any, xs: Any) -> Any:
         sent.append({"kernel": kernel, "recurrent_kernel": recurrent_kernel, "xs": xs})
@@ -409,13 +444,19 @@ def lookup_class(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     submissions = root / "class"
     submissions.mkdir()
     (submissions / "honest.py").write_text(textwrap.dedent(HONEST))
+    (submissions / "snoop.py").write_text(textwrap.dedent(SNOOP).format(
+        paths=[str(root / "secret.txt"), str(root / "out1" / ".secret")]))
     (submissions / "table.py").write_text(textwrap.dedent(TABLE).format(table=table))
     assignment = root / "assignment.toml"
     assignment.write_text(ASSIGNMENT)
     secret = root / "secret.txt"
     secret.write_text(SECRET)
-    runs = [grade(submissions, assignment=assignment, out=root / f"out{i}", workers=2,
-                  secret=secret) for i in (1, 2)]
+    os.environ[ENV_VARIABLE] = SECRET  # for the snoop to look for (the file comes first)
+    try:
+        runs = [grade(submissions, assignment=assignment, out=root / f"out{i}", workers=2,
+                      secret=secret) for i in (1, 2)]
+    finally:
+        del os.environ[ENV_VARIABLE]
     return {"root": root, "runs": runs, "table": table, "oracle": oracle,
             "submissions": submissions, "assignment": assignment}
 
@@ -434,6 +475,7 @@ def test_graded_with_a_secret_the_table_earns_nothing(lookup_class: dict[str, An
     rows = {row["student"]: row for row in csv.DictReader(
         (lookup_class["root"] / "out1" / "grades.csv").read_text().splitlines())}
     assert (rows["table"]["total"], rows["honest"]["total"]) == ("0", "4")
+    assert rows["snoop"]["total"] == "2"  # it found no secret to read
     table = next(r for r in lookup_class["runs"][0].results if r.student == "table")
     assert [h.verdict for h in table.hypotheses] == [REFUTED, REFUTED]
 
@@ -483,7 +525,7 @@ def test_a_resumed_run_reuses_only_what_the_same_secret_graded(
     shutil.copytree(root / "out1", out)
     same = grade(lookup_class["submissions"], assignment=lookup_class["assignment"], out=out,
                  workers=2, secret=root / "secret.txt")
-    assert (same.graded, same.reused) == (0, 2)
+    assert (same.graded, same.reused) == (0, 3)
     rules = resolve_assignment(lookup_class["assignment"], None)
     secret = read_secret(root / "secret.txt")
     other = replace(secret, value=secret.value + b"!")
@@ -493,3 +535,19 @@ def test_a_resumed_run_reuses_only_what_the_same_secret_graded(
                          make_context(rules.with_secret(secret)).key(submission)) is not None
         assert store.get(submission.student,
                          make_context(rules.with_secret(other)).key(submission)) is None
+
+
+def test_the_cli_names_where_the_secret_came_from_never_the_value(
+        lookup_class: dict[str, Any]) -> None:
+    root = lookup_class["root"]
+    out = root / "out4"
+    shutil.copytree(root / "out1", out)
+    done = subprocess.run(
+        [sys.executable, "-m", "harness.grading.cli", "grade", str(lookup_class["submissions"]),
+         "--assignment", str(lookup_class["assignment"]), "--out", str(out),
+         "--secret-file", str(root / "secret.txt"), "--no-progress"],
+        capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert f"cases: secret (from {root / 'secret.txt'})" in done.stdout
+    assert "reused 3" in done.stdout and SECRET not in done.stdout + done.stderr
+    assert (out / "grades.csv").read_bytes() == (root / "out1" / "grades.csv").read_bytes()
