@@ -19,7 +19,10 @@ so imports, tracing and memory are counted the way a user meets them):
 4. **class**: a synthetic class (``class_fixture.py``: N submissions x 6
    hypotheses) checked in one process with one shared ``Checker``; wall, cases/s,
    peak RSS of the process tree, verdicts against the naive harness on a sample;
-   and the same class through ``harness grade`` (workers, isolation).
+   and the same class through ``harness grade`` (workers, sandbox):
+   ``grade_class_run_s`` and ``grade_overhead_ratio`` (over the in-process run);
+5. **worker start-up**: one grading worker started, loaded and closed, with and
+   without the sandbox (``worker_start_s``: the sandboxed median).
 
 Writes ``benchmarks/results.json`` (``--out`` to change) and prints a summary.
 Internal: ``--phase NAME --params JSON --result FILE`` runs one measurement.
@@ -598,6 +601,32 @@ def measure_grade(root: Path) -> dict[str, Any]:
             "grade_stderr_tail": child.stderr[-800:] if child.returncode not in (0, 1) else ""}
 
 
+def measure_worker_start(repeats: int) -> dict[str, Any]:
+    """Start-up of one grading worker: sandbox (and cgroup) set up, Python and numpy
+    started, a one-line submission loaded, then closed; with and without the sandbox."""
+    from harness.errors import HarnessError
+    from harness.grading.sandbox import Isolation, Limits, WorkerProcess, plan_for
+
+    source = {"empty.py": b"from harness import PART_A, hypothesis\n"}
+    out: dict[str, Any] = {}
+    for name, isolation in (("sandbox", Isolation()), ("no_sandbox", Isolation(sandbox=False))):
+        try:
+            plan = plan_for(isolation)
+        except HarnessError as exc:
+            out[name] = {"error": str(exc)}
+            continue
+        runs = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            worker = WorkerProcess(dict(source), Limits(), isolation, time.monotonic() + 60)
+            worker.request("load", time.monotonic() + 60, max_hypotheses=1)
+            runs.append(time.perf_counter() - start)
+            worker.close(time.monotonic() + 1)
+        out[name] = {"median_s": statistics.median(runs), "runs": [round(x, 4) for x in runs],
+                     "isolation": list(plan.describe(Limits()))}
+    return out
+
+
 def machine_info() -> dict[str, Any]:
     import psutil
 
@@ -746,6 +775,7 @@ def check_targets(r: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "ratio": row(r["ratio"], ">=", 300),
         "peak_rss_mb": row(r["peak_rss_mb"], "<=", 768),
         "verdicts_agree": row(r["verdicts_agree"], "==", True),
+        "grade_overhead_ratio": row(r.get("grade_overhead_ratio"), "<=", 1.5),
     }
 
 
@@ -904,9 +934,16 @@ def main() -> int:
         else:
             r["grade"] = measure_grade(root)
         r["grade_class_run_s"] = r["grade"].get("grade_class_run_s")
+        r["grade_overhead_ratio"] = None
         if r["grade_class_run_s"] is not None:
+            r["grade_overhead_ratio"] = r["grade_class_run_s"] / r["class_run_s"]
             say(f"harness grade: {r['grade_class_run_s']:.1f} s wall, peak RSS "
-                f"{r['grade']['grade_peak_rss_mb']:.0f} MB (exit {r['grade']['grade_exit']})")
+                f"{r['grade']['grade_peak_rss_mb']:.0f} MB (exit {r['grade']['grade_exit']}); "
+                f"{r['grade_overhead_ratio']:.2f}x the in-process class run")
+        r["worker_start"] = measure_worker_start(sizes.repeats * 3)
+        r["worker_start_s"] = r["worker_start"].get("sandbox", {}).get("median_s")
+        say(f"worker start-up (median): sandboxed {r['worker_start_s']}, without sandbox "
+            f"{r['worker_start'].get('no_sandbox', {}).get('median_s')} s")
 
         if args.profile:
             profiles = HERE / "profiles"

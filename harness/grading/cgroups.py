@@ -45,7 +45,8 @@ class Support:
 
     def describe(self) -> str:
         if self.problem:
-            return f"no cgroup limits ({self.problem}): per-process limits only"
+            return (f"no cgroup limits ({self.problem}): per-process limits, and the grader "
+                    "watches the memory and CPU time of the submission's process tree")
         kind = "cgroup v2" if self.version == 2 else "cgroup v1"
         return (f"{kind} limits per submission (memory of all its processes, process "
                 "count, equal CPU weight; CPU time of all its processes counted)")

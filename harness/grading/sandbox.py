@@ -110,10 +110,8 @@ class Plan:
                 f"limits memory_mb={limits.memory_mb}, processes={limits.processes}, "
                 f"cpu_seconds={limits.cpu_seconds}, file_mb={limits.file_mb}, "
                 f"open_files={limits.open_files}, no core dumps",
-                "time limits count CPU time" + (" of all the submission's processes"
-                                                 if self.cgroups.ok else
-                                                 " of the worker process")
-                + f" (wall-clock ceiling {WALL_FACTOR:g}x + {WALL_SLACK:g} s)",
+                "time limits count the CPU time of all the submission's processes "
+                f"(wall-clock ceiling {WALL_FACTOR:g}x + {WALL_SLACK:g} s)",
                 "stdout/stderr discarded, Keras/TensorFlow imports blocked")
 
 
