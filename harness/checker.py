@@ -70,9 +70,10 @@ class CheckSettings:
     drawn by Hypothesis, then seeded samples).  ``search``: most examples
     Hypothesis tries when looking for a minimal counterexample.  ``secret``
     (grading; bytes, or text taken as UTF-8): when set, every seed comes from it
-    instead of ``seed``, and a claim that holds on the screening set is also
-    checked on ``fresh`` cases of its own (see :meth:`Checker.fresh`).  Never
-    shown: it is left out of the settings' ``repr``.
+    and ``seed`` (so nobody without the secret can know the cases), and a claim
+    that holds on the screening set is also checked on ``fresh`` cases of its
+    own (see :meth:`Checker.fresh`).  Never shown: it is left out of the
+    settings' ``repr``.
     """
 
     seed: int = DEFAULT_SEED
@@ -311,9 +312,10 @@ class Checker:
         return Path(cases, wants, failing, None)
 
     def seed_for(self, claim: Claim, purpose: str = "cases", salt: bytes = b"") -> int:
-        """A seed from the secret (or the run's seed), the layer and the scope.
+        """A seed from the run's seed (and secret, when grading), the layer and the scope.
 
-        Only data the checker holds itself goes in: the layer spec, the fixed
+        The seed still counts under a secret, so an instructor's ``--seed`` draws
+        other secret cases.  Only data the checker holds itself goes in: the layer spec, the fixed
         weight entries' bytes, the timesteps and the ``where`` condition's
         identity (:func:`where_identity`).  Never the claim's name or scope text:
         in grading those are reported by the untrusted worker, and could steer
@@ -322,8 +324,9 @@ class Checker:
         key = (claim.spec, claim.scope.key, purpose, salt)
         if key not in self._seeds:
             secret = self.settings.secret_bytes
-            material = (b"secret", secret) if secret is not None else \
-                (b"seed", str(self.settings.seed).encode())
+            material = (b"seed", str(self.settings.seed).encode())
+            if secret is not None:
+                material = (b"secret", secret, *material)
             self._seeds[key] = derive_seed(*material, purpose.encode(), str(claim.spec).encode(),
                                            *scope_identity(claim.scope), salt)
         return self._seeds[key]
