@@ -8,6 +8,7 @@ real Keras oracle.
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import threading
@@ -286,13 +287,10 @@ def test_one_oversized_student_in_a_class_zip_does_not_stop_the_others(tmp_path:
 
 
 def _bomb() -> bytes:
-    path = Path(__file__).parent / ".bomb.zip.tmp"
-    try:
-        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as inner:
-            inner.writestr("big.py", "#" * (3 * 2**20))
-        return path.read_bytes()
-    finally:
-        path.unlink(missing_ok=True)
+    buffer = io.BytesIO()  # in memory: the source tree may be read-only (CI's second user)
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as inner:
+        inner.writestr("big.py", "#" * (3 * 2**20))
+    return buffer.getvalue()
 
 
 # -- one class, end to end ------------------------------------------------------------------------
