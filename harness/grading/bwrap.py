@@ -3,8 +3,8 @@
 Each worker gets its own user, pid, mount, IPC, UTS, network and cgroup
 namespaces (``--unshare-all``), a fresh ``/proc`` showing only its own
 processes, a minimal ``/dev``, and a read-only root holding only what its
-:class:`harness.grading.policy.Policy` lists (Keras, TensorFlow, JAX and torch
-are not among it).  ``/tmp`` and ``/dev/shm``
+:class:`harness.grading.policy.Policy` lists; Keras, TensorFlow, JAX and torch
+there fail to import, as if never installed.  ``/tmp`` and ``/dev/shm``
 are private tmpfs that vanish with the worker; the submission is at
 ``/submission``, read-only.  No capabilities, a new session (no terminal),
 no nested user namespaces, and ``--die-with-parent``: when the grader kills
@@ -27,6 +27,8 @@ from harness.grading.policy import Policy
 
 #: Where the submission appears inside the sandbox.
 SUBMISSION = "/submission"
+#: What a blocked package's ``__init__.py`` is inside the sandbox.
+ABSENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_absent.py")
 #: The unprivileged user a worker runs as inside its user namespace.
 NOBODY = 65534
 
@@ -61,11 +63,22 @@ def command(bwrap: str, policy: Policy, submission: str, argv: list[str]) -> lis
         args += ["--ro-bind", path, path]
     for target, link in policy.links:
         args += ["--symlink", target, link]
+    for path in policy.blocked:
+        args += _absent(path)
     for path in policy.hidden:
         args += _cover(path)
     args += ["--ro-bind", submission, SUBMISSION, "--remount-ro", "/",
              "--chdir", SUBMISSION, "--", *argv]
     return args
+
+
+def _absent(path: str) -> list[str]:
+    """Replace a blocked package by one whose import fails (an empty folder would
+    still import, as a namespace package)."""
+    if os.path.isdir(path):
+        return ["--tmpfs", path, "--ro-bind", ABSENT, os.path.join(path, "__init__.py"),
+                "--remount-ro", path]
+    return ["--ro-bind", ABSENT, path]
 
 
 def _cover(path: str) -> list[str]:

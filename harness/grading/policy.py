@@ -6,9 +6,10 @@ the interpreter (and a venv's ``pyvenv.cfg``), its shared library, the
 folders on the worker's own ``sys.path`` (the standard library and
 site-packages, wherever they live: a venv, ``/tmp``, ``/root/.pyenv``...),
 the ``harness`` package, and the system's shared libraries.  Nothing else of
-the host is there.  Keras, TensorFlow, JAX and torch are left out (a folder
-that holds them is shown entry by entry, without them), so a formula cannot
-use them even after removing the worker's own import blocker.
+the host is there.  Keras, TensorFlow, JAX and torch are replaced by a
+package whose import fails as for one never installed
+(:mod:`harness.grading._absent`), so a formula cannot use them even after
+removing the worker's own import blocker.
 
 The worker's ``sys.path`` is asked from the interpreter itself (``python -I``,
 as the worker runs), never taken from the grader's process, whose path may
@@ -94,26 +95,10 @@ def worker_policy(python: str = sys.executable) -> Policy:
             links.append((os.readlink(path), path))
         else:
             readable.append(path)
-    existing = {os.path.abspath(p) for p in readable if p and os.path.exists(p)}
+    existing = sorted({os.path.abspath(p) for p in readable if p and os.path.exists(p)},
+                      key=lambda p: (p.count("/"), p))
     blocked = sorted({os.path.abspath(p) for p in found["blocked"] if p})
-    shown = sorted(_without(existing, blocked), key=lambda p: (p.count("/"), p))
-    return Policy(python, tuple(shown), tuple(links), tuple(blocked))
-
-
-def _without(paths: set[str], blocked: list[str]) -> set[str]:
-    """``paths``, where a folder holding a blocked package is replaced by its other
-    entries: the package (and its metadata) is then not there at all, so importing it
-    fails as for a package never installed (an empty folder would import, as an
-    empty namespace package)."""
-    holders = {os.path.dirname(b) for b in blocked}
-    shown = set()
-    for path in paths:
-        if path not in holders:
-            shown.add(path)
-            continue
-        shown.update(os.path.join(path, name) for name in os.listdir(path)
-                     if not name.lower().startswith(BLOCKED))
-    return shown
+    return Policy(python, tuple(existing), tuple(links), tuple(blocked))
 
 
 def _executable_chain(python: str) -> list[str]:
