@@ -324,7 +324,7 @@ class Checker:
         key = (claim.spec, claim.scope.key, purpose, salt)
         if key not in self._seeds:
             secret = self.settings.secret_bytes
-            material = (b"seed", str(self.settings.seed).encode())
+            material: tuple[bytes, ...] = (b"seed", str(self.settings.seed).encode())
             if secret is not None:
                 material = (b"secret", secret, *material)
             self._seeds[key] = derive_seed(*material, purpose.encode(), str(claim.spec).encode(),

@@ -57,6 +57,72 @@ class Counterexample:
 
 
 @dataclass(frozen=True)
+class Regime:
+    """A narrower scope, in the words of ``@hypothesis``: ``fixed=`` entries (a number for a
+    whole array, or nested lists with ``None`` for free entries) and ``timesteps``."""
+
+    fixed: tuple[tuple[str, Any], ...] = ()
+    timesteps: tuple[int, ...] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"fixed": dict(self.fixed),
+                "timesteps": None if self.timesteps is None else list(self.timesteps)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Regime:
+        steps = data.get("timesteps")
+        return cls(tuple(dict(data.get("fixed") or {}).items()),
+                   None if steps is None else tuple(int(t) for t in steps))
+
+
+@dataclass(frozen=True)
+class Hints:
+    """What narrows a refuted hypothesis down, each a fact observed from Keras: the
+    simplest regimes where it holds, the first step of the counterexample where it
+    disagrees, and the weight arrays that, set to 0 in the counterexample, make it agree.
+    ``complete`` is False when the time budget cut the search short."""
+
+    holds_when: tuple[Regime, ...] = ()
+    first_disagreeing_step: int | None = None
+    weights_that_matter: tuple[str, ...] = ()
+    complete: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {"holds_when": [r.to_json() for r in self.holds_when],
+                "first_disagreeing_step": self.first_disagreeing_step,
+                "weights_that_matter": list(self.weights_that_matter),
+                "complete": self.complete}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Hints:
+        return cls(tuple(Regime.from_json(r) for r in data.get("holds_when", ())),
+                   data.get("first_disagreeing_step"),
+                   tuple(data.get("weights_that_matter", ())), bool(data.get("complete", True)))
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """One weight element swept over a range around the counterexample's value, the other
+    weights and the inputs as in the counterexample: the final output of Keras and of the
+    hypothesis (its first unit) at each value (``None`` where the formula gave no number)."""
+
+    weight: str
+    index: tuple[int, ...]
+    values: tuple[float, ...]
+    keras: tuple[float, ...]
+    hypothesis: tuple[float | None, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"weight": self.weight, "index": list(self.index), "values": list(self.values),
+                "keras": list(self.keras), "hypothesis": list(self.hypothesis)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Sweep:
+        return cls(str(data["weight"]), tuple(data["index"]), tuple(data["values"]),
+                   tuple(data["keras"]), tuple(data["hypothesis"]))
+
+
+@dataclass(frozen=True)
 class Verdict:
     """One hypothesis, checked.  ``recorded`` is the student's ``refuted=`` flag."""
 
@@ -75,6 +141,13 @@ class Verdict:
     line: int = 0
     general: bool = True
     notes: tuple[str, ...] = field(default=())
+    #: Teaching extras (filled in after checking, see issue 9): hints for a refuted
+    #: hypothesis, a weight sweep for its picture, a digest of its outputs on the
+    #: screening cases (equal digests = look-alike behaviour) and the look-alikes' names.
+    hints: Hints | None = None
+    sweep: Sweep | None = None
+    behaviour: str | None = None
+    same_as: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "verdict", VerdictKind(self.verdict))  # one type everywhere
@@ -99,6 +172,9 @@ class Verdict:
         data["layer"] = str(self.layer)
         data["verdict"] = str(self.verdict)
         data["notes"] = list(self.notes)
+        data["hints"] = None if self.hints is None else self.hints.to_json()
+        data["sweep"] = None if self.sweep is None else self.sweep.to_json()
+        data["same_as"] = list(self.same_as)
         return data
 
     @classmethod
@@ -111,4 +187,8 @@ class Verdict:
         example = data.get("counterexample")
         fields["counterexample"] = Counterexample(**example) if example else None
         fields["notes"] = tuple(data.get("notes", ()))
+        hints, sweep = data.get("hints"), data.get("sweep")
+        fields["hints"] = None if hints is None else Hints.from_json(hints)
+        fields["sweep"] = None if sweep is None else Sweep.from_json(sweep)
+        fields["same_as"] = tuple(data.get("same_as", ()))
         return cls(**fields)
