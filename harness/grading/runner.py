@@ -293,10 +293,14 @@ class Checked(NamedTuple):
 
 
 def check_claim(ctx: GradingContext, claim: Claim) -> Checked:
-    """Screen in the worker outside the lock, then check under it."""
+    """Screen (and draw the fresh cases) in the worker outside the lock, then check
+    under it: the proxy memoises the outcomes, so the locked part waits on Keras and
+    on the search for a minimal counterexample, not on student code."""
     with ctx.lock:
         cases, wants = ctx.checker.screening(claim)
+        fresh, _ = ctx.checker.fresh(claim)
     outcomes = RemoteEvaluator().evaluate(claim, cases)
+    RemoteEvaluator().evaluate(claim, fresh)
     with ctx.lock:
         verdict = ctx.checker.check(claim)
     if verdict.verdict != VerdictKind.REFUTED or not verdict.recorded:
