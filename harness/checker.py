@@ -351,7 +351,7 @@ class Checker:
             scope=claim.scope.text, recorded=claim.refuted, verdict=status, cases=cases,
             seed=self.settings.seed, seconds=round(time.perf_counter() - start, 4),
             counterexample=counterexample, message=message, line=claim.line,
-            general=claim.scope.is_general,
+            general=claim.scope.is_general, params=claim.params,
         )
 
 

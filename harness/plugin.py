@@ -191,8 +191,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     from harness.report import write_reports
 
+    from harness.lookalike import group
     write_reports(state.report_dir, state.verdicts, state.failures, seed=state.settings.seed)
 
+    state.verdicts = group(state.verdicts)  # same_as: hypotheses that behave alike
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     state = config.stash.get(SESSION, None)

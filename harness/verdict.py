@@ -148,6 +148,8 @@ class Verdict:
     sweep: Sweep | None = None
     behaviour: str | None = None
     same_as: tuple[str, ...] = field(default=())
+    #: The formula's parameter names (so the failing call shows only those); empty = unknown.
+    params: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "verdict", VerdictKind(self.verdict))  # one type everywhere
@@ -175,6 +177,7 @@ class Verdict:
         data["hints"] = None if self.hints is None else self.hints.to_json()
         data["sweep"] = None if self.sweep is None else self.sweep.to_json()
         data["same_as"] = list(self.same_as)
+        data["params"] = list(self.params)
         return data
 
     @classmethod
@@ -191,4 +194,5 @@ class Verdict:
         fields["hints"] = None if hints is None else Hints.from_json(hints)
         fields["sweep"] = None if sweep is None else Sweep.from_json(sweep)
         fields["same_as"] = tuple(data.get("same_as", ()))
+        fields["params"] = tuple(data.get("params", ()))
         return cls(**fields)

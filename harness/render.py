@@ -1,0 +1,347 @@
+"""The one renderer: a verdict, its counterexample, its hints and its probe command
+as text (pytest, ``harness check``), Markdown (report.md, grading feedback) and
+HTML (report.html, the notebook).
+
+Every writer takes its words from here, so a case, a failing call or a hint
+reads the same everywhere.  Nothing here names Keras's formula: only cases,
+outputs, steps, regimes (scopes a student can paste) and weights.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from harness.course import PRESETS
+from harness.layers import LayerSpec
+from harness.numbers import format_array, format_number, to_plain
+from harness.verdict import ERROR, HOLDS, REFUTED, Counterexample, Hints, Regime, Verdict
+
+RULE = "_" * 70
+
+
+# ---------------------------------------------------------------- small pieces
+
+def layer_name(spec: LayerSpec) -> str:
+    """``PART_A`` for a course preset, else the constructor text ``SimpleRNN(units=2, ...)``."""
+    for name, preset in PRESETS.items():
+        if preset == spec:
+            return name
+    return str(spec)
+
+
+def call(verdict: Verdict) -> str:
+    """The failing call, ready to paste into Python:
+    ``hypothesis_1(kernel=np.array([[1.]]), recurrent_kernel=np.array([[-1.]]), xs=...)``,
+    with the function's own name and only the parameters it takes (all of them when
+    the verdict does not say which)."""
+    ce = _example(verdict)
+    return f"{verdict.function}({call_arguments(verdict.layer, ce.case, verdict.params)})"
+
+
+def call_arguments(spec: LayerSpec, case: dict[str, Any], params: Sequence[str] = ()) -> str:
+    """``kernel=np.array([[1.]]), xs=np.array([[1.], [0.]])`` for the parameters asked."""
+    names = list(params) or list(case)
+    parts = []
+    for name in names:
+        if name == "weights":
+            arrays = ", ".join(_np_array(case[w]) for w in spec.weight_names if w in case)
+            parts.append(f"weights=[{arrays}]")
+        elif name in case:
+            parts.append(f"{name}={_np_array(case[name])}")
+    return ", ".join(parts)
+
+
+def _np_array(value: Any) -> str:
+    return f"np.array({_literal(np.asarray(value, dtype=np.float64))})"
+
+
+def _literal(array: np.ndarray) -> str:
+    if array.ndim == 0:
+        return _float_text(float(array))
+    return "[" + ", ".join(_literal(x) for x in array) + "]"
+
+
+def _float_text(x: float) -> str:
+    """A float as Python reads it back: ``1.``, ``-0.25``, ``float('nan')``."""
+    if not math.isfinite(x):
+        return f"float('{format_number(x)}')"
+    if x == int(x) and abs(x) < 1e15:
+        return f"{int(x)}."
+    return repr(x)
+
+
+def case_text(case: dict[str, Any] | None) -> str:
+    """``kernel=[[1]], recurrent_kernel=[[-1]], xs=[[1], [0], [0]]`` (empty for no case)."""
+    if not case:
+        return ""
+    return ", ".join(f"{k}={_plain(v)}" for k, v in case.items())
+
+
+def probe_command(verdict: Verdict) -> str:
+    """The ``harness probe`` command that shows Keras's output on the counterexample."""
+    ce = _example(verdict)
+    return probe_for(verdict.layer, ce.case)
+
+
+def probe_for(spec: LayerSpec, case: dict[str, Any]) -> str:
+    """``harness probe 'PART_A' --weights '[[[1]], [[-1]]]' --xs '[1, 0, 0]'``."""
+    weights = [to_plain(case[name]) for name in spec.weight_names]
+    xs = case["xs"]
+    flat = [row[0] for row in xs] if spec.input_dim == 1 else xs
+    return (f"harness probe '{spec}' --weights '{json.dumps(weights)}' "
+            f"--xs '{json.dumps(to_plain(flat))}'")
+
+
+def _plain(value: Any) -> str:
+    try:
+        return format_array(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _example(verdict: Verdict) -> Counterexample:
+    if verdict.counterexample is None:
+        raise ValueError(f"{verdict.name} has no counterexample to show "
+                         f"(verdict: {verdict.verdict}).")
+    return verdict.counterexample
+
+
+# ---------------------------------------------------------------- hints
+
+def regime_text(regime: Regime, name: str) -> str:
+    """``@hypothesis(PART_A, fixed={"recurrent_kernel": 1}, timesteps=[1, 2])``."""
+    parts = [name]
+    if regime.fixed:
+        entries = ", ".join(f'"{k}": {_fixed_literal(v)}' for k, v in regime.fixed)
+        parts.append(f"fixed={{{entries}}}")
+    if regime.timesteps is not None:
+        steps = list(regime.timesteps)
+        parts.append(f"timesteps={steps[0]}" if len(steps) == 1 else f"timesteps={steps}")
+    return f"@hypothesis({', '.join(parts)})"
+
+
+def _fixed_literal(value: Any) -> str:
+    if value is None:
+        return "None"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_fixed_literal(v) for v in value) + "]"
+    return format_number(float(value))
+
+
+def hints_text(hints: Hints | None, layer_name: str) -> list[str]:
+    """The hints as lines of plain text (no lines when there are none)."""
+    if hints is None:
+        return []
+    lines: list[str] = []
+    if hints.holds_when:
+        lines.append("Where it holds (each checked on 100+ cases):")
+        lines += ["  " + regime_text(r, layer_name) for r in hints.holds_when]
+    elif hints.complete:
+        lines.append("No simpler setting was found where it holds (tried: one weight array "
+                     "or entry set to 0 or 1, and short sequences).")
+    step = hints.first_disagreeing_step
+    if step is not None:
+        lines.append(f"It first disagrees with Keras at step {step} of the counterexample.")
+    if hints.weights_that_matter:
+        names = _and([f"{n}" for n in hints.weights_that_matter])
+        lines.append(f"Setting {names} to 0 in the counterexample (one at a time) makes it "
+                     f"agree with Keras: look there first.")
+    if not hints.complete:
+        lines.append("(The search for hints ran out of time, so there may be more.)")
+    return lines
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+# ---------------------------------------------------------------- plain text
+
+def failure_text(verdict: Verdict) -> str:
+    """The whole text for a verdict that is not what the student recorded (pytest, CLI)."""
+    if verdict.verdict == HOLDS:
+        return _holds_but_recorded_refuted(verdict)
+    if verdict.counterexample is None:
+        return f"{verdict.name} could not be checked: {verdict.message}."
+    lines = [_headline(verdict), "", "  " + call(verdict), f"  layer: {verdict.layer}", ""]
+    lines += ["  " + f"{label:<{_width(verdict)}}  {value}" for label, value in outputs(verdict)]
+    table = step_rows(verdict)
+    if table:
+        lines += ["", *_text_table(table)]
+    hint_lines = hints_text(verdict.hints, layer_name(verdict.layer))
+    if hint_lines:
+        lines += ["", *hint_lines]
+    lines += ["", tried(verdict), "Check it by hand, or with Keras:", "  " + probe_command(verdict)]
+    lines += next_steps(verdict)
+    return "\n".join(lines)
+
+
+def _headline(verdict: Verdict) -> str:
+    if verdict.verdict == ERROR:
+        return f"{verdict.name} could not be checked: {verdict.message}, on this case:"
+    return f"{verdict.name} is refuted: it disagrees with Keras on this case:"
+
+
+def outputs(verdict: Verdict) -> list[tuple[str, str]]:
+    """(label, value) rows: Keras's output, the hypothesis's, and their difference."""
+    ce = _example(verdict)
+    rows = [("Keras output:", _plain(ce.keras_output))]
+    if ce.hypothesis_output is not None:
+        try:
+            got = np.asarray(ce.hypothesis_output, dtype=np.float64)
+            want = np.asarray(ce.keras_output, dtype=np.float64)
+        except (TypeError, ValueError):
+            return [*rows, ("hypothesis output:", str(ce.hypothesis_output))]
+        rows.append(("hypothesis output:", format_array(got)))
+        if got.shape == want.shape and np.isfinite(got).all():
+            rows.append(("difference:", f"{format_array(got - want)}   (hypothesis - Keras)"))
+    return rows
+
+
+def _width(verdict: Verdict) -> int:
+    return max(len(label) for label, _ in outputs(verdict))
+
+
+def step_rows(verdict: Verdict) -> list[tuple[str, str, str]]:
+    """Header plus one row per step: step number, input, Keras's output after it
+    (empty for a one-step case, or when the steps are not known)."""
+    ce = _example(verdict)
+    steps = ce.keras_steps if ce.keras_steps is not None else ce.keras_output
+    xs = ce.case.get("xs") or []
+    if steps is None or len(xs) < 2 or len(steps) != len(xs):
+        return []
+    rows = [(str(t + 1), _plain(x), _plain(h)) for t, (x, h) in enumerate(zip(xs, steps,
+                                                                              strict=True))]
+    return [("step", "xs", "Keras output after this step"), *rows]
+
+
+def _text_table(rows: list[tuple[str, str, str]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    return ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+            for r in rows]
+
+
+def tried(verdict: Verdict) -> str:
+    return (f"Tried {verdict.cases} cases (seed {verdict.seed}); this is the smallest case "
+            f"found that {'fails' if verdict.verdict == ERROR else 'disagrees'}.")
+
+
+def next_steps(verdict: Verdict) -> list[str]:
+    if verdict.verdict == ERROR:
+        return ["Fix the formula so it returns the layer's output for every case "
+                f"(shape {_shape_words(verdict)})."]
+    return ["If you already know this hypothesis is false, record it: "
+            "@hypothesis(..., refuted=True)."]
+
+
+def _shape_words(verdict: Verdict) -> str:
+    layer = verdict.layer
+    return ("(timesteps, units) = one row per step" if layer.return_sequences
+            else f"({layer.units},) = one number per unit")
+
+
+def _holds_but_recorded_refuted(verdict: Verdict) -> str:
+    return (f"{verdict.name} was recorded as refuted (refuted=True), but it HOLDS: it agreed "
+            f"with Keras on all {verdict.cases} cases tried (seed {verdict.seed}).\n"
+            f"Either the formula is not the one you refuted, or the hypothesis is true after "
+            f"all: remove refuted=True if so.")
+
+
+def _summary(verdict: Verdict) -> str:
+    if verdict.verdict == HOLDS:
+        extra = ("" if verdict.as_expected else
+                 " It was recorded as refuted (refuted=True): remove that if it is true.")
+        return f"It agreed with Keras on all {verdict.cases} cases tried.{extra}"
+    if verdict.verdict == REFUTED:
+        recorded = " (as recorded)" if verdict.recorded else ""
+        return f"It disagrees with Keras{recorded}; the smallest case found:"
+    message = f": {verdict.message}" if verdict.message else "."
+    return f"It could not be checked{message}"
+
+
+# ---------------------------------------------------------------- Markdown
+
+def verdict_markdown(verdict: Verdict, pictures: Sequence[str] = ()) -> str:
+    """One hypothesis as a Markdown section (``##`` heading with its name); ``pictures``
+    are relative links to image files, shown after the hints."""
+    parts = [f"## {verdict.name}", "", f"*{verdict.sentence}.* {_summary(verdict)}", ""]
+    if verdict.counterexample is not None:
+        parts += ["```python", call(verdict), "```", "", f"Layer: `{verdict.layer}`", ""]
+        parts += [f"- {label} `{value}`" for label, value in outputs(verdict)] + [""]
+        rows = step_rows(verdict)
+        if rows:
+            parts += [_md_row(rows[0]), "|" + "---|" * 3, *[_md_row(r) for r in rows[1:]], ""]
+        hint_lines = hints_text(verdict.hints, layer_name(verdict.layer))
+        if hint_lines:
+            parts += _hints_markdown(hint_lines)
+        parts += [f"{tried(verdict)} See Keras's answer yourself:", "", "```sh",
+                  probe_command(verdict), "```", ""]
+    parts += [f"![{verdict.name}, picture {i}]({p})" for i, p in enumerate(pictures, 1)]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def _md_row(row: Sequence[str]) -> str:
+    return "| " + " | ".join(c.replace("|", "\\|") for c in row) + " |"
+
+
+def _hints_markdown(lines: list[str]) -> list[str]:
+    out: list[str] = []
+    for line in lines:
+        if line.startswith("  @hypothesis"):
+            out.append(f"    {line.strip()}")
+        else:
+            out += ["", line, ""] if line.startswith("Where") else [line, ""]
+    return [*out, ""]
+
+
+# ---------------------------------------------------------------- HTML
+
+def verdict_html(verdict: Verdict, pictures: Sequence[str] = ()) -> str:
+    """One hypothesis as an HTML ``<section class="verdict verdict-KIND">``; ``pictures``
+    are inline ``<svg>`` or ``<img>`` markup (inserted as given)."""
+    esc = html.escape
+    kind = str(verdict.verdict)
+    parts = [f'<section class="verdict verdict-{esc(kind)}">', f"<h2>{esc(verdict.name)}</h2>",
+             f'<p class="sentence"><strong>{esc(verdict.sentence)}.</strong> '
+             f"{esc(_summary(verdict))}</p>"]
+    if verdict.counterexample is not None:
+        parts.append(f'<pre class="call">{esc(call(verdict))}</pre>')
+        parts.append(f"<p>Layer: <code>{esc(str(verdict.layer))}</code></p>")
+        parts.append('<table class="outputs">' + "".join(
+            f"<tr><th>{esc(label)}</th><td><code>{esc(value)}</code></td></tr>"
+            for label, value in outputs(verdict)) + "</table>")
+        rows = step_rows(verdict)
+        if rows:
+            head = "".join(f"<th>{esc(c)}</th>" for c in rows[0])
+            body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>"
+                           for r in rows[1:])
+            parts.append(f'<table class="steps"><tr>{head}</tr>{body}</table>')
+        parts += _hints_html(verdict)
+        parts.append(f"<p>{esc(tried(verdict))} See Keras's answer yourself:</p>")
+        parts.append(f'<pre class="probe">{esc(probe_command(verdict))}</pre>')
+    if pictures:
+        parts.append('<div class="pictures">' + "".join(pictures) + "</div>")
+    parts.append("</section>")
+    return "\n".join(parts) + "\n"
+
+
+def _hints_html(verdict: Verdict) -> list[str]:
+    lines = hints_text(verdict.hints, layer_name(verdict.layer))
+    if not lines:
+        return []
+    out = ['<div class="hints">']
+    scopes = [line.strip() for line in lines if line.startswith("  @hypothesis")]
+    for line in lines:
+        if line.startswith("  @hypothesis"):
+            continue
+        out.append(f"<p>{html.escape(line)}</p>")
+        if line.startswith("Where") and scopes:
+            out.append('<pre class="regimes">' + html.escape("\n".join(scopes)) + "</pre>")
+    out.append("</div>")
+    return out
