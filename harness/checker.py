@@ -36,7 +36,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import HypothesisException
 from hypothesis.strategies import SearchStrategy
 
-from harness import compare, strategies
+from harness import compare, lookalike, strategies
 from harness.cases import Case
 from harness.claims import Claim
 from harness.formula import Evaluator, InProcess, Outcome
@@ -48,6 +48,8 @@ from harness.verdict import ERROR, HOLDS, REFUTED, Counterexample, Verdict, Verd
 
 DEFAULT_SEED = 20240601
 DEFAULT_CASES = 200
+#: Most cases a run may ask for per hypothesis (more would never end in class time).
+MAX_CASES = 100_000
 #: The first search looks at whole numbers in [-3, 3] and sequences of at most 3 steps.
 SMALL_STEPS = 3
 SMALL_EXAMPLES = 100
@@ -148,7 +150,9 @@ class Checker:
                 "no case inside this hypothesis's scope could be checked: the where= "
                 "condition is never true, or Keras's outputs overflow for every case drawn. "
                 "Widen the scope."))
-        failure = first_failure(claim, cases, wants, self.evaluator.evaluate(claim, cases))
+        outcomes = self.evaluator.evaluate(claim, cases)
+        behaviour = lookalike.digest(outcomes)  # same cases for every claim: a fingerprint
+        failure = first_failure(claim, cases, wants, outcomes)
         checked = len(cases)
         if failure is None and self.settings.secret is not None:
             fresh, fresh_wants = self.fresh(claim)
@@ -156,7 +160,7 @@ class Checker:
                                     self.evaluator.evaluate(claim, fresh))
             checked += len(fresh)
         if failure is None:
-            return self._verdict(claim, HOLDS, checked, start)
+            return self._verdict(claim, HOLDS, checked, start, behaviour=behaviour)
         tried = 0
         if not failure.outcome.fatal:
             found, tried = self.search(claim, errors=failure.is_error)
@@ -164,7 +168,7 @@ class Checker:
         status = ERROR if failure.is_error else REFUTED
         return self._verdict(claim, status, checked + tried, start,
                              counterexample=self._counterexample(claim, failure),
-                             message=failure.outcome.error)
+                             message=failure.outcome.error, behaviour=behaviour)
 
     def screening(self, claim: Claim) -> tuple[list[Case], list[np.ndarray]]:
         """The shared, in-range screening cases for the claim's layer and scope."""
@@ -345,13 +349,13 @@ class Checker:
 
     def _verdict(self, claim: Claim, status: VerdictKind, cases: int, start: float,
                  counterexample: Counterexample | None = None,
-                 message: str | None = None) -> Verdict:
+                 message: str | None = None, behaviour: str | None = None) -> Verdict:
         return Verdict(
             file=claim.file, function=claim.function, name=claim.name, layer=claim.spec,
             scope=claim.scope.text, recorded=claim.refuted, verdict=status, cases=cases,
             seed=self.settings.seed, seconds=round(time.perf_counter() - start, 4),
             counterexample=counterexample, message=message, line=claim.line,
-            general=claim.scope.is_general, params=claim.params,
+            general=claim.scope.is_general, behaviour=behaviour, params=claim.params,
         )
 
 

@@ -13,11 +13,10 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from harness.checker import DEFAULT_CASES, DEFAULT_SEED, CheckSettings
+from harness.checker import DEFAULT_CASES, DEFAULT_SEED, MAX_CASES, CheckSettings
 from harness.errors import HarnessError
 
 #: The most cases per hypothesis ``--cases`` accepts (a run stays in minutes, not years).
-MAX_CASES = 100_000
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from harness.checker import DEFAULT_CASES, DEFAULT_SEED, Checker, CheckSettings
+from harness.checker import DEFAULT_CASES, DEFAULT_SEED, MAX_CASES, Checker, CheckSettings
 from harness.claims import Claim
 from harness.collect import LoadFailure, load_claims
 from harness.errors import HarnessError
@@ -68,7 +68,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--harness-seed", dest="harness_seed", type=int, default=None,
                     help=f"seed for the cases drawn (default {DEFAULT_SEED})")
     group.addoption("--harness-cases", dest="harness_cases", type=int, default=None,
-                    help=f"cases checked per hypothesis (default {DEFAULT_CASES})")
+                    help=f"cases checked per hypothesis, 1 to {MAX_CASES} "
+                         f"(default {DEFAULT_CASES})")
     parser.addini("harness_report_dir", "where the harness writes its report", default="")
     parser.addini("harness_seed", "seed for the cases drawn", default="")
     parser.addini("harness_cases", "cases checked per hypothesis", default="")
@@ -79,8 +80,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     seed = _option(config, "harness_seed", DEFAULT_SEED)
     cases = _option(config, "harness_cases", DEFAULT_CASES)
-    if cases < 1:
-        raise pytest.UsageError(f"--harness-cases must be at least 1. Received: {cases}.")
+    if not 1 <= cases <= MAX_CASES:
+        raise pytest.UsageError(f"--harness-cases must be a whole number from 1 to {MAX_CASES}. "
+                                f"Received: {cases}.")
     report = config.getoption("harness_report_dir") or config.getini("harness_report_dir")
     report_dir = Path(report) if report else config.rootpath / "reports"
     config.stash[SESSION] = HarnessSession(CheckSettings(seed=seed, cases=cases), report_dir)
@@ -189,12 +191,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     state = session.config.stash.get(SESSION, None)
     if state is None or not (state.verdicts or state.failures):
         return
+    from harness.lookalike import group
     from harness.report import write_reports
 
-    from harness.lookalike import group
+    state.verdicts = group(state.verdicts)  # same_as: hypotheses that behave alike
     write_reports(state.report_dir, state.verdicts, state.failures, seed=state.settings.seed)
 
-    state.verdicts = group(state.verdicts)  # same_as: hypotheses that behave alike
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     state = config.stash.get(SESSION, None)

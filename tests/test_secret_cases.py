@@ -482,13 +482,14 @@ def test_graded_with_a_secret_the_table_earns_nothing(lookup_class: dict[str, An
 
 
 def _comparable(path: Path) -> bytes:
-    """The file's bytes; in JSON, the timings (the only fields allowed to differ) zeroed."""
-    if path.suffix != ".json":
+    """The file's bytes; only the grader's own store (``.results/``, never read by a
+    person) may differ, in its timings."""
+    if ".results" not in path.parts:
         return path.read_bytes()
 
     def drop(value: Any) -> Any:
         if isinstance(value, dict):
-            return {k: 0 if k in ("seconds", "execution_time") else drop(v)
+            return {k: 0 if k == "seconds" else drop(v)
                     for k, v in value.items()}
         if isinstance(value, list):
             return [drop(v) for v in value]

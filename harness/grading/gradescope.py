@@ -60,7 +60,6 @@ def results_json(assignment: Assignment, result: SubmissionResult) -> dict[str, 
         })
     return {
         "score": result.total,
-        "execution_time": round(result.seconds, 3),
         "output": _overall(result),
         "output_format": FORMAT,
         "test_output_format": FORMAT,
