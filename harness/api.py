@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from harness import lookalike
 from harness.cases import make_case
 from harness.checker import Checker, CheckSettings
 from harness.collect import Collection, LoadFailure, collect
@@ -66,6 +67,7 @@ def check_found(found: Collection, settings: CheckSettings | None = None,
         run.verdicts.append(verdict)
         if on_verdict is not None:
             on_verdict(verdict)
+    run.verdicts = lookalike.group(run.verdicts)  # same_as: hypotheses that behave alike
     return run
 
 

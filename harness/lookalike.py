@@ -1,0 +1,183 @@
+"""Look-alike hypotheses: formulas that behave the same on the screening cases.
+
+Every hypothesis on one layer and scope is judged on the same screening cases
+(seeds never depend on the claim or the run order), so what a formula outputs on
+them is a fingerprint of its *behaviour*, whatever its source text looks like.
+
+* :func:`digest` turns the formula's outcomes on the screening cases into a short
+  text, ``"<cases>:<hex>"``; the checker stores it as ``Verdict.behaviour``.
+  Outputs are rounded to :data:`DIGITS` significant digits first: two ways of
+  writing one formula (``a + b`` and ``b + a``, ``np.dot`` and a sum) differ in
+  the last bits of a float, far below the checker's tolerance (``compare.RTOL``,
+  1e-5), and must still look alike.  Values below :data:`ZERO` are taken as 0
+  (float noise around zero has no relative size), ``-0.0`` is ``0.0``, and a
+  case where the formula gave no output is the marker ``E``.  Two outputs on
+  either side of a rounding boundary can still split one behaviour in two; that
+  costs a missed look-alike, never a false one.
+* :func:`group` fills ``Verdict.same_as`` for a student's run: the other
+  hypotheses with the same layer, scope and digest.
+* :func:`clusters` groups the refuted hypotheses of a whole class (grading) by
+  the same key: one cluster per misconception, largest first.
+* :func:`function_source` finds a hypothesis's source in a submission's file by
+  parsing it (``ast``), never by running it: for the instructor's summary.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from harness.formula import Outcome
+    from harness.grading.results import HypothesisResult, SubmissionResult
+    from harness.verdict import Verdict
+
+#: Significant digits kept before hashing (the checker's tolerance is 1e-5 relative).
+DIGITS = 6
+#: Magnitudes below this are float noise around zero.
+ZERO = 1e-9
+ERROR_MARK = "E"
+
+
+def digest(outcomes: Sequence[Outcome]) -> str:
+    """``"<number of cases>:<16 hex digits>"`` for a formula's outcomes, in case order."""
+    hashed = hashlib.sha256(b"behaviour-v1")
+    for outcome in outcomes:
+        hashed.update(_outcome_text(outcome).encode() + b";")
+    return f"{len(outcomes)}:{hashed.hexdigest()[:16]}"
+
+
+def _outcome_text(outcome: Outcome) -> str:
+    if outcome.error is not None or outcome.value is None:
+        return ERROR_MARK
+    values = np.asarray(outcome.value, dtype=np.float64)
+    flat = np.where(np.abs(values) < ZERO, 0.0, values).ravel() + 0.0  # -0.0 -> 0.0
+    numbers = ",".join(f"{x:.{DIGITS - 1}e}" for x in flat.tolist())
+    return f"{values.shape}{numbers}"
+
+
+def cases_of(behaviour: str | None) -> int:
+    """How many screening cases a digest covers (0 when there is none)."""
+    if not behaviour or ":" not in behaviour:
+        return 0
+    count = behaviour.split(":", 1)[0]
+    return int(count) if count.isdigit() else 0
+
+
+def _key(v: Verdict) -> tuple[str, str, str] | None:
+    return None if v.behaviour is None else (str(v.layer), v.scope, v.behaviour)
+
+
+def group(verdicts: Sequence[Verdict]) -> list[Verdict]:
+    """The verdicts with ``same_as`` filled: the names of the other hypotheses (in
+    run order) with the same layer, scope and behaviour."""
+    names: dict[tuple[str, str, str], list[str]] = {}
+    for v in verdicts:
+        key = _key(v)
+        if key is not None:
+            names.setdefault(key, []).append(v.name)
+    out = []
+    for v in verdicts:
+        key = _key(v)
+        others = () if key is None else tuple(n for n in names[key] if n != v.name)
+        out.append(replace(v, same_as=others) if others != v.same_as else v)
+    return out
+
+
+def sentences(verdicts: Iterable[Verdict]) -> list[str]:
+    """``Hypothesis #3 behaves exactly like Hypothesis #2 on all 200 cases.``, once per
+    hypothesis that has an earlier look-alike (the first of a group is named)."""
+    lines, seen = [], set()
+    for v in verdicts:
+        seen.add(v.name)
+        earlier = [n for n in v.same_as if n in seen]
+        if earlier:
+            lines.append(f"{v.name} behaves exactly like {earlier[0]} on all "
+                         f"{cases_of(v.behaviour)} cases.")
+    return lines
+
+
+@dataclass(frozen=True)
+class Member:
+    """One refuted hypothesis of one student."""
+
+    student: str
+    result: HypothesisResult
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Refuted hypotheses of the class that behave alike: one misconception."""
+
+    exercise: str
+    members: tuple[Member, ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+    @property
+    def students(self) -> int:
+        return len({m.student for m in self.members})
+
+    @property
+    def representative(self) -> Member:
+        return self.members[0]
+
+
+def clusters(results: Iterable[SubmissionResult]) -> list[Cluster]:
+    """Refuted hypotheses of the whole class grouped by (exercise or layer, scope,
+    behaviour); largest first, ties by exercise and representative.  Computed from
+    outputs on the shared screening cases, never from source text."""
+    from harness.verdict import REFUTED
+
+    found: dict[tuple[str, str, str], list[Member]] = {}
+    for result in sorted(results, key=lambda r: r.student):
+        for h in result.hypotheses:
+            v = h.checked
+            if v.verdict != REFUTED or v.behaviour is None:
+                continue
+            key = (h.exercise or str(v.layer), v.scope, v.behaviour)
+            found.setdefault(key, []).append(Member(result.student, h))
+    ranked = [Cluster(key[0], tuple(members)) for key, members in found.items()]
+    return sorted(ranked, key=lambda c: (-c.size, c.exercise, c.representative.student,
+                                         c.representative.result.name))
+
+
+def function_source(files: Iterable[tuple[str, bytes]], file: str, function: str,
+                    line: int) -> str | None:
+    """The source of ``function`` (decorators included) in the submission file named
+    ``file`` (matched by its name), found by parsing, never by running it; the
+    definition at ``line`` when there are several.  None when it cannot be found."""
+    wanted = file.replace("\\", "/").rsplit("/", 1)[-1]
+    for name, data in files:
+        if name.replace("\\", "/").rsplit("/", 1)[-1] != wanted:
+            continue
+        text = data.decode("utf-8", errors="replace")
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            continue
+        found = _definition(tree, function, line)
+        if found is not None:
+            lines = text.splitlines()
+            start = min([found.lineno, *(d.lineno for d in found.decorator_list)])
+            end = found.end_lineno or found.lineno
+            return "\n".join(lines[start - 1:end])
+    return None
+
+
+def _definition(tree: ast.AST, function: str,
+                line: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    named = [node for node in ast.walk(tree)
+             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+             and node.name == function]
+    for node in named:
+        if line in (node.lineno, *(d.lineno for d in node.decorator_list)):
+            return node
+    return named[0] if named else None
