@@ -330,3 +330,14 @@ def test_grade_progress_reaches_a_pipe_line_by_line(tmp_path: Path) -> None:
     assert sorted((s, status, int(total)) for _, s, status, total in rows) == [
         (s, EXPECTED[s][0], int(EXPECTED[s][3])) for s in students]
     assert "\r" not in done.stdout and SEED not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("workers", [0, -2, 1.5, True])
+def test_grade_api_refuses_a_worker_count_below_one(tmp_path: Path, workers: object) -> None:
+    from harness.errors import UsageError
+    from harness.grading import grade
+
+    (tmp_path / "class").mkdir()
+    with pytest.raises(UsageError, match="workers must be a whole number of at least 1"):
+        grade(tmp_path / "class", out=tmp_path / "out", workers=workers)  # type: ignore[arg-type]
+    assert not (tmp_path / "out" / "grades.csv").exists()

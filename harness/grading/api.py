@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.errors import UsageError
 from harness.grading.assignment import Assignment, load_assignment
 from harness.grading.outputs import write_reports, write_run_metadata
 from harness.grading.results import SubmissionResult
@@ -83,6 +84,7 @@ def grade(submissions: str | Path, *, assignment: str | Path | Assignment | None
     ``HARNESS_SECRET``, else ``out/.secret`` (made on first use).
     """
     out = Path(out)
+    _check_workers(workers)
     rules = attach_secret(resolve_assignment(assignment, seed), out, secret)
     scan = scan_submissions(submissions)
     found = _ordered(scan.submissions, order)
@@ -129,9 +131,17 @@ def grade(submissions: str | Path, *, assignment: str | Path | Assignment | None
     return run
 
 
+def _check_workers(workers: int | None) -> None:
+    """``None`` means one per core; anything else must be a whole number of at least 1."""
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
+                                or workers < 1):
+        raise UsageError(f"workers must be a whole number of at least 1 (or None for one per "
+                         f"core). Received: {workers!r}.")
+
+
 def _grade_local(todo: list[Submission], ctx: GradingContext, workers: int | None,
                  finished: Tick) -> None:
-    count = max(1, workers or os.cpu_count() or 1)
+    count = workers if workers is not None else os.cpu_count() or 1
     if count == 1:
         for submission in todo:
             finished(grade_submission(submission, ctx))
