@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from harness.cases import BINDABLE
 from harness.errors import ClaimError
+from harness.ipynb import parse_cell_name
 from harness.layers import LayerSpec
 from harness.scope import Scope, make_scope, parameters_of
 from harness.verdict import VerdictKind
@@ -104,7 +105,14 @@ def claims_in(module: ModuleType) -> list[Claim]:
         claim = claim_of(value)
         if claim is not None:
             seen.setdefault(id(claim), claim)
-    return sorted(seen.values(), key=lambda c: (c.line, c.name))
+    return sorted(seen.values(), key=lambda c: (_cell_of(c.file), c.line, c.name))
+
+
+def _cell_of(file: str) -> int:
+    """The notebook cell a claim is defined in (0 for a plain file): a notebook's claims
+    are ordered by cell, then by line in the cell."""
+    cell = parse_cell_name(file)
+    return cell[1] if cell else 0
 
 
 def _check_layer(layer: object) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 import traceback
+import types
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -17,6 +18,10 @@ from pathlib import Path
 
 from harness.claims import Claim, claims_in
 from harness.errors import HarnessError, UsageError
+from harness.ipynb import parse_cell_name
+
+#: What counts as a hypothesis file.
+SUFFIXES = (".py", ".ipynb")
 
 
 @dataclass(frozen=True)
@@ -36,16 +41,19 @@ class Collection:
 
 
 def hypothesis_files(paths: Iterable[str | Path]) -> list[Path]:
-    """``.py`` files named directly, or found (not recursively) in folders named."""
+    """``.py`` and ``.ipynb`` files named directly, or found (not recursively) in folders
+    named."""
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files.extend(sorted(p for p in path.glob("*.py") if not p.name.startswith("_")))
-        elif path.is_file() and path.suffix == ".py":
+            files.extend(sorted(p for p in path.iterdir() if p.suffix in SUFFIXES
+                                and p.is_file() and not p.name.startswith(("_", "."))))
+        elif path.is_file() and path.suffix in SUFFIXES:
             files.append(path)
         else:
-            raise UsageError(f"{raw} is not a hypothesis file (.py) or a folder of them.")
+            raise UsageError(f"{raw} is not a hypothesis file (.py or .ipynb) or a folder "
+                             "of them.")
     return list(dict.fromkeys(p.resolve() for p in files))
 
 
@@ -63,6 +71,8 @@ def collect(paths: Iterable[str | Path]) -> Collection:
 def load_claims(path: Path) -> list[Claim]:
     """Import one file (under a private module name) and return its claims."""
     name = f"_harness_hypotheses_{path.stem}_{zlib.crc32(str(path).encode()):08x}"
+    if path.suffix == ".ipynb":
+        return _load_notebook(path, name)
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise UsageError(f"{path} cannot be imported as a Python file.")
@@ -70,6 +80,30 @@ def load_claims(path: Path) -> list[Claim]:
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
+    except BaseException as exc:
+        sys.modules.pop(name, None)
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        raise_load_error(path, exc)
+    return claims_in(module)
+
+
+def _load_notebook(path: Path, name: str) -> list[Claim]:
+    """Run a notebook's hypothesis cells (see :mod:`harness.ipynb`) as a module."""
+    from harness.errors import LoadError
+    from harness.ipynb import NotebookError, notebook_to_source
+
+    try:
+        source = notebook_to_source(path.read_bytes(), str(path))
+    except NotebookError as exc:
+        raise LoadError(str(exc).replace(str(path), path.name)) from None
+    except OSError as exc:
+        raise LoadError(f"{path.name} could not be read ({exc.strerror or exc}).") from None
+    module = types.ModuleType(name)
+    module.__file__ = str(path)
+    sys.modules[name] = module
+    try:
+        exec(compile(source, str(path), "exec", dont_inherit=True), module.__dict__)
     except BaseException as exc:
         sys.modules.pop(name, None)
         if isinstance(exc, KeyboardInterrupt):
@@ -86,17 +120,45 @@ def raise_load_error(path: Path, exc: BaseException) -> None:
 
 
 def describe_load_error(path: Path, exc: BaseException) -> str:
-    """``part_a.py line 7: SyntaxError: ...`` with the offending line when known."""
+    """``part_a.py line 7: SyntaxError: ...`` with the offending line when known; for a
+    notebook, ``explore.ipynb, cell 3, line 2``."""
     if isinstance(exc, SyntaxError):
-        where = f"line {exc.lineno}" if exc.lineno else "somewhere"
-        text = (exc.text or "").rstrip()
-        shown = f"\n    {text}" if text else ""
-        return (f"{path.name} could not be read: {where} has a syntax error "
-                f"({exc.msg}).{shown}")
+        return _syntax_error(path, exc)
     if isinstance(exc, HarnessError):
-        return f"{path.name}: {exc}"
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(path)]
-    where = f" at line {frames[-1].lineno}: {(frames[-1].line or '').strip()}" if frames else ""
+        cells = [f for f in _student_frames(path, exc) if parse_cell_name(f.filename)]
+        where = f" ({place(cells[-1].filename, cells[-1].lineno)})" if cells else ""
+        return f"{path.name}{where}: {exc}"
+    frames = _student_frames(path, exc)
+    where = ""
+    if frames:
+        where = (f" at {place(frames[-1].filename, frames[-1].lineno)}: "
+                 f"{(frames[-1].line or '').strip()}")
     message = str(exc).strip()
     return (f"{path.name} failed while it was being imported{where}: "
             f"{type(exc).__name__}{': ' + message if message else ''}")
+
+
+def _syntax_error(path: Path, exc: SyntaxError) -> str:
+    text = (exc.text or "").rstrip()
+    shown = f"\n    {text}" if text else ""
+    cell = parse_cell_name(exc.filename or "")
+    if cell is not None:
+        return (f"{place(exc.filename or '', exc.lineno)} has a syntax error ({exc.msg}), "
+                f"so {Path(cell[0]).name} could not be read.{shown}")
+    where = f"line {exc.lineno}" if exc.lineno else "somewhere"
+    return f"{path.name} could not be read: {where} has a syntax error ({exc.msg}).{shown}"
+
+
+def _student_frames(path: Path, exc: BaseException) -> list[traceback.FrameSummary]:
+    """The frames of the student's own file (or of its notebook's cells)."""
+    return [f for f in traceback.extract_tb(exc.__traceback__)
+            if f.filename == str(path) or parse_cell_name(f.filename) is not None]
+
+
+def place(filename: str, line: int | None) -> str:
+    """``line 7``, or ``explore.ipynb, cell 3, line 2`` in a notebook's cell."""
+    where = f"line {line}" if line else "somewhere"
+    cell = parse_cell_name(filename)
+    if cell is None:
+        return where
+    return f"{Path(cell[0]).name}, cell {cell[1]}, {where}"

@@ -14,6 +14,7 @@ import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -21,6 +22,7 @@ import numpy as np
 from harness.cases import Case, bindings
 from harness.claims import Claim
 from harness.compare import OutputError, normalize
+from harness.ipynb import parse_cell_name
 
 
 @dataclass(frozen=True)
@@ -123,9 +125,12 @@ def check_value(claim: Claim, case: Case, value: object) -> Outcome:
 def describe_exception(exc: BaseException, file: str) -> str:
     """``it raised ZeroDivisionError: division by zero (line 12)``: the student's line only."""
     line = ""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == file]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if f.filename == file or parse_cell_name(f.filename) is not None]
     if frames:
-        line = f" (line {frames[-1].lineno}: {(frames[-1].line or '').strip()})"
+        cell = parse_cell_name(frames[-1].filename)
+        where = f"{Path(cell[0]).name}, cell {cell[1]}, " if cell else ""
+        line = f" ({where}line {frames[-1].lineno}: {(frames[-1].line or '').strip()})"
     try:
         message = str(exc).strip()[:300]
     except Exception:  # noqa: BLE001 - an exception whose text itself fails

@@ -18,7 +18,7 @@ import pytest
 
 from harness.checker import DEFAULT_CASES, DEFAULT_SEED, MAX_CASES, Checker, CheckSettings
 from harness.claims import Claim
-from harness.collect import LoadFailure, load_claims
+from harness.collect import LoadFailure, load_claims, place
 from harness.errors import HarnessError
 from harness.explain import explain
 from harness.verdict import ERROR, REFUTED, Verdict
@@ -107,8 +107,9 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Fil
 
 
 def is_hypothesis_file(path: Path, config: pytest.Config) -> bool:
-    """A ``.py`` file in a hypotheses folder that uses the harness."""
-    if path.suffix != ".py" or path.name.startswith("_") or path.name == "conftest.py":
+    """A ``.py`` file or notebook (``.ipynb``) in a hypotheses folder that uses the harness."""
+    if (path.suffix not in (".py", ".ipynb") or path.name.startswith(("_", "."))
+            or path.name == "conftest.py"):
         return False
     if path.parent.name not in config.getini("harness_dirs"):
         return False
@@ -162,8 +163,11 @@ class HypothesisItem(pytest.Item):
             return excinfo.value.text
         return str(super().repr_failure(excinfo, style=style))
 
-    def reportinfo(self) -> tuple[Path, int, str]:
-        return self.path, self.claim.line - 1, f"{self.claim.name} [{self.claim.spec}]"
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        where = place(self.claim.file, self.claim.line)
+        if where.startswith("line"):  # a .py file: pytest shows the line itself
+            return self.path, self.claim.line - 1, f"{self.claim.name} [{self.claim.spec}]"
+        return self.path, None, f"{self.claim.name} [{self.claim.spec}] ({where})"
 
 
 class LoadFailureItem(pytest.Item):
