@@ -148,10 +148,13 @@ def hints_text(hints: Hints | None, layer_name: str) -> list[str]:
     step = hints.first_disagreeing_step
     if step is not None:
         lines.append(f"It first disagrees with Keras at step {step} of the counterexample.")
-    if hints.weights_that_matter:
-        names = _and([f"{n}" for n in hints.weights_that_matter])
-        lines.append(f"Setting {names} to 0 in the counterexample (one at a time) makes it "
-                     f"agree with Keras: look there first.")
+    names = list(hints.weights_that_matter)
+    if len(names) == 1:
+        lines.append(f"With {names[0]} set to 0, the counterexample agrees with Keras: "
+                     f"look first at how your formula uses {names[0]}.")
+    elif names:
+        lines.append(f"Setting any one of {_and(names)} to 0 makes the counterexample agree "
+                     f"with Keras: look first at how your formula uses them.")
     if not hints.complete:
         lines.append("(The search for hints ran out of time, so there may be more.)")
     return lines

@@ -1,0 +1,383 @@
+"""Hints for a refuted hypothesis: where it holds, where it first goes wrong, and
+which weights matter -- each a fact observed from Keras, never a formula.
+
+* **Regimes** are narrower scopes in the words of ``@hypothesis`` (a whole weight
+  array set to 0, to 1 or to the identity; one entry, or one gate's block, set to
+  0 or 1; sequences of at most 1, 2 or 3 steps; pairs of these when no single one
+  holds).  A regime is reported only if the formula agrees with Keras on every
+  case of the checker's own screening set for that scope (at least
+  :data:`MIN_CASES` in-range cases, same tolerance) and Keras's output is not
+  zero on all of them; only the broadest such regimes (none implied by another
+  reported one), at most :data:`MAX_REGIMES`, simplest first.
+* **First disagreeing step**: the formula and Keras on each prefix of the
+  counterexample's sequence.
+* **Weights that matter**: the arrays that, set to 0 in the counterexample, make
+  the formula agree with Keras (where Keras's output is not then simply zero).
+
+The search is a client of the :class:`~harness.checker.Checker`: Keras through
+its memoised oracle, the formula through its evaluator (a sandboxed worker when
+grading), always in batches.  Candidates are first tried on a few cases each, all
+in one batch; the survivors are confirmed on their full screening sets.  A time
+budget bounds the search; when it runs out, the hints say so (``complete=False``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from harness import compare, strategies
+from harness.cases import Case, case_from_json
+from harness.checker import Checker, first_failure
+from harness.claims import Claim
+from harness.formula import Outcome
+from harness.layers import LayerSpec
+from harness.scope import Scope, make_scope
+from harness.verdict import REFUTED, Hints, Regime, Verdict
+
+DEFAULT_BUDGET = 2.0
+MIN_CASES = 100
+MAX_REGIMES = 4
+#: Cases each candidate regime is first tried on (one batch for all candidates).
+PROBE_CASES = 12
+#: Cases each surviving regime is confirmed on (at least MIN_CASES of them in range).
+CONFIRM_CASES = 120
+#: Sequence lengths tried as regimes (at most 1, 2, 3 steps).
+STEP_LIMITS = (1, 2, 3)
+#: Most pairs tried when no single regime holds.
+MAX_PAIRS = 400
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A regime being tried: fixed entries (NaN = free) and allowed timesteps (None = all).
+
+    ``rank`` orders the simplest first; ``label`` is for debugging only."""
+
+    fixed: tuple[tuple[str, np.ndarray], ...]
+    timesteps: tuple[int, ...] | None
+    rank: tuple[int, ...]
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        return (tuple((n, a.tobytes()) for n, a in self.fixed), self.timesteps)
+
+    def narrower_than(self, other: Candidate) -> bool:
+        """True when every case of ``self`` is also a case of ``other``."""
+        mine = dict(self.fixed)
+        for name, values in other.fixed:
+            if name not in mine:
+                return False
+            set_ = ~np.isnan(values)
+            if not (~np.isnan(mine[name][set_])).all() or not np.array_equal(
+                    mine[name][set_], values[set_]):
+                return False
+        if other.timesteps is None:
+            return True
+        return self.timesteps is not None and set(self.timesteps) <= set(other.timesteps)
+
+    def regime(self) -> Regime:
+        """As reported: a whole array set to one number is that number."""
+        fixed = []
+        for name, values in self.fixed:
+            flat = values.reshape(-1)
+            if not np.isnan(flat).any() and (flat == flat[0]).all():
+                fixed.append((name, _number(float(flat[0]))))
+            else:
+                fixed.append((name, _nested(values)))
+        return Regime(tuple(fixed), self.timesteps)
+
+
+def _number(x: float) -> int | float:
+    return int(x) if x == int(x) else x
+
+
+def _nested(values: np.ndarray) -> Any:
+    if values.ndim == 0:
+        return None if np.isnan(values) else _number(float(values))
+    return [_nested(v) for v in values]
+
+
+def catalogue(spec: LayerSpec) -> list[Candidate]:
+    """Every single regime for a layer, simplest first, without duplicates."""
+    found: dict[tuple[Any, ...], Candidate] = {}
+
+    def add(name: str, values: np.ndarray, rank: tuple[int, ...]) -> None:
+        cand = Candidate(((name, values),), None, rank)
+        found.setdefault(cand.key, cand)
+
+    for order, name in enumerate(spec.weight_names):
+        shape = spec.weight_shapes[name]
+        for value in (1.0, 0.0):
+            add(name, np.full(shape, value), (0, order, int(value == 0)))
+        if len(shape) == 2 and shape[0] == shape[1]:
+            add(name, np.eye(shape[0]), (1, order))
+    for order, name in enumerate(spec.weight_names):
+        shape = spec.weight_shapes[name]
+        for gate, block in enumerate(_gate_blocks(spec, shape)):
+            for value in (1.0, 0.0):
+                add(name, _with(shape, block, value), (2, order, gate, int(value == 0)))
+    for order, name in enumerate(spec.weight_names):
+        shape = spec.weight_shapes[name]
+        for index in np.ndindex(*shape):
+            for value in (1.0, 0.0):
+                add(name, _with(shape, index, value), (3, order, *index, int(value == 0)))
+    out = list(found.values())
+    out += [Candidate((), tuple(range(1, n + 1)), (4, n)) for n in STEP_LIMITS]
+    return sorted(out, key=lambda c: c.rank)
+
+
+def _gate_blocks(spec: LayerSpec, shape: tuple[int, ...]) -> list[Any]:
+    gates = len(spec.gates)
+    if gates < 2:
+        return []
+    width = spec.units
+    return [(..., slice(g * width, (g + 1) * width)) for g in range(gates)]
+
+
+def _with(shape: tuple[int, ...], index: Any, value: float) -> np.ndarray:
+    array = np.full(shape, np.nan)
+    array[index] = value
+    return array
+
+
+def combine(a: Candidate, b: Candidate) -> Candidate | None:
+    """Both regimes at once, or None when they contradict or one contains the other."""
+    if a.narrower_than(b) or b.narrower_than(a):
+        return None
+    fixed = dict(a.fixed)
+    for name, values in b.fixed:
+        if name in fixed:
+            merged = _merge(fixed[name], values)
+            if merged is None:
+                return None
+            fixed[name] = merged
+        else:
+            fixed[name] = values
+    steps = a.timesteps if b.timesteps is None else (
+        b.timesteps if a.timesteps is None else tuple(sorted(set(a.timesteps) & set(b.timesteps))))
+    if steps == ():
+        return None
+    return Candidate(tuple(sorted(fixed.items(), key=lambda item: item[0])), steps,
+                     (5, *a.rank, *b.rank))
+
+
+def _merge(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    both = ~np.isnan(a) & ~np.isnan(b)
+    if not np.array_equal(a[both], b[both]):
+        return None
+    return np.where(np.isnan(a), b, a)
+
+
+# ---------------------------------------------------------------- the search
+
+class _Clock:
+    def __init__(self, budget: float) -> None:
+        self.end = time.perf_counter() + budget
+        self.cut = False
+
+    def left(self) -> bool:
+        if time.perf_counter() >= self.end:
+            self.cut = True
+        return not self.cut
+
+
+def hints_for(checker: Checker, claim: Claim, verdict: Verdict, *,
+              budget: float = DEFAULT_BUDGET) -> Hints | None:
+    """Hints for a refuted verdict (None for any other verdict)."""
+    if verdict.verdict != REFUTED or verdict.counterexample is None:
+        return None
+    clock = _Clock(budget)
+    spec = claim.spec
+    case = case_from_json(spec, verdict.counterexample.case)
+    step, weights = _on_counterexample(checker, claim, case)
+    regimes = _regimes(checker, claim, case, clock)
+    return Hints(tuple(c.regime() for c in regimes), step, weights, complete=not clock.cut)
+
+
+def _on_counterexample(checker: Checker, claim: Claim,
+                       case: Case) -> tuple[int | None, tuple[str, ...]]:
+    """The first prefix where it disagrees, and the arrays whose zeroing makes it agree
+    (leaving out those where Keras's output is then zero at every step, which teaches
+    nothing): one batch for Keras and one for the formula."""
+    spec = claim.spec
+    zeroed = [Case(tuple(np.zeros_like(w) if i == k else w for i, w in enumerate(case.weights)),
+                   case.xs) for k in range(len(case.weights))]
+    prefixes = [_prefixes(c) for c in [case, *zeroed]]
+    wants = checker.oracle.outputs(spec, [p for group in prefixes for p in group])
+    batch = [case, *zeroed]
+    outcomes = checker.evaluator.evaluate(claim, prefixes[0] + zeroed)
+    full = len(prefixes[0])
+    bad = [first_failure(claim, [c], [w], [o]) is not None
+           for c, w, o in zip(prefixes[0], wants[:full], outcomes[:full], strict=True)]
+    step = next((t + 1 for t, b in enumerate(bad) if b), None)
+    names = []
+    start = full
+    for k, name in enumerate(spec.weight_names):
+        group = wants[start:start + len(prefixes[k + 1])]
+        start += len(group)
+        agrees = first_failure(claim, [batch[k + 1]], [group[-1]], [outcomes[full + k]]) is None
+        if agrees and any(np.any(w != 0) for w in group):
+            names.append(name)
+    return step, tuple(names)
+
+
+def _prefixes(case: Case) -> list[Case]:
+    return [Case(case.weights, case.xs[:t]) for t in range(1, case.timesteps + 1)]
+
+
+def _regimes(checker: Checker, claim: Claim, case: Case, clock: _Clock) -> list[Candidate]:
+    singles = [c for c in (_within(claim, c) for c in catalogue(claim.spec)) if c is not None]
+    held, survivors = _search(checker, claim, case, singles, clock)
+    if not held and clock.left():
+        pairs = _pairs(claim, singles, survivors)
+        held, _ = _search(checker, claim, case, pairs, clock)
+    return _broadest(held)[:MAX_REGIMES]
+
+
+def _within(claim: Claim, cand: Candidate) -> Candidate | None:
+    """The candidate inside the claim's own scope (None when that leaves nothing new)."""
+    own = Candidate(claim.scope.fixed, None if claim.scope.timesteps == _all_steps() else
+                    claim.scope.timesteps, ())
+    if own.narrower_than(cand):
+        return None
+    merged = combine(own, cand) if own.fixed or own.timesteps else cand
+    if merged is None:
+        return None
+    return Candidate(merged.fixed, merged.timesteps, cand.rank)
+
+
+def _all_steps() -> tuple[int, ...]:
+    from harness.scope import DEFAULT_TIMESTEPS
+
+    return DEFAULT_TIMESTEPS
+
+
+def _pairs(claim: Claim, singles: list[Candidate], near: list[Candidate]) -> list[Candidate]:
+    """Pairs of single regimes, those built from near misses first."""
+    ordered = near + [c for c in singles if c not in near]
+    found: dict[tuple[Any, ...], Candidate] = {}
+    for a, b in itertools.combinations(ordered, 2):
+        pair = combine(a, b)
+        if pair is not None:
+            found.setdefault(pair.key, Candidate(pair.fixed, pair.timesteps,
+                                                 (5, *sorted([a.rank, b.rank])[0],
+                                                  *sorted([a.rank, b.rank])[1])))
+        if len(found) >= MAX_PAIRS:
+            break
+    return sorted(found.values(), key=lambda c: c.rank)
+
+
+def _search(checker: Checker, claim: Claim, case: Case, candidates: list[Candidate],
+            clock: _Clock) -> tuple[list[Candidate], list[Candidate]]:
+    """The candidates that hold (confirmed on MIN_CASES+ cases each), and those that
+    passed the quick trial (near misses, for pairs).  Confirmed in rounds, broadest
+    first, one batch a round; a candidate implied by one that holds is not tried."""
+    passed = _trial(checker, claim, case, candidates)
+    held: list[Candidate] = []
+    todo = list(passed)
+    while todo and clock.left():
+        broadest = [c for c in todo if not any(o is not c and c.narrower_than(o)
+                                               and o.key != c.key for o in todo)]
+        held += _confirmed(checker, claim, broadest)
+        todo = [c for c in todo if c not in broadest
+                and not any(c.narrower_than(h) for h in held)]
+    return held, passed
+
+
+def claim_in(claim: Claim, regime: Regime) -> Claim:
+    """``claim`` narrowed to ``regime``: the claim a student gets by pasting the regime's
+    ``@hypothesis(...)`` line (the claim's own ``where`` condition kept)."""
+    scope = make_scope(claim.spec, fixed=dict(regime.fixed), timesteps=regime.timesteps,
+                       where=claim.scope.where)
+    if claim.scope.where is not None:  # keep the condition's parameters as checked
+        scope = dataclasses.replace(scope, where_params=claim.scope.where_params)
+    return dataclasses.replace(claim, scope=scope)
+
+
+def _trial(checker: Checker, claim: Claim, case: Case,
+           candidates: Sequence[Candidate]) -> list[Candidate]:
+    """The candidates the formula passes on a few cases each (the counterexample moved
+    into the regime, then seeded samples), where Keras is not zero on all of them:
+    one Keras batch, one formula batch."""
+    spec = claim.spec
+    groups: list[list[Case]] = []
+    for n, cand in enumerate(candidates):
+        scope = _scope_of(claim, cand)
+        groups.append(_moved(spec, scope, case) + strategies.sample_cases(
+            spec, scope, count=PROBE_CASES, seed=checker.seed_for(claim, "hint-trial") + n))
+    wants, outcomes = _run(checker, claim, [c for g in groups for c in g])
+    passed = []
+    for cand, cases in zip(candidates, groups, strict=True):
+        ok = [c for c in cases if c.key in outcomes]
+        keras = [wants[c.key] for c in ok]
+        if (ok and any(np.any(w != 0) for w in keras)
+                and first_failure(claim, ok, keras, [outcomes[c.key] for c in ok]) is None):
+            passed.append(cand)
+    return passed
+
+
+def _scope_of(claim: Claim, cand: Candidate) -> Scope:
+    steps = cand.timesteps or claim.scope.timesteps
+    return Scope(cand.fixed, steps)
+
+
+def _moved(spec: LayerSpec, scope: Scope, case: Case) -> list[Case]:
+    """The counterexample moved into the regime (cut to an allowed length), if any."""
+    steps = [t for t in scope.timesteps if t <= case.timesteps]
+    if not steps:
+        return []
+    return [Case(tuple(scope.apply_fixed(spec, list(case.weights))), case.xs[:max(steps)])]
+
+
+def _confirmed(checker: Checker, claim: Claim,
+               candidates: Sequence[Candidate]) -> list[Candidate]:
+    """The candidates that hold on at least MIN_CASES in-range cases each (the notebook's
+    cases in the regime, then seeded samples with the screening set's mix of numbers)
+    where Keras's output is not zero on all of them: one batch for all candidates."""
+    spec = claim.spec
+    groups = []
+    for n, cand in enumerate(candidates):
+        scope = _scope_of(claim, cand)
+        seed = checker.seed_for(claim, "hint-regimes") + n
+        groups.append(strategies.explicit_cases(spec, scope)
+                      + strategies.sample_cases(spec, scope, count=CONFIRM_CASES, seed=seed))
+    wants, outcomes = _run(checker, claim, [c for g in groups for c in g])
+    held = []
+    for cand, cases in zip(candidates, groups, strict=True):
+        ok = [c for c in strategies.unique(cases) if c.key in outcomes][:CONFIRM_CASES]
+        keras = [wants[c.key] for c in ok]
+        if (len(ok) >= MIN_CASES and any(np.any(w != 0) for w in keras)
+                and first_failure(claim, ok, keras, [outcomes[c.key] for c in ok]) is None):
+            held.append(cand)
+    return held
+
+
+def _run(checker: Checker, claim: Claim, cases: list[Case]) -> tuple[
+        dict[tuple[int, bytes], np.ndarray], dict[tuple[int, bytes], Outcome]]:
+    """Keras's output for every case, and the formula's for those inside the claim's
+    ``where`` condition and in range: one batch each."""
+    spec = claim.spec
+    if claim.scope.where is not None and cases:
+        cases = [c for c, ok in zip(cases, claim.scope.contains_many(spec, cases), strict=True)
+                 if ok]
+    cases = strategies.unique(cases)
+    wants = dict(zip([c.key for c in cases], checker.oracle.outputs(spec, cases), strict=True))
+    in_range = [c for c in cases if not compare.out_of_range(wants[c.key], spec, c)]
+    outcomes = dict(zip([c.key for c in in_range],
+                        checker.evaluator.evaluate(claim, in_range), strict=True))
+    return wants, outcomes
+
+
+def _broadest(held: list[Candidate]) -> list[Candidate]:
+    """Only regimes not implied by (narrower than) another one held, simplest first."""
+    keep = [c for c in held
+            if not any(o is not c and c.narrower_than(o) and o.key != c.key for o in held)]
+    return sorted(keep, key=lambda c: c.rank)
+
