@@ -12,14 +12,16 @@ Write each hypothesis as a formula::
             h = x @ kernel + h @ recurrent_kernel
         return h
 
-then run ``pytest hypotheses/`` or ``harness check hypotheses/``.  Importing this
-package does not import TensorFlow, Keras or pandas.
+then run ``pytest hypotheses/`` or ``harness check hypotheses/``, or, in a notebook,
+``harness.check(input_plus_feedback)``.  Importing this package does not import
+TensorFlow, Keras or pandas.
 """
 
 from harness.claims import Claim, hypothesis
 from harness.course import PART_A, PART_B, PART_C
 from harness.errors import HarnessError
 from harness.layers import GRU, LSTM, LayerSpec, SimpleRNN
+from harness.notebook import CheckResult, check
 
 __version__ = "0.1.0"
 
@@ -29,10 +31,12 @@ __all__ = [
     "PART_A",
     "PART_B",
     "PART_C",
+    "CheckResult",
     "Claim",
     "HarnessError",
     "LayerSpec",
     "SimpleRNN",
     "__version__",
+    "check",
     "hypothesis",
 ]
