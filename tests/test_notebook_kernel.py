@@ -1,0 +1,144 @@
+"""Notebooks (issue 9.4): the bundled example runs on a real Jupyter kernel and shows rich
+results; ``harness check`` and ``pytest`` read notebooks and name cells in every message.
+
+One real kernel run (a kernel starts in seconds and imports TensorFlow): the kernel is the
+venv's own Python, described by a kernelspec made in a temporary folder, so no Jupyter
+installation or user kernelspec is needed (a fresh clone in CI, as root, offline).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.cli import main
+from harness.collect import collect
+from harness.ipynb import notebook_to_source
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "explore.ipynb"
+KERNEL = "harness-test-python"
+
+
+def _notebook(*cells: tuple[str, str]) -> str:
+    return json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": kind, "metadata": {}, "source": text,
+         **({"outputs": [], "execution_count": None} if kind == "code" else {})}
+        for kind, text in cells]})
+
+
+IMPORTS = ("code", "import numpy as np\nfrom harness import PART_A, hypothesis\n")
+INTRO = ("markdown", "# My hypotheses\n\nMarkdown cells count too.")
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The bundled example notebook, executed top to bottom on a real kernel."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    home = tmp_path_factory.mktemp("kernel")
+    spec_dir = home / "kernels" / KERNEL
+    spec_dir.mkdir(parents=True)
+    (spec_dir / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "harness test", "language": "python",
+        "env": {"IPYTHONDIR": str(home / "ipython"), "MPLBACKEND": "Agg",
+                "TF_CPP_MIN_LOG_LEVEL": "3", "JUPYTER_PLATFORM_DIRS": "1"}}))
+    notebook = nbformat.read(EXAMPLE, as_version=4)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("JUPYTER_PATH", str(home))  # where the kernelspec is found
+        patch.setenv("JUPYTER_RUNTIME_DIR", str(home / "runtime"))
+        patch.setenv("JUPYTER_PLATFORM_DIRS", "1")
+        client = NotebookClient(notebook, timeout=300, kernel_name=KERNEL,
+                                resources={"metadata": {"path": str(home)}})
+        client.execute()  # starts the kernel, runs every cell, shuts the kernel down
+    return notebook
+
+
+def _outputs(notebook: Any, source_start: str) -> list[dict[str, Any]]:
+    cells = [c for c in notebook.cells if c.cell_type == "code"
+             and c.source.strip().startswith(source_start)]
+    assert len(cells) == 1, source_start
+    return list(cells[0].outputs)
+
+
+def _rich(outputs: list[dict[str, Any]]) -> tuple[str, str]:
+    results = [o for o in outputs if o["output_type"] == "execute_result"]
+    assert len(results) == 1, outputs
+    data = results[0]["data"]
+    return data["text/html"], data["text/plain"]
+
+
+def test_the_example_notebook_shows_a_refutation_with_its_counterexample(executed: Any) -> None:
+    errors = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs
+              if o["output_type"] == "error"]
+    assert errors == []
+    html, plain = _rich(_outputs(executed, "harness.check(guess_1)"))
+    assert 'class="verdict verdict-refuted"' in html and "Guess 1 is refuted" in html
+    assert "guess_1(kernel=np.array([[" in html  # the counterexample, as a call to paste
+    assert '<table class="steps">' in html  # Keras's output after each step
+    assert "<svg" in html  # the pictures, inline
+    assert "Guess 1 is refuted" in plain and "guess_1(kernel=np.array(" in plain
+
+
+def test_the_fixed_guess_holds_and_the_record_is_as_expected(executed: Any) -> None:
+    html, plain = _rich(_outputs(executed, '@hypothesis(PART_A, name="Guess 2")'))
+    assert 'class="verdict verdict-holds"' in html and "Guess 2 holds" in plain
+    html, plain = _rich(_outputs(executed, '@hypothesis(PART_A, name="Guess 1", refuted=True)'))
+    assert "Guess 1 is refuted" in plain and "[ok] Guess 1" in plain and "[ok] Guess 2" in plain
+    assert "(as recorded)" in html
+    # functions defined in the kernel are named by their cell, not a made-up file
+    assert "guess_2 in cell In [" in plain
+
+
+def test_harness_check_names_the_cell_and_line_of_a_syntax_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "explore.ipynb"
+    path.write_text(_notebook(INTRO, IMPORTS, (
+        "code", "@hypothesis(PART_A)\ndef f(kernel, recurrent_kernel, xs:\n    return xs\n")))
+    assert main(["check", str(path), "--report-dir", str(tmp_path / "r")]) == 1
+    out = capsys.readouterr().out
+    assert "explore.ipynb, cell 3, line 2 has a syntax error" in out
+    assert "def f(kernel, recurrent_kernel, xs:" in out
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert any("explore.ipynb, cell 3, line 2" in json.dumps(r) for r in report)
+
+
+def test_claims_and_import_errors_in_a_notebook_name_cell_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "explore.ipynb"
+    path.write_text(_notebook(INTRO, IMPORTS, ("code", "model = build_keras_model()\n"), (
+        "code", "N = 2\n\n@hypothesis(PART_A, name='h')\ndef h(xs):\n    return xs[-1] * N\n")))
+    found = collect([tmp_path])
+    assert found.failures == []
+    (claim,) = found.claims
+    assert claim.file == f"{path}, cell 4" and claim.line == 3
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text(_notebook(IMPORTS, ("code", "x = 1\n\nimport no_such_module_here\n")))
+    (failure,) = collect([broken]).failures
+    assert "broken.ipynb, cell 2, line 3" in failure.message
+    assert "No module named 'no_such_module_here'" in failure.message
+
+
+def test_the_converted_notebook_keeps_the_cells_line_numbers() -> None:
+    source = notebook_to_source(EXAMPLE.read_bytes(), "explore.ipynb")
+    assert "keras" not in source.replace("harness", "")  # the exploration never runs
+    namespace: dict[str, Any] = {}
+    exec(compile(source, "explore.py", "exec"), namespace)
+    code = namespace["guess_2"].__code__
+    assert (code.co_filename, code.co_firstlineno) == ("explore.ipynb, cell 12", 1)
+
+
+def test_pytest_collects_notebooks_in_a_hypotheses_folder(pytester: pytest.Pytester) -> None:
+    folder = pytester.mkdir("hypotheses")
+    (folder / "explore.ipynb").write_text(_notebook(INTRO, IMPORTS, (
+        "code", "@hypothesis(PART_A)\ndef first(xs):\n    return xs[-1]\n"), (
+        "code", "@hypothesis(PART_A)\ndef second(xs):\n    return xs[0]\n")))
+    result = pytester.runpytest("--collect-only", "-q", "hypotheses")
+    result.stdout.fnmatch_lines(["hypotheses/explore.ipynb::first",
+                                 "hypotheses/explore.ipynb::second"])
+    assert result.ret == 0
