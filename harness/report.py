@@ -10,14 +10,16 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.collect import LoadFailure
-from harness.explain import call_text, explain
+from harness.lookalike import cases_of, sentences
 from harness.numbers import format_array
+from harness.render import case_text
 from harness.verdict import ERROR, HOLDS, REFUTED, Verdict
 
 if TYPE_CHECKING:
@@ -48,6 +50,7 @@ def _record(v: Verdict) -> dict[str, Any]:
         "keras_output": ce.keras_output if ce else None,
         "hypothesis_output": ce.hypothesis_output if ce else None,
         "seconds": v.seconds, "seed": v.seed, "message": v.message,
+        "hints": None if v.hints is None else v.hints.to_json(), "same_as": list(v.same_as),
     }
 
 
@@ -58,6 +61,7 @@ def _failure_record(f: LoadFailure) -> dict[str, Any]:
         "expected": str(HOLDS),
         "as_expected": False, "cases": 0, "counterexample": None, "keras_output": None,
         "hypothesis_output": None, "seconds": 0.0, "seed": None, "message": f.message,
+        "hints": None, "same_as": [],
     }
 
 
@@ -80,13 +84,15 @@ def _case_text(case: dict[str, Any] | None) -> str:
 
 
 def summaries(verdicts: Sequence[Verdict], failures: Sequence[LoadFailure] = ()) -> list[str]:
-    """One sentence per file: ``part_a.py: Hypothesis #1 is refuted; Hypothesis #2 holds.``"""
+    """One sentence per file: ``part_a.py: Hypothesis #1 is refuted; Hypothesis #2 holds.``,
+    then one per look-alike hypothesis (:func:`harness.lookalike.sentences`)."""
     by_file: dict[str, list[str]] = {}
     for v in verdicts:
         by_file.setdefault(display_path(v.file), []).append(sentence(v))
     for f in failures:
         by_file.setdefault(display_path(f.file), []).append("the file could not be imported")
-    return [f"{file}: {'; '.join(parts)}." for file, parts in by_file.items()]
+    lines = [f"{file}: {'; '.join(parts)}." for file, parts in by_file.items()]
+    return lines + sentences(verdicts)  # then "#3 behaves exactly like #2 on all 200 cases"
 
 
 def sentence(v: Verdict) -> str:
@@ -102,16 +108,23 @@ def sentence(v: Verdict) -> str:
 
 def write_reports(directory: str | Path, verdicts: Sequence[Verdict],
                   failures: Sequence[LoadFailure] = (), *, seed: int | None = None) -> list[Path]:
-    """Write report.md/.csv/.html/.json into ``directory``; return their paths."""
+    """Write report.md/.csv/.html/.json into ``directory``; return their paths.
+
+    A refuted hypothesis with a sweep (the run computed teaching extras) gets its
+    pictures: inline SVG in report.html, PNG files under ``pictures/`` linked from
+    report.md.  Without sweeps, matplotlib is never imported.
+    """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     rows = records(verdicts, failures)
     table = frame(rows)
     lines = summaries(verdicts, failures)
+    drawn = _pictures(verdicts)
+    links = _write_pictures(out, verdicts, drawn)
     contents = {
-        "report.md": markdown(table, lines, verdicts, seed),
+        "report.md": markdown(table, lines, verdicts, seed, failures, links),
         "report.csv": table[COLUMNS].to_csv(index=False),
-        "report.html": html_page(table, lines, seed),
+        "report.html": html_page(table, lines, seed, verdicts, failures, drawn),
         "report.json": json.dumps(rows, indent=2, allow_nan=False) + "\n",
     }
     for name, text in contents.items():
@@ -119,29 +132,182 @@ def write_reports(directory: str | Path, verdicts: Sequence[Verdict],
     return [out / name for name in FILES]
 
 
+def _pictures(verdicts: Sequence[Verdict]) -> list[list[Any]]:
+    """The pictures of each verdict (empty lists when there are none to draw)."""
+    if not any(v.verdict == REFUTED and v.sweep is not None for v in verdicts):
+        return [[] for _ in verdicts]
+    from harness.pictures import draw
+
+    return [draw(v) for v in verdicts]
+
+
+PICTURES = "pictures"
+
+
+def _write_pictures(out: Path, verdicts: Sequence[Verdict],
+                    drawn: list[list[Any]]) -> list[list[str]]:
+    """PNG files under ``out/pictures`` (stale ones removed); their relative links."""
+    from harness.pictures import write_pngs
+
+    folder = out / PICTURES
+    links: list[list[str]] = []
+    kept: set[Path] = set()
+    for number, (v, pictures) in enumerate(zip(verdicts, drawn, strict=True), start=1):
+        stem = re.sub(r"[^A-Za-z0-9_-]+", "_", f"{number:02d}-{Path(v.file).stem}-{v.function}")
+        written = write_pngs(pictures, folder, stem) if pictures else []
+        kept.update(path for _, path in written)
+        links.append([f"{PICTURES}/{path.name}" for _, path in written])
+    if folder.is_dir():
+        for stale in folder.glob("*.png"):
+            if stale not in kept:
+                stale.unlink(missing_ok=True)
+    return links
+
+
 def markdown(table: pd.DataFrame, lines: list[str], verdicts: Sequence[Verdict],
-             seed: int | None) -> str:
-    shown = table[["file", "name", "layer", "scope", "verdict", "recorded", "cases",
-                   "counterexample", "keras_output", "hypothesis_output", "seconds"]]
+             seed: int | None, failures: Sequence[LoadFailure] = (),
+             links: Sequence[Sequence[str]] = ()) -> str:
+    """report.md: the sentences, the table, what could not be imported and why, then
+    one section per hypothesis (from :func:`harness.render.verdict_markdown`)."""
+    from harness.render import verdict_markdown
+
+    shown = table[["file", "name", "scope", "verdict", "expected", "cases", "seconds"]]
+    shown = shown.rename(columns={"expected": "recorded"})
     parts = ["# Hypothesis report", ""]
     if seed is not None:
         parts += [f"Seed: {seed} (run again with the same seed for the same cases).", ""]
     parts += [f"- {line}" for line in lines] + ["", shown.to_markdown(index=False), ""]
-    details = [v for v in verdicts if v.verdict != HOLDS or not v.as_expected]
-    for v in details:
-        parts += [f"## {v.name} ({display_path(v.file)})", "", "```", explain(v), "```", ""]
+    if failures:
+        parts += ["## Files that could not be imported", ""]
+        for f in failures:
+            parts += [f"### {display_path(f.file)}", "", "```text", f.message.rstrip(), "```", ""]
+    for i, v in enumerate(verdicts):
+        pictures = links[i] if i < len(links) else []
+        section = verdict_markdown(v, pictures)
+        parts += [_with_file(section, v, "md") + _lookalike_md(v), ""]
     return "\n".join(parts)
 
 
-def html_page(table: pd.DataFrame, lines: list[str], seed: int | None) -> str:
-    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
-    seed_text = f"<p>Seed: {seed}</p>" if seed is not None else ""
-    body = table[COLUMNS].to_html(index=False, escape=True, border=0, classes="report")
-    return ("<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>Hypothesis report"
-            "</title><style>body{font-family:sans-serif}table.report{border-collapse:collapse}"
-            "table.report td,table.report th{border:1px solid #ccc;padding:4px}</style>"
-            f"</head><body><h1>Hypothesis report</h1>{seed_text}<ul>{items}</ul>{body}"
-            "</body></html>\n")
+def _with_file(section: str, v: Verdict, kind: str) -> str:
+    """The section, its heading followed by the file and line it comes from."""
+    where = f"{display_path(v.file)}, line {v.line}" if v.line else display_path(v.file)
+    if kind == "md":
+        head, _, rest = section.partition("\n")
+        return f"{head}\n\n`{where}`\n{rest}"
+    return section.replace("</h2>", f'</h2>\n<p class="where">{html.escape(where)}</p>', 1)
+
+
+def _lookalike_md(v: Verdict) -> str:
+    if not v.same_as:
+        return ""
+    return f"\nBehaves exactly like {_names(v.same_as)} on all {cases_of(v.behaviour)} cases.\n"
+
+
+def _names(names: Sequence[str]) -> str:
+    return ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + names[-1]
+
+
+VERDICT_COLOURS = {
+    "holds": ("#dafbe1", "#116329"),
+    "refuted": ("#ffebe9", "#a40e26"),
+    "error": ("#fff8c5", "#7d4e00"),
+}
+
+
+def verdict_style(kind: object) -> str:
+    """The CSS of a verdict cell: green holds, red refuted, amber could not be checked."""
+    background, colour = VERDICT_COLOURS.get(str(kind), VERDICT_COLOURS["error"])
+    return f"background-color: {background}; color: {colour}; font-weight: 600"
+
+
+STYLE = """
+:root { color-scheme: light; }
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0;
+       background: #f6f8fa; color: #1f2328; line-height: 1.5; }
+main { max-width: 62rem; margin: 0 auto; padding: 1.5rem 1.25rem 4rem; }
+h1 { margin: 0 0 .25rem; font-size: 1.8rem; }
+h2 { margin: 0 0 .5rem; font-size: 1.3rem; }
+.meta { color: #59636e; margin: 0 0 1rem; }
+.card, section.verdict { background: #fff; border: 1px solid #d1d9e0; border-radius: 8px;
+       padding: 1rem 1.25rem; margin: 1rem 0; }
+section.verdict { border-left: 6px solid #d1d9e0; }
+section.verdict-holds { border-left-color: #1a7f37; }
+section.verdict-refuted { border-left-color: #cf222e; }
+section.verdict-error, section.verdict-timeout, section.verdict-crashed,
+section.verdict-not-checked { border-left-color: #bf8700; }
+ul.summary { margin: .25rem 0; padding-left: 1.25rem; }
+table { border-collapse: collapse; margin: .5rem 0; font-size: .92rem; }
+th, td { border: 1px solid #d1d9e0; padding: .3rem .6rem; text-align: left;
+         vertical-align: top; }
+th { background: #f6f8fa; }
+table.report { width: 100%; background: #fff; }
+pre { background: #f6f8fa; border: 1px solid #d1d9e0; border-radius: 6px; padding: .6rem .8rem;
+      overflow-x: auto; white-space: pre-wrap; font-size: .88rem; }
+code { font-size: .9em; }
+.where { color: #59636e; font-size: .9rem; margin-top: -.4rem; }
+.lookalike { background: #ddf4ff; border-radius: 6px; padding: .4rem .7rem; }
+.pictures { display: flex; flex-wrap: wrap; gap: 1rem; margin-top: .75rem; }
+.pictures svg { width: calc(50% - .5rem); min-width: 18rem; flex: 1 1 18rem; height: auto;
+                background: #fff; border: 1px solid #d1d9e0; border-radius: 6px; }
+.failure h3 { margin: .25rem 0; font-size: 1.05rem; }
+a { color: #0969da; }
+"""
+
+
+def page(title: str, body: str) -> str:
+    """A standalone HTML page (styles inline, no external resources)."""
+    return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>"
+            f"<body><main>\n{body}\n</main></body></html>\n")
+
+
+def styled_table(table: pd.DataFrame, column: str = "verdict", *,
+                 raw: Sequence[str] = ()) -> str:
+    """``table`` as HTML through pandas' Styler: verdict cells coloured, every cell
+    escaped except the ``raw`` columns (markup the caller built and escaped itself)."""
+    escaped: list[Hashable] = [c for c in table.columns if c not in raw]
+    styler = (table.style.hide(axis="index")
+              .format(escape="html", subset=escaped, na_rep="")
+              .map(verdict_style, subset=[column])
+              .set_table_attributes('class="report"'))
+    return styler.to_html(doctype_html=False)
+
+
+def html_page(table: pd.DataFrame, lines: list[str], seed: int | None,
+              verdicts: Sequence[Verdict] = (), failures: Sequence[LoadFailure] = (),
+              drawn: Sequence[Sequence[Any]] = ()) -> str:
+    """report.html: a standalone page with the sentences, a coloured table, the files
+    that could not be imported and one section per hypothesis, pictures inline."""
+    from harness.render import verdict_html
+
+    esc = html.escape
+    shown = table[["name", "file", "scope", "verdict", "expected", "cases"]].copy()
+    shown = shown.rename(columns={"expected": "recorded"})
+    anchors = [f'<a href="#h-{i}">{esc(str(n))}</a>'
+               for i, n in enumerate(shown["name"][:len(verdicts)], start=1)]
+    shown["name"] = anchors + [esc(str(n)) for n in shown["name"][len(verdicts):]]
+    shown.loc[len(verdicts):, "recorded"] = ""  # a file that did not import records nothing
+    seed_text = (f'<p class="meta">Seed {seed}: run again with the same seed for the same '
+                 "cases.</p>") if seed is not None else ""
+    parts = ["<h1>Hypothesis report</h1>", seed_text, '<div class="card">',
+             '<ul class="summary">' + "".join(f"<li>{esc(line)}</li>" for line in lines)
+             + "</ul>", styled_table(shown, raw=["name"]), "</div>"]
+    if failures:
+        parts.append('<section class="verdict verdict-error failure">'
+                     "<h2>Files that could not be imported</h2>")
+        parts += [f"<h3>{esc(display_path(f.file))}</h3><pre>{esc(f.message.rstrip())}</pre>"
+                  for f in failures]
+        parts.append("</section>")
+    for i, v in enumerate(verdicts, start=1):
+        svgs = [p.svg for p in drawn[i - 1]] if i - 1 < len(drawn) else []
+        section = _with_file(verdict_html(v, svgs), v, "html")
+        if v.same_as:
+            note = (f'<p class="lookalike">Behaves exactly like {esc(_names(v.same_as))} on '
+                    f"all {cases_of(v.behaviour)} cases.</p>")
+            section = section.replace('<p class="sentence">', note + '<p class="sentence">', 1)
+        parts.append(f'<div id="h-{i}">{section}</div>')
+    return page("Hypothesis report", "\n".join(parts))
 
 
 def terminal_lines(verdicts: Sequence[Verdict], failures: Sequence[LoadFailure] = ()) -> list[str]:
@@ -159,7 +325,7 @@ def terminal_lines(verdicts: Sequence[Verdict], failures: Sequence[LoadFailure] 
 
 def _short_case(v: Verdict) -> str:
     if v.verdict == REFUTED and v.counterexample is not None:
-        return call_text(v).split("(", 1)[1].rstrip(")")
+        return case_text(v.counterexample.case)
     if v.verdict == ERROR:
         return (v.message or "")[:70]
     return ""
@@ -181,6 +347,7 @@ def atomic_write(path: Path, text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)  # readable like any file the user writes (mkstemp makes 0600)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

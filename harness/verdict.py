@@ -111,15 +111,22 @@ class Sweep:
     values: tuple[float, ...]
     keras: tuple[float, ...]
     hypothesis: tuple[float | None, ...]
+    #: The counterexample step by step (first unit): Keras's output after each step and
+    #: the formula's output on each prefix of the sequence (``None`` where it gave none).
+    keras_steps: tuple[float, ...] = ()
+    hypothesis_steps: tuple[float | None, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {"weight": self.weight, "index": list(self.index), "values": list(self.values),
-                "keras": list(self.keras), "hypothesis": list(self.hypothesis)}
+                "keras": list(self.keras), "hypothesis": list(self.hypothesis),
+                "keras_steps": list(self.keras_steps),
+                "hypothesis_steps": list(self.hypothesis_steps)}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Sweep:
         return cls(str(data["weight"]), tuple(data["index"]), tuple(data["values"]),
-                   tuple(data["keras"]), tuple(data["hypothesis"]))
+                   tuple(data["keras"]), tuple(data["hypothesis"]),
+                   tuple(data.get("keras_steps", ())), tuple(data.get("hypothesis_steps", ())))
 
 
 @dataclass(frozen=True)
