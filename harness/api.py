@@ -14,7 +14,9 @@ from harness.cases import make_case
 from harness.checker import Checker, CheckSettings
 from harness.collect import Collection, LoadFailure, collect
 from harness.errors import UsageError
+from harness.hints import DEFAULT_BUDGET
 from harness.layers import LayerSpec, parse_layer
+from harness.teach import enrich
 from harness.verdict import Verdict
 
 
@@ -33,12 +35,15 @@ class CheckRun:
 
 
 def check_paths(paths: Iterable[str | Path], settings: CheckSettings | None = None,
-                on_verdict: Callable[[Verdict], None] | None = None) -> CheckRun:
-    """Collect the hypotheses under ``paths`` and check each against Keras.
+                on_verdict: Callable[[Verdict], None] | None = None, *, hints: bool = True,
+                hint_seconds: float = DEFAULT_BUDGET) -> CheckRun:
+    """Collect the hypotheses under ``paths`` and check each against Keras (a refuted
+    one gets hints, at most ``hint_seconds`` each, unless ``hints`` is False).
 
     Raises :class:`UsageError` when there is nothing to check (see :func:`find`).
     """
-    return check_found(find(paths), settings, on_verdict)
+    return check_found(find(paths), settings, on_verdict, hints=hints,
+                       hint_seconds=hint_seconds)
 
 
 def find(paths: Iterable[str | Path]) -> Collection:
@@ -58,12 +63,15 @@ def find(paths: Iterable[str | Path]) -> Collection:
 
 
 def check_found(found: Collection, settings: CheckSettings | None = None,
-                on_verdict: Callable[[Verdict], None] | None = None) -> CheckRun:
-    """Check every claim ``found`` (from :func:`find`) against Keras."""
+                on_verdict: Callable[[Verdict], None] | None = None, *, hints: bool = True,
+                hint_seconds: float = DEFAULT_BUDGET) -> CheckRun:
+    """Check every claim ``found`` (from :func:`find`) against Keras, with hints for
+    the refuted ones (see :func:`harness.teach.enrich`)."""
     checker = Checker(settings)
     run = CheckRun(checker.settings, failures=list(found.failures))
     for claim in found.claims:
-        verdict = checker.check(claim)
+        verdict = enrich(checker, claim, checker.check(claim), hints=hints,
+                         budget=hint_seconds)
         run.verdicts.append(verdict)
         if on_verdict is not None:
             on_verdict(verdict)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -15,8 +16,7 @@ from typing import Any, NoReturn
 
 from harness.checker import DEFAULT_CASES, DEFAULT_SEED, MAX_CASES, CheckSettings
 from harness.errors import HarnessError
-
-#: The most cases per hypothesis ``--cases`` accepts (a run stays in minutes, not years).
+from harness.hints import DEFAULT_BUDGET, MAX_BUDGET
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -74,6 +74,12 @@ def _add_check(commands: Any) -> None:
     check.add_argument("--cases", type=whole_number("--cases", 1, MAX_CASES),
                        default=DEFAULT_CASES, metavar="N",
                        help=f"cases per hypothesis, 1 to {MAX_CASES} (default {DEFAULT_CASES})")
+    check.add_argument("--no-hints", dest="hints", action="store_false",
+                       help="do not look for hints (where a refuted hypothesis holds)")
+    check.add_argument("--hint-seconds", type=seconds("--hint-seconds", MAX_BUDGET),
+                       default=DEFAULT_BUDGET, metavar="S",
+                       help=f"most seconds spent looking for one hypothesis's hints "
+                            f"(default {DEFAULT_BUDGET:g})")
     check.set_defaults(func=run_check)
 
 
@@ -123,6 +129,23 @@ def whole_number(option: str, low: int | None = None,
     return parse
 
 
+def seconds(option: str, high: float) -> Callable[[str], float]:
+    """An argparse ``type`` for a number of seconds from 0 to ``high``, in words."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not 0 <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"{option} must be a number of seconds from 0 to {high:g}; received {text!r}")
+        return value
+
+    parse.__name__ = option.lstrip("-").replace("-", "_")
+    return parse
+
+
 def _int_or_none(text: str) -> int | None:
     if not re.fullmatch(r"\s*[+-]?\d{1,30}\s*", text):
         return None
@@ -136,7 +159,8 @@ def run_check(args: argparse.Namespace) -> int:
     settings = CheckSettings(seed=args.seed, cases=args.cases)
     found = find(args.paths)  # nothing to check: exit 2, and the last report stays
     print(f"harness check: seed {settings.seed}, {settings.cases} cases per hypothesis")
-    run = check_found(found, settings, on_verdict=_print_progress)
+    run = check_found(found, settings, on_verdict=_print_progress, hints=args.hints,
+                      hint_seconds=args.hint_seconds)
     print()
     for line in terminal_lines(run.verdicts, run.failures):
         print(line)
@@ -156,11 +180,13 @@ def _print_progress(verdict: Any) -> None:
 
 
 def _print_failures(run: Any) -> None:
-    from harness.explain import explain
+    from harness.render import RULE, failure_text, recorded_hints_text
 
     for verdict in run.verdicts:
         if not verdict.as_expected:
-            print("\n" + "_" * 70 + "\n" + explain(verdict))
+            print("\n" + RULE + "\n" + failure_text(verdict))
+        elif verdict.hints is not None:  # refuted, as recorded: the hints still teach
+            print("\n" + RULE + "\n" + recorded_hints_text(verdict))
     for failure in run.failures:
         print("\n" + "_" * 70 + "\n" + failure.message)
 

@@ -42,6 +42,8 @@ from harness.scope import Scope, make_scope
 from harness.verdict import REFUTED, Hints, Regime, Verdict
 
 DEFAULT_BUDGET = 2.0
+#: The most seconds a hint search may be given (--hint-seconds, hint_seconds=).
+MAX_BUDGET = 600.0
 MIN_CASES = 100
 MAX_REGIMES = 4
 #: Cases each candidate regime is first tried on (one batch for all candidates).

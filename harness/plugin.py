@@ -20,7 +20,9 @@ from harness.checker import DEFAULT_CASES, DEFAULT_SEED, MAX_CASES, Checker, Che
 from harness.claims import Claim
 from harness.collect import LoadFailure, load_claims, place
 from harness.errors import HarnessError
-from harness.explain import explain
+from harness.hints import DEFAULT_BUDGET, MAX_BUDGET
+from harness.render import failure_text
+from harness.teach import enrich
 from harness.verdict import ERROR, REFUTED, Verdict
 
 
@@ -48,6 +50,8 @@ class HarnessSession:
     report_dir: Path
     verdicts: list[Verdict] = field(default_factory=list)
     failures: list[LoadFailure] = field(default_factory=list)
+    hints: bool = True
+    hint_seconds: float = DEFAULT_BUDGET
     _checker: Checker | None = None
 
     @property
@@ -70,6 +74,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--harness-cases", dest="harness_cases", type=int, default=None,
                     help=f"cases checked per hypothesis, 1 to {MAX_CASES} "
                          f"(default {DEFAULT_CASES})")
+    group.addoption("--harness-no-hints", dest="harness_hints", action="store_false",
+                    default=True, help="do not look for hints (where a refuted hypothesis "
+                    "holds)")
+    group.addoption("--harness-hint-seconds", dest="harness_hint_seconds", type=float,
+                    default=DEFAULT_BUDGET, help="most seconds spent looking for one "
+                    f"hypothesis's hints (default {DEFAULT_BUDGET:g})")
     parser.addini("harness_report_dir", "where the harness writes its report", default="")
     parser.addini("harness_seed", "seed for the cases drawn", default="")
     parser.addini("harness_cases", "cases checked per hypothesis", default="")
@@ -85,7 +95,13 @@ def pytest_configure(config: pytest.Config) -> None:
                                 f"Received: {cases}.")
     report = config.getoption("harness_report_dir") or config.getini("harness_report_dir")
     report_dir = Path(report) if report else config.rootpath / "reports"
-    config.stash[SESSION] = HarnessSession(CheckSettings(seed=seed, cases=cases), report_dir)
+    hint_seconds = config.getoption("harness_hint_seconds")
+    if not 0 <= hint_seconds <= MAX_BUDGET:
+        raise pytest.UsageError(f"--harness-hint-seconds must be a number of seconds from 0 "
+                                f"to {MAX_BUDGET:g}. Received: {hint_seconds}.")
+    config.stash[SESSION] = HarnessSession(CheckSettings(seed=seed, cases=cases), report_dir,
+                                           hints=config.getoption("harness_hints"),
+                                           hint_seconds=hint_seconds)
 
 
 def _option(config: pytest.Config, name: str, default: int) -> int:
@@ -148,17 +164,18 @@ class HypothesisItem(pytest.Item):
         session = self.config.stash[SESSION]
         with warnings.catch_warnings():  # TensorFlow's own deprecation noise is not the
             warnings.simplefilter("ignore")  # student's business, even under -W error
-            verdict = session.checker.check(self.claim)
+            verdict = enrich(session.checker, self.claim, session.checker.check(self.claim),
+                             hints=session.hints, budget=session.hint_seconds)
         session.verdicts.append(verdict)
         if verdict.verdict == REFUTED:
             raise Refuted(verdict)
         if verdict.verdict == ERROR:
-            raise NotCheckable(explain(verdict))
+            raise NotCheckable(failure_text(verdict))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: Any = None) -> str:
         if isinstance(excinfo.value, Refuted):
-            return explain(excinfo.value.verdict)
+            return failure_text(excinfo.value.verdict)
         if isinstance(excinfo.value, NotCheckable):
             return excinfo.value.text
         return str(super().repr_failure(excinfo, style=style))

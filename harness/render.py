@@ -249,6 +249,15 @@ def _shape_words(verdict: Verdict) -> str:
             else f"({layer.units},) = one number per unit")
 
 
+def recorded_hints_text(verdict: Verdict) -> str:
+    """For a hypothesis refuted as recorded: its name, the failing call and its hints."""
+    lines = [f"{verdict.name} is refuted (as recorded), on this case:"]
+    if verdict.counterexample is not None:
+        lines += ["  " + call(verdict)]
+    lines += hints_text(verdict.hints, layer_name(verdict.layer))
+    return "\n".join(lines)
+
+
 def _holds_but_recorded_refuted(verdict: Verdict) -> str:
     return (f"{verdict.name} was recorded as refuted (refuted=True), but it HOLDS: it agreed "
             f"with Keras on all {verdict.cases} cases tried (seed {verdict.seed}).\n"

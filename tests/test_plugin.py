@@ -78,7 +78,7 @@ def test_refuted_hypothesis_fails_with_minimal_counterexample(pytester: pytest.P
     result.assert_outcomes(failed=1)
     out = result.stdout.str()
     assert "Swapped weights is refuted" in out
-    assert "Swapped weights(kernel=" in out
+    assert "swapped(kernel=np.array(" in out  # the failing call, ready to paste
     assert "recurrent_kernel=" in out and "xs=" in out
     assert "Keras output:" in out and "hypothesis output:" in out and "difference:" in out
     assert "Tried " in out and "cases (seed " in out
