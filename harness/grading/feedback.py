@@ -149,9 +149,13 @@ def _footer(assignment: Assignment, result: SubmissionResult) -> list[str]:
     lines += [f"- {note}" for note in result.notes]
     if assignment.secret is not None:
         lines.append("Every student is checked on the same cases, which the grader keeps "
-                     "secret. Run `harness check` on your file to test your hypotheses on "
-                     "cases of your own: a formula that is right holds on both.")
+                     "secret. Run `harness check` on your file (a .py file or a notebook, "
+                     "e.g. `harness check explore.ipynb`), or `harness.check(your_function)` "
+                     "in a notebook cell, to test your hypotheses on cases of your own: a "
+                     "formula that is right holds on both.")
     else:
         lines.append(f"Every student is checked on the same cases (seed {assignment.seed}). "
-                     f"Run `harness check` on your file to see the same verdicts.")
+                     f"Run `harness check` on your file (a .py file or a notebook, e.g. "
+                     f"`harness check explore.ipynb`), or `harness.check(your_function)` in a "
+                     f"notebook cell, to see the same verdicts.")
     return lines
