@@ -186,3 +186,26 @@ def _constant(value: ast.expr) -> bool:
         return value.func.id in KEEP_CALLS and all(
             _constant(arg) for arg in [*value.args, *(k.value for k in value.keywords)])
     return False
+
+
+def cell_text(converted: bytes | str, name: str) -> str | None:
+    """The kept text of the cell ``name`` (``explore.ipynb, cell 7``, or just its last
+    part after a folder) in a converted notebook, found by parsing, never by running it;
+    None when it is not there."""
+    text = converted.decode("utf-8", errors="replace") if isinstance(converted, bytes) \
+        else converted
+    wanted = name.replace("\\", "/").rsplit("/", 1)[-1]
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    for node in tree.body:
+        call = node.value if isinstance(node, ast.Expr) else None
+        if (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+                and call.func.id == "_harness_run_cell" and len(call.args) == 3):
+            label, body = call.args[1], call.args[2]
+            if (isinstance(label, ast.Constant) and isinstance(body, ast.Constant)
+                    and isinstance(label.value, str) and isinstance(body.value, str)
+                    and label.value.replace("\\", "/").rsplit("/", 1)[-1] == wanted):
+                return body.value
+    return None

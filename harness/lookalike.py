@@ -154,11 +154,19 @@ def function_source(files: Iterable[tuple[str, bytes]], file: str, function: str
     """The source of ``function`` (decorators included) in the submission file named
     ``file`` (matched by its name), found by parsing, never by running it; the
     definition at ``line`` when there are several.  None when it cannot be found."""
+    from harness.ipynb import cell_text, parse_cell_name
+
     wanted = file.replace("\\", "/").rsplit("/", 1)[-1]
+    in_cell = parse_cell_name(wanted) is not None  # a notebook's cell: "x.ipynb, cell 7"
     for name, data in files:
-        if name.replace("\\", "/").rsplit("/", 1)[-1] != wanted:
+        if in_cell:
+            text = cell_text(data, wanted) or ""
+            if not text:
+                continue
+        elif name.replace("\\", "/").rsplit("/", 1)[-1] != wanted:
             continue
-        text = data.decode("utf-8", errors="replace")
+        else:
+            text = data.decode("utf-8", errors="replace")
         try:
             tree = ast.parse(text)
         except (SyntaxError, ValueError):

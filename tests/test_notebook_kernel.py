@@ -142,3 +142,22 @@ def test_pytest_collects_notebooks_in_a_hypotheses_folder(pytester: pytest.Pytes
     result.stdout.fnmatch_lines(["hypotheses/explore.ipynb::first",
                                  "hypotheses/explore.ipynb::second"])
     assert result.ret == 0
+
+
+def test_grading_names_the_notebook_cell_in_load_errors_and_finds_sources() -> None:
+    """What the grading worker does with a converted notebook (without a sandbox here):
+    the syntax error names the notebook's cell and line, never the converted file's."""
+    from harness.collect import describe_load_error
+    from harness.lookalike import function_source
+
+    data = _notebook(INTRO, IMPORTS, ("code", "@hypothesis(PART_A)\ndef f(xs:\n    return xs\n"))
+    converted = notebook_to_source(data.encode(), "bob.ipynb")
+    with pytest.raises(SyntaxError) as caught:
+        exec(compile(converted, "bob.py", "exec"), {})
+    message = describe_load_error(Path("bob.py"), caught.value)
+    assert message.startswith("bob.ipynb, cell 3, line 2 has a syntax error")
+    good = _notebook(IMPORTS, ("markdown", "x"), (
+        "code", "\n@hypothesis(PART_A)\ndef g(xs):\n    return xs[0]\n"))
+    files = [("alice.py", notebook_to_source(good.encode(), "alice.ipynb").encode())]
+    assert function_source(files, "alice.ipynb, cell 3", "g", 2) == (
+        "@hypothesis(PART_A)\ndef g(xs):\n    return xs[0]")
