@@ -283,33 +283,50 @@ def verdict_markdown(verdict: Verdict, pictures: Sequence[str] = ()) -> str:
     """One hypothesis as a Markdown section (``##`` heading with its name); ``pictures``
     are relative links to image files, shown after the hints."""
     parts = [f"## {verdict.name}", "", f"*{verdict.sentence}.* {_summary(verdict)}", ""]
-    if verdict.counterexample is not None:
-        parts += ["```python", call(verdict), "```", "", f"Layer: `{verdict.layer}`", ""]
-        parts += [f"- {label} `{value}`" for label, value in outputs(verdict)] + [""]
-        rows = step_rows(verdict)
-        if rows:
-            parts += [_md_row(rows[0]), "|" + "---|" * 3, *[_md_row(r) for r in rows[1:]], ""]
-        hint_lines = hints_text(verdict.hints, layer_name(verdict.layer))
-        if hint_lines:
-            parts += _hints_markdown(hint_lines)
-        parts += [f"{tried(verdict)} See Keras's answer yourself:", "", "```sh",
-                  probe_command(verdict), "```", ""]
+    parts += counterexample_markdown(verdict)
     parts += [f"![{verdict.name}, picture {i}]({p})" for i, p in enumerate(pictures, 1)]
     return "\n".join(parts).rstrip() + "\n"
 
 
-def _md_row(row: Sequence[str]) -> str:
-    return "| " + " | ".join(c.replace("|", "\\|") for c in row) + " |"
+def counterexample_markdown(verdict: Verdict, formula: str = "hypothesis") -> list[str]:
+    """Markdown lines: the failing call, the outputs, Keras's steps, the hints and the
+    probe command (no lines without a counterexample).  ``formula`` names the formula
+    in the outputs (``your formula`` in a student's feedback)."""
+    if verdict.counterexample is None:
+        return []
+    parts = ["```python", call(verdict), "```", "", f"Layer: `{verdict.layer}`", ""]
+    parts += [f"- {label.replace('hypothesis', formula)} `{value}`"
+              for label, value in outputs(verdict)] + [""]
+    parts += steps_markdown(verdict) + hints_markdown(verdict)
+    parts += [f"{tried(verdict)} See Keras's answer yourself:", "", "```sh",
+              probe_command(verdict), "```", ""]
+    return parts
 
 
-def _hints_markdown(lines: list[str]) -> list[str]:
+def steps_markdown(verdict: Verdict) -> list[str]:
+    """Keras's output after each step of the counterexample, as a Markdown table."""
+    rows = step_rows(verdict)
+    if not rows:
+        return []
+    return [_md_row(rows[0]), "|" + "---|" * 3, *[_md_row(r) for r in rows[1:]], ""]
+
+
+def hints_markdown(verdict: Verdict) -> list[str]:
+    """The hints as Markdown: the regimes as a Python block to paste, then sentences."""
+    lines = hints_text(verdict.hints, layer_name(verdict.layer))
     out: list[str] = []
+    scopes = [line.strip() for line in lines if line.startswith("  @hypothesis")]
     for line in lines:
         if line.startswith("  @hypothesis"):
-            out.append(f"    {line.strip()}")
-        else:
-            out += ["", line, ""] if line.startswith("Where") else [line, ""]
-    return [*out, ""]
+            continue
+        out += [line, ""]
+        if line.startswith("Where") and scopes:
+            out += ["```python", *scopes, "```", ""]
+    return out
+
+
+def _md_row(row: Sequence[str]) -> str:
+    return "| " + " | ".join(c.replace("|", "\\|") for c in row) + " |"
 
 
 # ---------------------------------------------------------------- HTML

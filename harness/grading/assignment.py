@@ -16,6 +16,8 @@ An assignment is a TOML file (the course exercise ships as the default,
     grader_seconds = 30       # CPU seconds of the grader's own work per submission
     memory_mb = 1536          # address-space limit of the worker
     fresh_cases = 50          # fresh secret cases per hypothesis that holds on the screening
+    hints = true              # feedback says where a refuted hypothesis holds (see harness.hints)
+    hint_seconds = 2          # most seconds spent looking for one hypothesis's hints
 
     [[exercise]]
     id = "part_a"             # column name in grades.csv
@@ -38,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import AssignmentError, LayerSpecError
+from harness.hints import MAX_BUDGET
 from harness.layers import LayerSpec, parse_layer
 
 if TYPE_CHECKING:
@@ -49,7 +52,7 @@ _SETTINGS: dict[str, type] = {
     "name": str, "seed": int, "cases": int, "hypothesis_timeout": float,
     "submission_timeout": float, "max_hypotheses": int, "memory_mb": int,
     "load_timeout": float, "max_scopes": int, "max_cases": int, "grader_seconds": float,
-    "fresh_cases": int,
+    "fresh_cases": int, "hints": bool, "hint_seconds": float,
 }
 _EXERCISE: dict[str, type] = {
     "id": str, "name": str, "layer": str, "points": float,
@@ -91,6 +94,8 @@ class Assignment:
     max_cases: int = 10_000
     grader_seconds: float = 30.0
     fresh_cases: int = 50
+    hints: bool = True
+    hint_seconds: float = 2.0
     source: str = "<default>"
     #: The grading secret, never read from the assignment file (see
     #: :mod:`harness.grading.secret`); None: cases follow the public seed.
@@ -194,7 +199,7 @@ def _typed(table: Any, schema: dict[str, type], where: str) -> dict[str, Any]:
                                   f"{', '.join(schema)}.")
         kind = schema[key]
         ok = isinstance(value, (int, float)) if kind is float else isinstance(value, kind)
-        if not ok or isinstance(value, bool):
+        if not ok or (isinstance(value, bool) and kind is not bool):
             raise AssignmentError(f"{where}: {key} must be a {kind.__name__}. "
                                   f"Received: {value!r}.")
         out[key] = kind(value)
@@ -211,6 +216,9 @@ def _check_ranges(assignment: Assignment, source: str) -> None:
     for key, value in positive.items():
         if value <= 0:
             raise AssignmentError(f"{source}: {key} must be more than 0. Received: {value}.")
+    if not 0 <= assignment.hint_seconds <= MAX_BUDGET:
+        raise AssignmentError(f"{source}: hint_seconds must be from 0 to {MAX_BUDGET:g}. "
+                              f"Received: {assignment.hint_seconds}.")
     for exercise in assignment.exercises:
         amounts = (exercise.points, exercise.narrow_points, exercise.refuted_points)
         if min(amounts) < 0:

@@ -8,9 +8,9 @@ command that shows Keras's output for that case.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from harness import render
 from harness.grading.assignment import Assignment, Exercise
 from harness.grading.results import HypothesisResult, Status, SubmissionResult, format_points
 from harness.numbers import format_array
@@ -87,9 +87,7 @@ def hypothesis_lines(h: HypothesisResult) -> list[str]:
     if v.counterexample and v.verdict == VerdictKind.REFUTED:
         lines += counterexample_lines(h)
     elif v.counterexample:
-        lines += ["It failed on this case: " + ", ".join(
-            f"`{name}` = `{_plain(value)}`" for name, value in v.counterexample.case.items()),
-            ""]
+        lines += ["It failed on this call:", "", "```python", render.call(v), "```", ""]
     return lines
 
 
@@ -107,24 +105,21 @@ def _what(kind: VerdictKind, cases: int) -> str:
 
 
 def counterexample_lines(h: HypothesisResult) -> list[str]:
-    """The minimal counterexample, in words a student can check on paper."""
-    example = h.checked.counterexample
+    """The minimal counterexample as a call to paste and check on paper, Keras's output
+    after every step, the hints (where the formula holds, where it first goes wrong)
+    and the ``harness probe`` command that shows Keras's answer."""
+    v = h.checked
+    example = v.counterexample
     if example is None:
         return []
-    case: dict[str, Any] = example.case
-    weights = [(name, value) for name, value in case.items() if name != "xs"]
-    xs = case.get("xs", [])
-    lines = ["A case you can check by hand:", ""]
-    lines += [f"- `{name}` = `{format_array(value)}`" for name, value in weights]
-    lines.append(f"- inputs `xs` = `{format_array(xs)}` ({len(xs)} timestep(s))")
-    lines.append(f"- Keras outputs `{_plain(example.keras_output)}`")
+    lines = ["A case you can check by hand (paste it into Python to run your formula):", "",
+             "```python", render.call(v), "```", "",
+             f"- Keras outputs `{_plain(example.keras_output)}`"]
     got = example.hypothesis_output
-    lines.append(f"- your formula gives `{_plain(got)}`" if got is not None
-                 else "- your formula gave no usable answer (see above)")
-    if example.keras_steps:
-        lines.append(f"- Keras's output after each step: `{_plain(example.keras_steps)}`")
-    probe = _probe(str(h.checked.layer), [v for _, v in weights], xs)
-    lines += ["", "See Keras's answer yourself:", "", "```sh", probe, "```", ""]
+    lines += [f"- your formula gives `{_plain(got)}`" if got is not None
+              else "- your formula gave no usable answer (see above)", ""]
+    lines += render.steps_markdown(v) + render.hints_markdown(v)
+    lines += ["See Keras's answer yourself:", "", "```sh", render.probe_command(v), "```", ""]
     return lines
 
 
@@ -133,12 +128,6 @@ def _plain(value: Any) -> str:
         return format_array(value)
     except (TypeError, ValueError):
         return str(value)
-
-
-def _probe(layer: str, weights: list[Any], xs: Any) -> str:
-    weights_json = json.dumps(weights, separators=(", ", ": "))
-    xs_json = json.dumps(xs, separators=(", ", ": "))
-    return f"harness probe '{layer}' --weights '{weights_json}' --xs '{xs_json}'"
 
 
 def _footer(assignment: Assignment, result: SubmissionResult) -> list[str]:

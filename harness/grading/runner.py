@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import NamedTuple
 
@@ -43,7 +43,8 @@ from harness.grading.sandbox import Isolation, Limits, WorkerStopped, plan_for
 from harness.grading.scoring import score_exercises, score_hypothesis, zero_exercises
 from harness.grading.secret import submission_salt
 from harness.grading.submissions import Submission
-from harness.verdict import Verdict, VerdictKind
+from harness.teach import enrich
+from harness.verdict import Hints, Verdict, VerdictKind
 
 MAX_RESTARTS = 3
 LOG = logging.getLogger("harness.grading")
@@ -302,11 +303,25 @@ def check_claim(ctx: GradingContext, claim: Claim) -> Checked:
     outcomes = RemoteEvaluator().evaluate(claim, cases)
     RemoteEvaluator().evaluate(claim, fresh)
     with ctx.lock:
-        verdict = ctx.checker.check(claim)
+        verdict = _with_hints(ctx, claim, ctx.checker.check(claim))
     if verdict.verdict != VerdictKind.REFUTED or not verdict.recorded:
         return Checked(verdict)
     public = public_cases(claim.spec, claim.scope)
     return Checked(verdict, plausible(claim.spec, cases, wants, outcomes, public))
+
+
+def _with_hints(ctx: GradingContext, claim: Claim, verdict: Verdict) -> Verdict:
+    """The verdict with its hints (per the assignment's ``hints``/``hint_seconds``).
+    Hints are extras: if the worker times out or crashes while they are searched, the
+    verdict stands, with hints that say the search was cut short (the next hypothesis
+    restarts the worker as usual); a worker caught tampering is still stopped."""
+    rules = ctx.assignment
+    try:
+        return enrich(ctx.checker, claim, verdict, hints=rules.hints, budget=rules.hint_seconds)
+    except WorkerStopped as stop:
+        if stop.reason not in (TIMEOUT, CRASHED):
+            raise
+        return replace(verdict, hints=Hints(complete=False) if rules.hints else None)
 
 
 def _from_verdict(ctx: GradingContext, claim: Claim, checked: Checked,
