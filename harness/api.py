@@ -57,7 +57,8 @@ def find(paths: Iterable[str | Path]) -> Collection:
         where = ", ".join(str(p) for p in paths) or "(no path given)"
         raise UsageError(
             f"no hypotheses found in {where}. A hypothesis is a function decorated with "
-            "@hypothesis(...) in a .py file (files whose names start with _ are skipped); "
+            "@hypothesis(...) in a .py file or a notebook (.ipynb; files whose names start "
+            "with _ are skipped); "
             "give the files, or the folder that holds them.")
     return found
 

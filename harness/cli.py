@@ -66,7 +66,7 @@ def _add_check(commands: Any) -> None:
         "check", help="check hypothesis files or folders and write the report",
         description="Check every @hypothesis in the files (or folders of files) given.")
     check.add_argument("paths", nargs="+", metavar="PATH",
-                       help="a hypothesis file (.py) or a folder of them")
+                       help="a hypothesis file (.py), a notebook (.ipynb) or a folder of them")
     check.add_argument("--report-dir", default="reports", metavar="DIR",
                        help="where report.md/.csv/.html/.json go (default: reports/)")
     check.add_argument("--seed", type=whole_number("--seed"), default=DEFAULT_SEED,

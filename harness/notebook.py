@@ -206,9 +206,10 @@ def page(result: CheckResult) -> str:
     for sentence in lookalike.sentences(result.verdicts):
         parts.append(f"<p>{html.escape(sentence)}</p>")
     for v in result.verdicts:
-        parts.append(render.verdict_html(v, _pictures(v)))
-        parts.append(f'<p class="where">{html.escape(_where(v))}{html.escape(_recorded(v))}'
-                     "</p>")
+        section = render.verdict_html(v, _pictures(v))
+        where = f'<p class="where">{html.escape(_where(v))}</p>\n'
+        end = section.rfind("</section>")
+        parts.append(section[:end] + where + section[end:] if end >= 0 else section + where)
     for failure in result.failures:
         parts.append('<section class="verdict verdict-error"><h2>'
                      f"{html.escape(Path(failure.file).name)} could not be imported</h2>"
