@@ -12,7 +12,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -250,6 +250,8 @@ code { font-size: .9em; }
 .pictures svg { width: calc(50% - .5rem); min-width: 18rem; flex: 1 1 18rem; height: auto;
                 background: #fff; border: 1px solid #d1d9e0; border-radius: 6px; }
 .failure h3 { margin: .25rem 0; font-size: 1.05rem; }
+img.chart { max-width: 100%; height: auto; margin-top: .5rem; }
+pre.source { background: #fff; border-left: 4px solid #8250df; }
 a { color: #0969da; }
 """
 
@@ -263,13 +265,15 @@ def page(title: str, body: str) -> str:
 
 
 def styled_table(table: pd.DataFrame, column: str = "verdict", *,
-                 raw: Sequence[str] = ()) -> str:
-    """``table`` as HTML through pandas' Styler: verdict cells coloured, every cell
-    escaped except the ``raw`` columns (markup the caller built and escaped itself)."""
+                 raw: Sequence[str] = (),
+                 colours: Callable[[object], str] = verdict_style) -> str:
+    """``table`` as HTML through pandas' Styler: ``column``'s cells coloured (by
+    :func:`verdict_style` unless told), every cell escaped except the ``raw`` columns
+    (markup the caller built and escaped itself)."""
     escaped: list[Hashable] = [c for c in table.columns if c not in raw]
     styler = (table.style.hide(axis="index")
               .format(escape="html", subset=escaped, na_rep="")
-              .map(verdict_style, subset=[column])
+              .map(colours, subset=[column])
               .set_table_attributes('class="report"'))
     return styler.to_html(doctype_html=False)
 

@@ -127,7 +127,8 @@ def grade(submissions: str | Path, *, assignment: str | Path | Assignment | None
         from harness.grading.summary import write_summary
 
         write_summary(out, rules, run.results, run.skipped, run.renamed,
-                      isolation=run.isolation)
+                      isolation=run.isolation,
+                      sources={s.student: s.files for s in found})  # misconceptions' code
     return run
 
 

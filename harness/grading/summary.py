@@ -1,28 +1,42 @@
-"""The class at a glance: summary.md and summary.png (pandas + matplotlib, Agg).
+"""The class at a glance: summary.md, summary.html and summary.png (pandas + matplotlib, Agg).
 
 * pass rate per exercise: the share of students who earned the exercise's
   main points (a hypothesis that holds for all weights and sequences);
 * the score distribution and the statuses;
 * the most common refuting counterexamples: for hypotheses recorded as
   holding but refuted, the minimal cases that refuted them, most frequent
-  first -- what the class got wrong.
+  first -- what the class got wrong;
+* the **misconceptions**: the class's refuted hypotheses clustered by their
+  outputs on the shared screening cases (:func:`harness.lookalike.clusters`),
+  largest first, each with its size, one representative student and hypothesis,
+  its source (found by parsing the submission, never by running it), its
+  counterexample and hints.
+
+summary.html is a standalone page (styles, the chart and pictures inline).
 """
 
 from __future__ import annotations
 
+import base64
+import html
 import io
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from harness.grading.assignment import Assignment
 from harness.grading.results import Status, SubmissionResult, format_points
 from harness.grading.submissions import Skipped
+from harness.lookalike import Cluster, clusters, function_source
 from harness.numbers import format_array
 from harness.verdict import HOLDS, REFUTED
 
 TOP = 10
+#: Misconceptions shown in full (the rest are counted).
+MISCONCEPTIONS = 10
+#: A submission's files by student, for the misconceptions' source code.
+Sources = Mapping[str, Sequence[tuple[str, bytes]]]
 
 
 def frame(assignment: Assignment, results: list[SubmissionResult]) -> Any:
@@ -62,9 +76,55 @@ def _case_text(case: dict[str, Any]) -> str:
     return ", ".join(f"{name}={format_array(value)}" for name, value in case.items())
 
 
+def source_of(cluster: Cluster, sources: Sources) -> str | None:
+    """The representative's source, found by parsing its submission (never run)."""
+    member = cluster.representative
+    v = member.result.checked
+    return function_source(sources.get(member.student, ()), v.file, v.function, v.line)
+
+
+def _cluster_title(number: int, cluster: Cluster) -> str:
+    rep = cluster.representative
+    students = "student" if cluster.students == 1 else "students"
+    return (f"{number}. {cluster.exercise}: {cluster.size} refuted "
+            f"{'hypothesis' if cluster.size == 1 else 'hypotheses'} ({cluster.students} "
+            f"{students}) {'behaves' if cluster.size == 1 else 'behave'} like "
+            f"{rep.student}'s {rep.result.name}")
+
+
+def _recorded_words(cluster: Cluster) -> str:
+    recorded = sum(1 for m in cluster.members if m.result.checked.recorded)
+    others = sorted({m.student for m in cluster.members} - {cluster.representative.student})
+    shown = ", ".join(others[:8]) + (f" and {len(others) - 8} more" if len(others) > 8 else "")
+    words = f"{recorded} of {cluster.size} recorded as refuted by the student."
+    return words + (f" Also: {shown}." if shown else "")
+
+
+def misconceptions_markdown(results: list[SubmissionResult], sources: Sources) -> list[str]:
+    """The misconceptions section of summary.md."""
+    from harness.render import verdict_markdown
+
+    found = clusters(results)
+    lines = ["", "## Misconceptions", "",
+             "Refuted hypotheses grouped by what they output on the shared screening cases "
+             "(same outputs = same idea, however it is written), largest first.", ""]
+    if not found:
+        return [*lines, "None."]
+    for number, cluster in enumerate(found[:MISCONCEPTIONS], start=1):
+        source = source_of(cluster, sources)
+        section = verdict_markdown(cluster.representative.result.checked).split("\n", 1)[1]
+        lines += [f"### {_cluster_title(number, cluster)}", "", _recorded_words(cluster), ""]
+        lines += (["```python", source, "```", ""] if source is not None
+                  else ["(source not available)", ""])
+        lines += [section.strip(), ""]
+    if len(found) > MISCONCEPTIONS:
+        lines += [f"... and {len(found) - MISCONCEPTIONS} smaller clusters."]
+    return lines
+
+
 def summary_markdown(assignment: Assignment, results: list[SubmissionResult],
                      skipped: Sequence[Skipped] = (), renamed: Sequence[Skipped] = (),
-                     isolation: Sequence[str] = ()) -> str:
+                     isolation: Sequence[str] = (), sources: Sources | None = None) -> str:
     rates = pass_rates(assignment, results)
     totals = Counter(format_points(r.total) for r in results)
     statuses = Counter(r.status for r in results)
@@ -85,6 +145,7 @@ def summary_markdown(assignment: Assignment, results: list[SubmissionResult],
     common = common_counterexamples(results)
     lines += ["| exercise | case | students |", "|---|---|---|"] if common else ["None."]
     lines += [f"| {ex} | `{case}` | {n} |" for ex, case, n in common]
+    lines += misconceptions_markdown(results, sources or {})
     lines += not_graded_lines(results, skipped, renamed)
     return "\n".join(lines) + "\n"
 
@@ -137,11 +198,113 @@ def summary_png(assignment: Assignment, results: list[SubmissionResult]) -> byte
     return buffer.getvalue()
 
 
+def summary_html(assignment: Assignment, results: list[SubmissionResult],
+                 skipped: Sequence[Skipped] = (), renamed: Sequence[Skipped] = (),
+                 isolation: Sequence[str] = (), sources: Sources | None = None,
+                 chart: bytes | None = None) -> str:
+    """summary.html: a standalone page with the same facts as summary.md, the tables
+    through pandas' Styler, the chart and the misconceptions' pictures inline."""
+    import pandas as pd
+
+    from harness.report import page, styled_table
+
+    esc = html.escape
+    rates = pass_rates(assignment, results)
+    parts = [f"<h1>Grading summary: {esc(assignment.name)}</h1>",
+             f'<p class="meta">{len(results)} submissions, seed {assignment.seed}, '
+             f"{assignment.cases} cases per hypothesis.</p>"]
+    if isolation:
+        parts.append('<div class="card"><h2>Isolation in force</h2><ul>'
+                     + "".join(f"<li>{esc(i)}</li>" for i in isolation) + "</ul></div>")
+    table = pd.DataFrame([{"exercise": e.name, "points": format_points(e.max_points),
+                           "pass rate": f"{rates[e.id]:.0%}"} for e in assignment.exercises])
+    statuses = Counter(str(r.status) for r in results)
+    status_table = pd.DataFrame([{"status": s, "students": n}
+                                 for s, n in sorted(statuses.items())])
+    parts += ['<div class="card"><h2>Pass rate per exercise</h2>',
+              _plain_table(table) if not table.empty else "<p>None.</p>"]
+    if chart:
+        data = base64.b64encode(chart).decode()
+        parts.append(f'<img class="chart" alt="Pass rate per exercise and score distribution" '
+                     f'src="data:image/png;base64,{data}">')
+    parts += ["</div>", '<div class="card"><h2>Statuses</h2>',
+              styled_table(status_table, "status", colours=_status_style)
+              if not status_table.empty else "<p>None.</p>", "</div>"]
+    parts += _misconceptions_html(results, sources or {})
+    parts += _not_graded_html(results, skipped, renamed)
+    return page(f"Grading summary: {assignment.name}", "\n".join(parts))
+
+
+def _plain_table(table: Any) -> str:
+    return str(table.style.hide(axis="index").format(escape="html")
+               .set_table_attributes('class="report"').to_html(doctype_html=False))
+
+
+def _status_style(status: object) -> str:
+    from harness.report import verdict_style
+
+    return verdict_style("holds" if str(status) == "graded" else "error")
+
+
+def _misconceptions_html(results: list[SubmissionResult], sources: Sources) -> list[str]:
+    from harness.pictures import svgs
+    from harness.render import verdict_html
+
+    esc = html.escape
+    found = clusters(results)
+    parts = ['<h2 id="misconceptions">Misconceptions</h2>',
+             '<p class="meta">Refuted hypotheses grouped by what they output on the shared '
+             "screening cases (same outputs = same idea, however it is written), largest "
+             "first.</p>"]
+    if not found:
+        return [*parts, "<p>None.</p>"]
+    for number, cluster in enumerate(found[:MISCONCEPTIONS], start=1):
+        verdict = cluster.representative.result.checked
+        source = source_of(cluster, sources)
+        code = (f'<pre class="source">{esc(source)}</pre>' if source is not None
+                else "<p>(source not available)</p>")
+        section = verdict_html(verdict, svgs(verdict))
+        section = section.replace(f"<h2>{esc(verdict.name)}</h2>",
+                                  f'<h2>{esc(_cluster_title(number, cluster))}</h2>'
+                                  f'<p class="where">{esc(_recorded_words(cluster))}</p>'
+                                  f"{code}", 1)
+        parts.append(f'<div class="misconception" id="m-{number}">{section}</div>')
+    if len(found) > MISCONCEPTIONS:
+        parts.append(f"<p>... and {len(found) - MISCONCEPTIONS} smaller clusters.</p>")
+    return parts
+
+
+def _not_graded_html(results: list[SubmissionResult], skipped: Sequence[Skipped],
+                     renamed: Sequence[Skipped]) -> list[str]:
+    esc = html.escape
+    invalid = [Skipped(r.student, r.message or "it could not be read")
+               for r in results if r.status == Status.INVALID_SUBMISSION]
+    rows = [*invalid, *skipped]
+    parts = ['<div class="card"><h2>Not graded</h2>']
+    if not (rows or renamed):
+        return [*parts, "<p>Everything found was graded.</p></div>"]
+    parts += ["<table><tr><th>path</th><th>reason</th></tr>"
+              + "".join(f"<tr><td><code>{esc(s.path)}</code></td><td>{esc(s.reason)}</td></tr>"
+                        for s in rows) + "</table>"] if rows else []
+    if renamed:
+        parts += ["<p>Graded under another id (their names give the same id):</p>",
+                  "<table><tr><th>path</th><th>graded as</th></tr>"
+                  + "".join(f"<tr><td><code>{esc(s.path)}</code></td><td>{esc(s.reason)}</td>"
+                            "</tr>" for s in renamed) + "</table>"]
+    return [*parts, "</div>"]
+
+
 def write_summary(out: Path, assignment: Assignment, results: list[SubmissionResult],
                   skipped: Sequence[Skipped] = (),
-                  renamed: Sequence[Skipped] = (), isolation: Sequence[str] = ()) -> list[Path]:
+                  renamed: Sequence[Skipped] = (), isolation: Sequence[str] = (),
+                  sources: Sources | None = None) -> list[Path]:
+    """summary.md, summary.html and summary.png; ``sources`` (each student's files) gives
+    the misconceptions their source code."""
     from harness.grading.outputs import write_atomic
 
-    text = summary_markdown(assignment, results, skipped, renamed, isolation)
+    text = summary_markdown(assignment, results, skipped, renamed, isolation, sources)
+    chart = summary_png(assignment, results)
+    page = summary_html(assignment, results, skipped, renamed, isolation, sources, chart)
     return [write_atomic(out / "summary.md", text),
-            write_atomic(out / "summary.png", summary_png(assignment, results))]
+            write_atomic(out / "summary.html", page),
+            write_atomic(out / "summary.png", chart)]
