@@ -48,6 +48,7 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> Any:
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "harness test", "language": "python",
         "env": {"IPYTHONDIR": str(home / "ipython"), "MPLBACKEND": "Agg",
+                "MPLCONFIGDIR": str(home / "mpl"), "KERAS_HOME": str(home / "keras"),
                 "TF_CPP_MIN_LOG_LEVEL": "3", "JUPYTER_PLATFORM_DIRS": "1"}}))
     notebook = nbformat.read(EXAMPLE, as_version=4)
     with pytest.MonkeyPatch.context() as patch:
