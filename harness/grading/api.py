@@ -32,6 +32,7 @@ from harness.grading.runner import (
     make_context,
 )
 from harness.grading.secret import Secret, attach_secret, hidden_paths
+from harness.grading.spares import class_run
 from harness.grading.store import ResultStore
 from harness.grading.submissions import (
     Skipped,
@@ -143,14 +144,15 @@ def _check_workers(workers: int | None) -> None:
 def _grade_local(todo: list[Submission], ctx: GradingContext, workers: int | None,
                  finished: Tick) -> None:
     count = workers if workers is not None else os.cpu_count() or 1
-    if count == 1:
-        for submission in todo:
-            finished(grade_submission(submission, ctx))
-        return
-    with ThreadPoolExecutor(max_workers=count, thread_name_prefix="harness-grade") as pool:
-        futures = [pool.submit(grade_submission, s, ctx) for s in todo]
-        for future in as_completed(futures):
-            finished(future.result())
+    with class_run():  # workers are started ahead, while others are graded
+        if count == 1:
+            for submission in todo:
+                finished(grade_submission(submission, ctx))
+            return
+        with ThreadPoolExecutor(max_workers=count, thread_name_prefix="harness-grade") as pool:
+            futures = [pool.submit(grade_submission, s, ctx) for s in todo]
+            for future in as_completed(futures):
+                finished(future.result())
 
 
 def grade_one(folder: str | Path, *, assignment: str | Path | Assignment | None = None,

@@ -143,68 +143,137 @@ def refusal(problem: str) -> str:
             "trust), pass --no-sandbox.")
 
 
+@dataclass
+class Launch:
+    """A started worker waiting for its hello: its sandbox, control group and pipes.
+    The submission's folder is empty until :class:`WorkerProcess` writes the files
+    (the sandbox sees them: it binds the folder itself)."""
+
+    root: str
+    folder: str
+    group: cgroups.Group | None
+    proc: subprocess.Popen[bytes]
+    requests: int
+    replies: int
+
+    def kill(self) -> None:
+        """Kill every process of the worker (control group, then ``bwrap``, whose pid
+        namespace ends, taking every process left in it) and remove its folder."""
+        if self.group is not None:
+            self.group.kill()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5)
+        if self.group is not None:
+            self.group.kill()
+            self.group.remove()
+            self.group = None
+        for fd in (self.requests, self.replies):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self.requests = self.replies = -1
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def launch(plan: Plan, limits: Limits) -> Launch:
+    """Start a worker for ``plan`` (it waits for its hello)."""
+    root = tempfile.mkdtemp(prefix="harness-grade-")
+    folder = os.path.join(root, "submission")
+    group = None
+    try:
+        os.mkdir(folder, 0o755)
+        if plan.cgroups.ok:
+            group = cgroups.Group(plan.cgroups, limits.memory_mb, limits.processes)
+        proc, requests, replies = _spawn(plan, folder, group)
+    except BaseException:
+        if group is not None:
+            group.remove()
+        shutil.rmtree(root, ignore_errors=True)
+        raise
+    return Launch(root, folder, group, proc, requests, replies)
+
+
+def _spawn(plan: Plan, folder: str,
+           group: cgroups.Group | None) -> tuple[subprocess.Popen[bytes], int, int]:
+    request_r, request_w = os.pipe()
+    reply_r, reply_w = os.pipe()
+    sandboxed = plan.bwrap is not None and plan.policy is not None
+    home = "/tmp" if sandboxed else folder
+    env = {"PATH": "/usr/bin:/bin", "HOME": home, "TMPDIR": home,
+           "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+           "MKL_NUM_THREADS": "1", TOKEN_VARIABLE: secrets.token_hex(16)}
+    argv = [sys.executable, "-I", "-B", "-m", "harness.grading.worker",
+            str(request_r), str(reply_w)]
+    if plan.bwrap is not None and plan.policy is not None:
+        argv = bwrap.command(plan.bwrap, plan.policy, folder, argv)
+    if group is not None:
+        files = group.procs_files
+        argv = ["/bin/sh", "-c", _ENTER_GROUP, "sh", str(len(files)), *files, *argv]
+    try:
+        proc = subprocess.Popen(
+            argv, cwd=folder, env=env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            pass_fds=(request_r, reply_w), start_new_session=True)
+    except BaseException:
+        for fd in (request_w, reply_r):
+            os.close(fd)
+        raise
+    finally:
+        os.close(request_r)
+        os.close(reply_w)
+    os.set_blocking(request_w, False)
+    os.set_blocking(reply_r, False)
+    return proc, request_w, reply_r
+
+
 class WorkerProcess:
-    """One live worker for one submission."""
+    """One live worker for one submission (a spare one when a class run has one ready,
+    see :mod:`harness.grading.spares`)."""
 
     def __init__(self, files: dict[str, bytes], limits: Limits, isolation: Isolation,
                  deadline: float) -> None:
+        from harness.grading import spares
+
         self.plan = plan_for(isolation)
-        self.token = secrets.token_hex(16)
         self.nonce = secrets.token_hex(16)
         self.next_id = 1
         self.last_cost: float | None = None
-        self.root = tempfile.mkdtemp(prefix="harness-grade-")
-        self.folder = os.path.join(self.root, "submission")
-        self.group: cgroups.Group | None = None
         self.memory_mb = limits.memory_mb
-        self.requests = self.replies = -1
+        self.isolation = list(self.plan.describe(limits))
+        self.launched = spares.take(self.plan, limits) or launch(self.plan, limits)
+        spares.want(self.plan, limits)
         try:
             self._stage(files)
-            if self.plan.cgroups.ok:
-                self.group = cgroups.Group(self.plan.cgroups, limits.memory_mb,
-                                           limits.processes)
-            self.proc, self.requests, self.replies = self._spawn()
-            self.isolation = list(self.plan.describe(limits))
             self._hello(files, limits, deadline)
         except BaseException:
             self.kill()
             raise
 
+    @property
+    def proc(self) -> subprocess.Popen[bytes]:
+        return self.launched.proc
+
+    @property
+    def group(self) -> cgroups.Group | None:
+        return self.launched.group
+
+    @property
+    def requests(self) -> int:
+        return self.launched.requests
+
+    @property
+    def replies(self) -> int:
+        return self.launched.replies
+
     # -- life cycle ---------------------------------------------------------------------
 
     def _stage(self, files: dict[str, bytes]) -> None:
-        os.mkdir(self.folder, 0o755)
         for name, data in files.items():
-            path = os.path.join(self.folder, name)
+            path = os.path.join(self.launched.folder, name)
             with open(path, "wb") as handle:
                 handle.write(data)
-
-    def _spawn(self) -> tuple[subprocess.Popen[bytes], int, int]:
-        request_r, request_w = os.pipe()
-        reply_r, reply_w = os.pipe()
-        sandboxed = self.plan.bwrap is not None and self.plan.policy is not None
-        home = "/tmp" if sandboxed else self.folder
-        env = {"PATH": "/usr/bin:/bin", "HOME": home, "TMPDIR": home,
-               "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-               "MKL_NUM_THREADS": "1", TOKEN_VARIABLE: self.token}
-        argv = [sys.executable, "-I", "-B", "-m", "harness.grading.worker",
-                str(request_r), str(reply_w)]
-        if self.plan.bwrap is not None and self.plan.policy is not None:
-            argv = bwrap.command(self.plan.bwrap, self.plan.policy, self.folder, argv)
-        if self.group is not None:
-            files = self.group.procs_files
-            argv = ["/bin/sh", "-c", _ENTER_GROUP, "sh", str(len(files)), *files, *argv]
-        try:
-            proc = subprocess.Popen(
-                argv, cwd=self.folder, env=env, stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                pass_fds=(request_r, reply_w), start_new_session=True)
-        finally:
-            os.close(request_r)
-            os.close(reply_w)
-        os.set_blocking(request_w, False)
-        os.set_blocking(reply_r, False)
-        return proc, request_w, reply_r
 
     def _hello(self, files: dict[str, bytes], limits: Limits, deadline: float) -> None:
         hello = {"nonce": self.nonce, "files": sorted(f for f in files if f.endswith(".py")),
@@ -303,26 +372,8 @@ class WorkerProcess:
         self.kill()
 
     def kill(self) -> None:
-        """Kill every process of the submission: its control group, then ``bwrap``
-        (whose pid namespace ends, taking every process left in it)."""
-        if self.group is not None:
-            self.group.kill()
-        proc = getattr(self, "proc", None)
-        if proc is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=5)
-        if self.group is not None:
-            self.group.kill()
-            self.group.remove()
-            self.group = None
-        for fd in (self.requests, self.replies):
-            if fd >= 0:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-        self.requests = self.replies = -1
-        shutil.rmtree(self.root, ignore_errors=True)
+        """Kill every process of the submission and remove its folder."""
+        self.launched.kill()
 
 
 def describe_exit(code: int) -> str:
