@@ -162,3 +162,18 @@ def test_grading_names_the_notebook_cell_in_load_errors_and_finds_sources() -> N
     files = [("alice.py", notebook_to_source(good.encode(), "alice.ipynb").encode())]
     assert function_source(files, "alice.ipynb, cell 3", "g", 2) == (
         "@hypothesis(PART_A)\ndef g(xs):\n    return xs[0]")
+
+
+def test_check_explains_what_it_needs_and_shows_files_that_did_not_load(tmp_path: Path) -> None:
+    import harness
+    from harness.errors import UsageError
+
+    with pytest.raises(UsageError, match="Did you forget the @hypothesis"):
+        harness.check(len)
+    path = tmp_path / "explore.ipynb"
+    path.write_text(_notebook(INTRO, IMPORTS, ("code", "@hypothesis(PART_A)\ndef f(xs:\n")))
+    result = harness.check(path)
+    assert not result.ok and len(result) == 0
+    assert "explore.ipynb, cell 3, line 2 has a syntax error" in str(result)
+    page = result._repr_html_()
+    assert "explore.ipynb could not be imported" in page and "cell 3, line 2" in page
