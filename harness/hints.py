@@ -48,15 +48,21 @@ MIN_CASES = 100
 MAX_REGIMES = 4
 #: Cases each candidate regime is first tried on (one batch for all candidates).
 PROBE_CASES = 12
+#: ... after a first look at the counterexample moved into it and this many cases.
+QUICK_CASES = 3
 #: Cases each surviving regime is confirmed on (at least MIN_CASES of them in range).
 CONFIRM_CASES = 120
+#: Candidates per batch (so the time budget is looked at between batches, and Keras's
+#: batches stay small enough for its quick-to-start path).
+TRIAL_CHUNK = 32
+CONFIRM_CHUNK = 4
 #: Sequence lengths tried as regimes (at most 1, 2, 3 steps).
 STEP_LIMITS = (1, 2, 3)
 #: Most pairs tried when no single regime holds.
 MAX_PAIRS = 400
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Candidate:
     """A regime being tried: fixed entries (NaN = free) and allowed timesteps (None = all).
 
@@ -281,14 +287,22 @@ def _search(checker: Checker, claim: Claim, case: Case, candidates: list[Candida
     """The candidates that hold (confirmed on MIN_CASES+ cases each), and those that
     passed the quick trial (near misses, for pairs).  Confirmed in rounds, broadest
     first, one batch a round; a candidate implied by one that holds is not tried."""
-    passed = _trial(checker, claim, case, candidates)
+    passed: list[Candidate] = []
+    for start in range(0, len(candidates), TRIAL_CHUNK):
+        if not clock.left():
+            break
+        chunk = candidates[start:start + TRIAL_CHUNK]
+        for count, purpose in ((QUICK_CASES, "hint-quick"), (PROBE_CASES, "hint-trial")):
+            chunk = _trial(checker, claim, case, chunk, count, purpose)  # most die quickly
+        passed += chunk
     held: list[Candidate] = []
     todo = list(passed)
     while todo and clock.left():
         broadest = [c for c in todo if not any(o is not c and c.narrower_than(o)
                                                and o.key != c.key for o in todo)]
-        held += _confirmed(checker, claim, broadest)
-        todo = [c for c in todo if c not in broadest
+        tried = broadest[:CONFIRM_CHUNK]
+        held += _confirmed(checker, claim, tried)
+        todo = [c for c in todo if c not in tried
                 and not any(c.narrower_than(h) for h in held)]
     return held, passed
 
@@ -303,8 +317,8 @@ def claim_in(claim: Claim, regime: Regime) -> Claim:
     return dataclasses.replace(claim, scope=scope)
 
 
-def _trial(checker: Checker, claim: Claim, case: Case,
-           candidates: Sequence[Candidate]) -> list[Candidate]:
+def _trial(checker: Checker, claim: Claim, case: Case, candidates: Sequence[Candidate],
+           count: int, purpose: str) -> list[Candidate]:
     """The candidates the formula passes on a few cases each (the counterexample moved
     into the regime, then seeded samples), where Keras is not zero on all of them:
     one Keras batch, one formula batch."""
@@ -313,7 +327,7 @@ def _trial(checker: Checker, claim: Claim, case: Case,
     for n, cand in enumerate(candidates):
         scope = _scope_of(claim, cand)
         groups.append(_moved(spec, scope, case) + strategies.sample_cases(
-            spec, scope, count=PROBE_CASES, seed=checker.seed_for(claim, "hint-trial") + n))
+            spec, scope, count=count, seed=checker.seed_for(claim, purpose) + n))
     wants, outcomes = _run(checker, claim, [c for g in groups for c in g])
     passed = []
     for cand, cases in zip(candidates, groups, strict=True):

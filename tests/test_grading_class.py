@@ -82,6 +82,9 @@ def test_feedback_gives_a_checkable_counterexample(graded: dict[str, Any]) -> No
     assert "A case you can check by hand" in text
     assert "harness probe 'SimpleRNN(units=1, activation=\"linear\", use_bias=False)' " \
            "--weights '[[[" in text
+    assert "first_guess(kernel=np.array(" in text  # the failing call, ready to paste
+    assert '@hypothesis(PART_A, fixed={"recurrent_kernel": 1})' in text  # a hint
+    assert "It first disagrees with Keras at step" in text
 
 
 def _check_test(test: dict[str, Any]) -> None:
