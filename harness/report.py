@@ -72,15 +72,9 @@ def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     table = pd.DataFrame(rows, columns=[*COLUMNS, "expected", "as_expected"])
     for column in ("keras_output", "hypothesis_output"):
         table[column] = table[column].map(lambda v: "" if v is None else format_array(v))
-    table["counterexample"] = table["counterexample"].map(_case_text)
+    table["counterexample"] = table["counterexample"].map(case_text)
     table["message"] = table["message"].fillna("")
     return table
-
-
-def _case_text(case: dict[str, Any] | None) -> str:
-    if case is None:
-        return ""
-    return ", ".join(f"{k}={format_array(v)}" for k, v in case.items())
 
 
 def summaries(verdicts: Sequence[Verdict], failures: Sequence[LoadFailure] = ()) -> list[str]:
@@ -107,19 +101,24 @@ def sentence(v: Verdict) -> str:
 
 
 def write_reports(directory: str | Path, verdicts: Sequence[Verdict],
-                  failures: Sequence[LoadFailure] = (), *, seed: int | None = None) -> list[Path]:
+                  failures: Sequence[LoadFailure] = (), *, seed: int | None = None,
+                  pictures: bool = False) -> list[Path]:
     """Write report.md/.csv/.html/.json into ``directory``; return their paths.
 
-    A refuted hypothesis with a sweep (the run computed teaching extras) gets its
-    pictures: inline SVG in report.html, PNG files under ``pictures/`` linked from
-    report.md.  Without sweeps, matplotlib is never imported.
+    A hypothesis refuted against what its file records, with a sweep (the run
+    computed teaching extras), gets its pictures: inline SVG in report.html, PNG
+    files under ``pictures/`` linked from report.md.  ``pictures=True`` draws them
+    for every refuted hypothesis, also those refuted as recorded (``refuted=True``:
+    the student already knows).  Drawing costs ~0.2 s per hypothesis (two figures,
+    SVG and PNG), so a run where nothing needs pictures draws none (and, without
+    Keras loaded, never imports matplotlib).
     """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     rows = records(verdicts, failures)
     table = frame(rows)
     lines = summaries(verdicts, failures)
-    drawn = _pictures(verdicts)
+    drawn = _pictures(verdicts, every=pictures)
     links = _write_pictures(out, verdicts, drawn)
     contents = {
         "report.md": markdown(table, lines, verdicts, seed, failures, links),
@@ -132,13 +131,15 @@ def write_reports(directory: str | Path, verdicts: Sequence[Verdict],
     return [out / name for name in FILES]
 
 
-def _pictures(verdicts: Sequence[Verdict]) -> list[list[Any]]:
+def _pictures(verdicts: Sequence[Verdict], *, every: bool = False) -> list[list[Any]]:
     """The pictures of each verdict (empty lists when there are none to draw)."""
-    if not any(v.verdict == REFUTED and v.sweep is not None for v in verdicts):
+    wanted = [v.verdict == REFUTED and v.sweep is not None and (every or not v.as_expected)
+              for v in verdicts]
+    if not any(wanted):
         return [[] for _ in verdicts]
     from harness.pictures import draw
 
-    return [draw(v) for v in verdicts]
+    return [draw(v) if want else [] for v, want in zip(verdicts, wanted, strict=True)]
 
 
 PICTURES = "pictures"

@@ -136,16 +136,25 @@ def test_stale_pictures_are_removed(verdicts: list[Verdict], tmp_path: Path) -> 
     assert list((tmp_path / "pictures").glob("*.png")) == []
 
 
-def test_no_sweep_no_matplotlib(verdicts: list[Verdict], tmp_path: Path) -> None:
-    """A run without teaching extras writes its reports without importing matplotlib."""
+@pytest.mark.parametrize("change", ["no sweep", "refuted as recorded"])
+def test_no_pictures_needed_no_matplotlib(verdicts: list[Verdict], tmp_path: Path,
+                                          change: str) -> None:
+    """Without sweeps, or when every refuted hypothesis was recorded as refuted (the
+    student knows), the reports are written without importing matplotlib; asked for,
+    the pictures of a hypothesis refuted as recorded are drawn."""
     code = ("import sys, json\nfrom harness.verdict import Verdict\n"
             "from harness.report import write_reports\n"
             "vs = [Verdict.from_json(d) for d in json.load(open(sys.argv[1]))]\n"
             "write_reports(sys.argv[2], vs)\n"
             "print('matplotlib' in sys.modules)\n")
+    changed = [replace(v, sweep=None) if change == "no sweep" else replace(v, recorded=True)
+               for v in verdicts if v.verdict == REFUTED]
     data = tmp_path / "verdicts.json"
-    data.write_text(json.dumps([replace(v, sweep=None).to_json() for v in verdicts]))
+    data.write_text(json.dumps([v.to_json() for v in changed]))
     done = subprocess.run([sys.executable, "-c", code, str(data), str(tmp_path / "r")],
                           capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
     assert "<svg" not in (tmp_path / "r" / "report.html").read_text()
+    write_reports(tmp_path / "all", changed, pictures=True)
+    drawn = (tmp_path / "all" / "report.html").read_text().count("<svg")
+    assert drawn == (0 if change == "no sweep" else 4)
