@@ -29,7 +29,7 @@ from harness.grading.assignment import Assignment
 from harness.grading.results import Status, SubmissionResult, format_points
 from harness.grading.submissions import Skipped
 from harness.lookalike import Cluster, clusters, function_source
-from harness.numbers import format_array
+from harness.render import case_text
 from harness.verdict import HOLDS, REFUTED
 
 TOP = 10
@@ -66,14 +66,10 @@ def common_counterexamples(results: list[SubmissionResult]) -> list[tuple[str, s
         for h in result.hypotheses:
             v = h.checked
             if v.verdict == REFUTED and v.expected == HOLDS and v.counterexample:
-                seen.add((h.exercise or str(v.layer), _case_text(v.counterexample.case)))
+                seen.add((h.exercise or str(v.layer), case_text(v.counterexample.case)))
         counts.update(seen)
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     return [(exercise, case, n) for (exercise, case), n in ranked[:TOP]]
-
-
-def _case_text(case: dict[str, Any]) -> str:
-    return ", ".join(f"{name}={format_array(value)}" for name, value in case.items())
 
 
 def source_of(cluster: Cluster, sources: Sources) -> str | None:
