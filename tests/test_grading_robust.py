@@ -380,3 +380,17 @@ def test_nothing_is_skipped_in_silence(robust: dict[str, Any]) -> None:
     assert {r.path for r in run.renamed} == {"alice.py", "alice/"}
     summary = (robust["out"] / "summary.md").read_text()
     assert "## Not graded" in summary and "`notes.txt`" in summary and "`alice/`" in summary
+
+
+def test_the_output_folder_inside_the_class_folder_is_no_student(tmp_path: Path) -> None:
+    from harness.grading.submissions import scan_submissions
+
+    (tmp_path / "alice.py").write_text("X = 1\n")
+    (tmp_path / "out" / "feedback").mkdir(parents=True)
+    (tmp_path / "out" / ".secret").write_text("s" * 32)
+    (tmp_path / "out" / "feedback" / "alice.py").write_text("X = 2\n")
+    assert [s.student for s in scan_submissions(tmp_path).submissions] == ["alice", "out"]
+    found = scan_submissions(tmp_path, tmp_path / "out")
+    assert [s.student for s in found.submissions] == ["alice"]
+    assert [(s.path, s.reason) for s in found.skipped] == [
+        ("out/", "the grader's own output folder (--out)")]

@@ -87,7 +87,7 @@ def grade(submissions: str | Path, *, assignment: str | Path | Assignment | None
     out = Path(out)
     _check_workers(workers)
     rules = attach_secret(resolve_assignment(assignment, seed), out, secret)
-    scan = scan_submissions(submissions)
+    scan = scan_submissions(submissions, out)
     found = _ordered(scan.submissions, order)
     store = ResultStore(out)
     hide = (*_hidden(submissions, out, assignment), *hidden_paths(rules))

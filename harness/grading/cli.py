@@ -92,7 +92,7 @@ def run_grade(args: argparse.Namespace) -> int:
     try:
         rules = resolve_assignment(args.assignment, args.seed)
         rules = attach_secret(rules, args.out, args.secret_file)
-        count = len(find_submissions(args.submissions))
+        count = len(find_submissions(args.submissions, args.out))
         isolation = isolation_in_force(rules, isolate=args.isolation != "none")
     except HarnessError as exc:
         _say(f"harness grade: {exc}", error=True)

@@ -126,20 +126,21 @@ class _Budget:
         self.total = 0
 
 
-def find_submissions(path: str | Path) -> list[Submission]:
+def find_submissions(path: str | Path, out: str | Path | None = None) -> list[Submission]:
     """Every submission under ``path`` (a folder, a ``.zip`` or one file), by student id."""
-    return scan_submissions(path).submissions
+    return scan_submissions(path, out).submissions
 
 
-def scan_submissions(path: str | Path) -> Found:
-    """Every submission under ``path``, plus what was not graded and why."""
+def scan_submissions(path: str | Path, out: str | Path | None = None) -> Found:
+    """Every submission under ``path``, plus what was not graded and why; ``out`` (the
+    grader's output folder) is never a student's, even when it lies inside ``path``."""
     path = Path(path)
     if path.is_symlink() and path.is_file():
         raise UsageError(f"{path} is a symbolic link; name the real folder or file.")
     if path.is_file() and path.suffix == ".zip":
         entries, skipped = _zip_entries(path)
     elif path.is_dir():
-        entries, skipped = _folder_entries(path)
+        entries, skipped = _folder_entries(path, _resolved(out))
     elif path.is_file() and path.suffix in SOURCES:
         entries, skipped = [_file_entry(path, path.name)], []
     else:
@@ -157,12 +158,18 @@ def submission_from_folder(folder: str | Path, student: str = "submission") -> S
 
 # -- the class: entries ----------------------------------------------------------------
 
-def _folder_entries(root: Path) -> tuple[list[Entry], list[Skipped]]:
+def _resolved(path: str | Path | None) -> Path | None:
+    return None if path is None else Path(path).resolve()
+
+
+def _folder_entries(root: Path, out: Path | None = None) -> tuple[list[Entry], list[Skipped]]:
     entries: list[Entry] = []
     skipped: list[Skipped] = []
     for item in sorted(root.iterdir()):
         name = item.name
         reason = _ignored_reason(name)
+        if out is not None and item.resolve() == out:
+            reason = "the grader's own output folder (--out)"
         if reason:
             skipped.append(Skipped(name + ("/" if item.is_dir() else ""), reason))
         elif item.is_symlink():
