@@ -122,7 +122,7 @@ def run_grade(args: argparse.Namespace) -> int:
     for renamed in getattr(run, "renamed", None) or ():
         _say(f"graded under another id: {renamed}")
     _say(f"wrote {Path(args.out) / 'grades.csv'} (with grades.meta.json), feedback/, "
-         "gradescope/, summary.md, summary.png")
+         "gradescope/, summary.md, summary.html, summary.png")
     return EXIT_OK
 
 

@@ -5,7 +5,8 @@ Layout under the output folder::
     grades.csv                       one row per student (byte-identical across reruns)
     feedback/<student>.md            what held, and a checkable counterexample otherwise
     gradescope/<student>/results.json
-    summary.md, summary.png          the class at a glance
+    summary.md, summary.html,        the class at a glance, with its misconceptions
+    summary.png
     .results/<student>.json          stored results, for resuming a killed run
 
 A file is written to a temporary file in the same folder, flushed and synced,
