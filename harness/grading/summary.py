@@ -208,7 +208,8 @@ def summary_html(assignment: Assignment, results: list[SubmissionResult],
     rates = pass_rates(assignment, results)
     parts = [f"<h1>Grading summary: {esc(assignment.name)}</h1>",
              f'<p class="meta">{len(results)} submissions, seed {assignment.seed}, '
-             f"{assignment.cases} cases per hypothesis.</p>"]
+             f"{assignment.cases} cases per hypothesis. "
+             '<a href="#misconceptions">What the class got wrong</a></p>']
     if isolation:
         parts.append('<div class="card"><h2>Isolation in force</h2><ul>'
                      + "".join(f"<li>{esc(i)}</li>" for i in isolation) + "</ul></div>")
@@ -223,9 +224,18 @@ def summary_html(assignment: Assignment, results: list[SubmissionResult],
         data = base64.b64encode(chart).decode()
         parts.append(f'<img class="chart" alt="Pass rate per exercise and score distribution" '
                      f'src="data:image/png;base64,{data}">')
-    parts += ["</div>", '<div class="card"><h2>Statuses</h2>',
+    totals = Counter(format_points(r.total) for r in results)
+    scores = pd.DataFrame([{"total": t, "students": n}
+                           for t, n in sorted(totals.items(), key=lambda i: float(i[0]))])
+    common = pd.DataFrame([{"exercise": ex, "case": case, "students": n}
+                           for ex, case, n in common_counterexamples(results)])
+    parts += ["</div>", '<div class="card"><h2>Scores</h2>',
+              _plain_table(scores) if not scores.empty else "<p>None.</p>",
+              "<h2>Statuses</h2>",
               styled_table(status_table, "status", colours=_status_style)
-              if not status_table.empty else "<p>None.</p>", "</div>"]
+              if not status_table.empty else "<p>None.</p>",
+              "<h2>Most common refuting counterexamples</h2>",
+              _plain_table(common) if not common.empty else "<p>None.</p>", "</div>"]
     parts += _misconceptions_html(results, sources or {})
     parts += _not_graded_html(results, skipped, renamed)
     return page(f"Grading summary: {assignment.name}", "\n".join(parts))
