@@ -255,7 +255,9 @@ def _within(claim: Claim, cand: Candidate) -> Candidate | None:
                     claim.scope.timesteps, ())
     if own.narrower_than(cand):
         return None
-    merged = combine(own, cand) if own.fixed or own.timesteps else cand
+    if cand.narrower_than(own):
+        return cand
+    merged = combine(own, cand)
     if merged is None:
         return None
     return Candidate(merged.fixed, merged.timesteps, cand.rank)
@@ -340,8 +342,10 @@ def _trial(checker: Checker, claim: Claim, case: Case, candidates: Sequence[Cand
 
 
 def _scope_of(claim: Claim, cand: Candidate) -> Scope:
+    """The regime as a scope, with the claim's own ``where`` condition (so samples are
+    drawn inside it: in grading, one round trip per round of samples)."""
     steps = cand.timesteps or claim.scope.timesteps
-    return Scope(cand.fixed, steps)
+    return Scope(cand.fixed, steps, claim.scope.where, claim.scope.where_params)
 
 
 def _moved(spec: LayerSpec, scope: Scope, case: Case) -> list[Case]:
@@ -378,7 +382,8 @@ def _confirmed(checker: Checker, claim: Claim,
 def _run(checker: Checker, claim: Claim, cases: list[Case]) -> tuple[
         dict[tuple[int, bytes], np.ndarray], dict[tuple[int, bytes], Outcome]]:
     """Keras's output for every case, and the formula's for those inside the claim's
-    ``where`` condition and in range: one batch each."""
+    ``where`` condition (asked again in one batch: the moved counterexample may not
+    be) and in range: one batch each."""
     spec = claim.spec
     if claim.scope.where is not None and cases:
         cases = [c for c, ok in zip(cases, claim.scope.contains_many(spec, cases), strict=True)

@@ -134,13 +134,15 @@ def _fixed_literal(value: Any) -> str:
     return format_number(float(value))
 
 
-def hints_text(hints: Hints | None, layer_name: str) -> list[str]:
-    """The hints as lines of plain text (no lines when there are none)."""
+def hints_text(hints: Hints | None, layer_name: str, *, where: bool = False) -> list[str]:
+    """The hints as lines of plain text (no lines when there are none); ``where``: the
+    hypothesis has a ``where=`` condition, which every regime keeps."""
     if hints is None:
         return []
     lines: list[str] = []
     if hints.holds_when:
-        lines.append("Where it holds (each checked on 100+ cases):")
+        keep = ", keeping your where= condition" if where else ""
+        lines.append(f"Where it holds (each checked on 100+ cases{keep}):")
         lines += ["  " + regime_text(r, layer_name) for r in hints.holds_when]
     elif hints.complete:
         lines.append("No simpler setting was found where it holds (tried: one weight array "
@@ -160,6 +162,11 @@ def hints_text(hints: Hints | None, layer_name: str) -> list[str]:
     return lines
 
 
+def _hints_lines(verdict: Verdict) -> list[str]:
+    where = any(part.startswith("where ") for part in verdict.scope.split("; "))
+    return hints_text(verdict.hints, layer_name(verdict.layer), where=where)
+
+
 def _and(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
@@ -177,7 +184,7 @@ def failure_text(verdict: Verdict) -> str:
     table = step_rows(verdict)
     if table:
         lines += ["", *_text_table(table)]
-    hint_lines = hints_text(verdict.hints, layer_name(verdict.layer))
+    hint_lines = _hints_lines(verdict)
     if hint_lines:
         lines += ["", *hint_lines]
     lines += ["", tried(verdict), "Check it by hand, or with Keras:", "  " + probe_command(verdict)]
@@ -254,7 +261,7 @@ def recorded_hints_text(verdict: Verdict) -> str:
     lines = [f"{verdict.name} is refuted (as recorded), on this case:"]
     if verdict.counterexample is not None:
         lines += ["  " + call(verdict)]
-    lines += hints_text(verdict.hints, layer_name(verdict.layer))
+    lines += _hints_lines(verdict)
     return "\n".join(lines)
 
 
@@ -313,7 +320,7 @@ def steps_markdown(verdict: Verdict) -> list[str]:
 
 def hints_markdown(verdict: Verdict) -> list[str]:
     """The hints as Markdown: the regimes as a Python block to paste, then sentences."""
-    lines = hints_text(verdict.hints, layer_name(verdict.layer))
+    lines = _hints_lines(verdict)
     out: list[str] = []
     scopes = [line.strip() for line in lines if line.startswith("  @hypothesis")]
     for line in lines:
@@ -361,7 +368,7 @@ def verdict_html(verdict: Verdict, pictures: Sequence[str] = ()) -> str:
 
 
 def _hints_html(verdict: Verdict) -> list[str]:
-    lines = hints_text(verdict.hints, layer_name(verdict.layer))
+    lines = _hints_lines(verdict)
     if not lines:
         return []
     out = ['<div class="hints">']

@@ -94,8 +94,19 @@ def gru_as_simple_rnn(kernel, recurrent_kernel, xs):
     return h
 
 
-WRONG = [a_last_input_only, a_squared_feedback, a_tanh, b_transposed, b_diagonal_only,
-         c_no_forget_gate, c_input_and_forget_swapped, gru_as_simple_rnn]
+@hypothesis(PART_B, fixed={"kernel": [[1, None]]}, timesteps=range(1, 6))
+def b_scoped_last_input(kernel, xs):
+    return xs[-1] @ kernel
+
+
+@hypothesis(PART_A, where=lambda kernel: kernel[0, 0] > 0)
+def a_where_last_input(kernel, xs):
+    return xs[-1] @ kernel
+
+
+WRONG = [b_scoped_last_input, a_where_last_input, a_last_input_only, a_squared_feedback, a_tanh,
+         b_transposed, b_diagonal_only, c_no_forget_gate, c_input_and_forget_swapped,
+         gru_as_simple_rnn]
 
 
 @pytest.fixture(scope="module")
@@ -178,6 +189,16 @@ def test_hints_name_what_they_found(checker: Checker) -> None:
     transposed = _hinted(checker, _claim(b_transposed)).hints
     assert transposed is not None
     assert Regime((("recurrent_kernel", [[1, 0], [0, 1]]),)) in transposed.holds_when
+
+
+def test_regimes_stay_inside_the_hypothesis_s_own_scope(checker: Checker) -> None:
+    hints = _hinted(checker, _claim(b_scoped_last_input)).hints
+    assert hints is not None and hints.holds_when
+    for regime in hints.holds_when:
+        assert dict(regime.fixed)["kernel"] == [[1, None]]
+        assert regime.timesteps is not None and set(regime.timesteps) <= {1, 2, 3, 4, 5}
+    verdict = _hinted(checker, _claim(a_where_last_input))
+    assert "keeping your where= condition" in failure_text(verdict)
 
 
 def test_a_cut_short_search_says_so(checker: Checker) -> None:
