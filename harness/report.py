@@ -267,12 +267,13 @@ def page(title: str, body: str) -> str:
 
 def styled_table(table: pd.DataFrame, column: str = "verdict", *,
                  raw: Sequence[str] = (),
-                 colours: Callable[[object], str] = verdict_style) -> str:
+                 colours: Callable[[object], str] = verdict_style, name: str = "") -> str:
     """``table`` as HTML through pandas' Styler: ``column``'s cells coloured (by
     :func:`verdict_style` unless told), every cell escaped except the ``raw`` columns
-    (markup the caller built and escaped itself)."""
+    (markup the caller built and escaped itself).  ``name`` (unique in the page) makes
+    the Styler's ids, which are random otherwise: the same run writes the same bytes."""
     escaped: list[Hashable] = [c for c in table.columns if c not in raw]
-    styler = (table.style.hide(axis="index")
+    styler = (table.style.hide(axis="index").set_uuid(name or column)
               .format(escape="html", subset=escaped, na_rep="")
               .map(colours, subset=[column])
               .set_table_attributes('class="report"'))

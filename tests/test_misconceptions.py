@@ -10,6 +10,7 @@ import pytest
 from conftest_grading import ASSIGNMENT
 
 from harness.grading import grade
+from harness.grading.summary import summary_html
 
 HEADER = "import numpy as np\n\nfrom harness import PART_A, hypothesis\n\n\n"
 
@@ -38,9 +39,10 @@ def summary(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     for student, body in CLASS.items():
         (folder / f"{student}.py").write_text(HEADER + body)
     out = root / "out"
-    grade(folder, assignment=ASSIGNMENT, out=out, workers=2)
+    run = grade(folder, assignment=ASSIGNMENT, out=out, workers=2)
     return {"md": (out / "summary.md").read_text(), "html": (out / "summary.html").read_text(),
-            "out": out}
+            "out": out, "run": run, "sources": {s: [(f"{s}.py", (folder / f"{s}.py").read_bytes())]
+                                                for s in CLASS}}
 
 
 def test_same_behaviour_one_cluster_different_behaviour_split(summary: dict[str, Any]) -> None:
@@ -64,3 +66,11 @@ def test_summary_html_lists_the_misconceptions(summary: dict[str, Any]) -> None:
     assert "def last(kernel, recurrent_kernel, xs):" in page
     assert "harness probe" in page  # the representative's counterexample, checkable
     assert 'src="data:image/png;base64,' in page  # the chart travels with the page
+
+
+def test_summary_html_is_the_same_bytes_every_time(summary: dict[str, Any]) -> None:
+    run = summary["run"]
+    again = summary_html(run.assignment, run.results, run.skipped, run.renamed, run.isolation,
+                         sources=summary["sources"],
+                         chart=(summary["out"] / "summary.png").read_bytes())
+    assert again == summary["html"]

@@ -158,3 +158,11 @@ def test_no_pictures_needed_no_matplotlib(verdicts: list[Verdict], tmp_path: Pat
     write_reports(tmp_path / "all", changed, pictures=True)
     drawn = (tmp_path / "all" / "report.html").read_text().count("<svg")
     assert drawn == (0 if change == "no sweep" else 4)
+
+
+def test_same_verdicts_same_bytes(verdicts: list[Verdict], tmp_path: Path) -> None:
+    """No random ids, dates or tool versions: the same run writes the same pages."""
+    for name in ("a", "b"):
+        write_reports(tmp_path / name, verdicts, seed=3)
+    for file in ("report.html", "report.md", "pictures/01-test_report_pages-sum_of_inputs-1.png"):
+        assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()

@@ -219,7 +219,7 @@ def summary_html(assignment: Assignment, results: list[SubmissionResult],
     status_table = pd.DataFrame([{"status": s, "students": n}
                                  for s, n in sorted(statuses.items())])
     parts += ['<div class="card"><h2>Pass rate per exercise</h2>',
-              _plain_table(table) if not table.empty else "<p>None.</p>"]
+              _plain_table(table, "rates") if not table.empty else "<p>None.</p>"]
     if chart:
         data = base64.b64encode(chart).decode()
         parts.append(f'<img class="chart" alt="Pass rate per exercise and score distribution" '
@@ -230,19 +230,19 @@ def summary_html(assignment: Assignment, results: list[SubmissionResult],
     common = pd.DataFrame([{"exercise": ex, "case": case, "students": n}
                            for ex, case, n in common_counterexamples(results)])
     parts += ["</div>", '<div class="card"><h2>Scores</h2>',
-              _plain_table(scores) if not scores.empty else "<p>None.</p>",
+              _plain_table(scores, "scores") if not scores.empty else "<p>None.</p>",
               "<h2>Statuses</h2>",
               styled_table(status_table, "status", colours=_status_style)
               if not status_table.empty else "<p>None.</p>",
               "<h2>Most common refuting counterexamples</h2>",
-              _plain_table(common) if not common.empty else "<p>None.</p>", "</div>"]
+              _plain_table(common, "common") if not common.empty else "<p>None.</p>", "</div>"]
     parts += _misconceptions_html(results, sources or {})
     parts += _not_graded_html(results, skipped, renamed)
     return page(f"Grading summary: {assignment.name}", "\n".join(parts))
 
 
-def _plain_table(table: Any) -> str:
-    return str(table.style.hide(axis="index").format(escape="html")
+def _plain_table(table: Any, name: str) -> str:
+    return str(table.style.hide(axis="index").set_uuid(name).format(escape="html")
                .set_table_attributes('class="report"').to_html(doctype_html=False))
 
 
