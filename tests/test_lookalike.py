@@ -106,3 +106,16 @@ def test_function_source_is_found_by_parsing() -> None:
     assert function_source(files, "part_a.py", "f", 7) == "def f(xs):\n    raise SystemExit"
     assert function_source(files, "other.py", "f", 1) is None
     assert function_source(files, "part_a.py", "g", 1) is None
+
+
+def test_misconception_source_cannot_break_out_of_its_code_block(verdicts) -> None:  # type: ignore[no-untyped-def]
+    from harness.grading.summary import misconceptions_markdown
+
+    refuted = [v for v in verdicts if v.verdict == REFUTED]
+    results = [SubmissionResult("ann", "k", GRADED, (),
+                                tuple(HypothesisResult(v, "a") for v in refuted))]
+    source = b'def last_input(kernel, recurrent_kernel, xs):\n    """````\n# Hacked"""\n'
+    lines = misconceptions_markdown(results, {"ann": [("test_lookalike.py", source)]})
+    start = lines.index("`````python")
+    assert lines[start + 2] == "`````"
+    assert "# Hacked" in lines[start + 1]
