@@ -172,8 +172,11 @@ def markdown(table: pd.DataFrame, lines: list[str], verdicts: Sequence[Verdict],
     one section per hypothesis (from :func:`harness.render.verdict_markdown`)."""
     from harness.render import verdict_markdown
 
-    shown = table[["file", "name", "scope", "verdict", "expected", "cases", "seconds"]]
+    shown = table[["file", "name", "scope", "verdict", "expected", "cases", "seconds"]].copy()
     shown = shown.rename(columns={"expected": "recorded"})
+    shown.loc[len(verdicts):, ["scope", "recorded"]] = ""  # a file that did not import
+    for column in ("file", "name", "scope"):  # student text must not break the table
+        shown[column] = shown[column].map(lambda t: str(t).replace("|", "\\|"))
     parts = ["# Hypothesis report", ""]
     if seed is not None:
         parts += [f"Seed: {seed} (run again with the same seed for the same cases).", ""]
@@ -181,12 +184,20 @@ def markdown(table: pd.DataFrame, lines: list[str], verdicts: Sequence[Verdict],
     if failures:
         parts += ["## Files that could not be imported", ""]
         for f in failures:
-            parts += [f"### {display_path(f.file)}", "", "```text", f.message.rstrip(), "```", ""]
+            parts += [f"### {display_path(f.file)}", "", *fenced(f.message.rstrip(), "text"), ""]
     for i, v in enumerate(verdicts):
         pictures = links[i] if i < len(links) else []
         section = verdict_markdown(v, pictures)
         parts += [_with_file(section, v, "md") + _lookalike_md(v), ""]
     return "\n".join(parts)
+
+
+def fenced(text: str, language: str = "") -> list[str]:
+    """``text`` as a Markdown code block whose fence is longer than any run of backticks
+    in it (so no text can end the block early)."""
+    runs = [len(r) for r in re.findall(r"`+", text)]
+    fence = "`" * max(3, 1 + max(runs, default=0))
+    return [fence + language, text, fence]
 
 
 def _with_file(section: str, v: Verdict, kind: str) -> str:

@@ -88,7 +88,7 @@ def report(verdicts: list[Verdict], tmp_path_factory: pytest.TempPathFactory) ->
     out = tmp_path_factory.mktemp("report")
     failure = LoadFailure(str(out / "broken.py"),
                           "broken.py failed while it was being imported at line 2:\n"
-                          "RuntimeError: <oops>")
+                          "RuntimeError: <oops> ```")
     write_reports(out, verdicts, [failure], seed=7)
     return out
 
@@ -116,7 +116,10 @@ def test_report_md_links_picture_files(report: Path) -> None:
     for link in links:
         data = (report / link).read_bytes()
         assert data.startswith(b"\x89PNG")
-    assert "## Files that could not be imported" in text and "RuntimeError: <oops>" in text
+    assert "## Files that could not be imported" in text
+    assert "````text\nbroken.py failed while it was being imported at line 2:\n" \
+           "RuntimeError: <oops> ```\n````" in text
+    assert "nan" not in text.split("## ", 1)[0]  # the table: an import failure has no scope
     assert text.count("## Sum of inputs") == 2 and "## Recurrence" in text
 
 

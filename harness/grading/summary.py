@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -31,6 +30,7 @@ from harness.grading.results import Status, SubmissionResult, format_points
 from harness.grading.submissions import Skipped
 from harness.lookalike import Cluster, clusters, function_source
 from harness.render import case_text
+from harness.report import fenced
 from harness.verdict import HOLDS, REFUTED
 
 TOP = 10
@@ -111,9 +111,7 @@ def misconceptions_markdown(results: list[SubmissionResult], sources: Sources) -
         source = source_of(cluster, sources)
         section = verdict_markdown(cluster.representative.result.checked).split("\n", 1)[1]
         lines += [f"### {_cluster_title(number, cluster)}", "", _recorded_words(cluster), ""]
-        fence = "`" * max(3, 1 + max((len(r) for r in re.findall(r"`+", source or "")),
-                                     default=0))  # longer than any run of ` in the source
-        lines += ([f"{fence}python", source, fence, ""] if source is not None
+        lines += ([*fenced(source, "python"), ""] if source is not None
                   else ["(source not available)", ""])
         lines += [section.strip(), ""]
     if len(found) > MISCONCEPTIONS:
