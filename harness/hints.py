@@ -38,7 +38,7 @@ from harness.checker import Checker, first_failure
 from harness.claims import Claim
 from harness.formula import Outcome
 from harness.layers import LayerSpec
-from harness.scope import Scope, make_scope
+from harness.scope import DEFAULT_TIMESTEPS, Scope, make_scope
 from harness.verdict import REFUTED, Hints, Regime, Verdict
 
 DEFAULT_BUDGET = 2.0
@@ -224,14 +224,16 @@ def _on_counterexample(checker: Checker, claim: Claim,
     full = len(prefixes[0])
     bad = [first_failure(claim, [c], [w], [o]) is not None
            for c, w, o in zip(prefixes[0], wants[:full], outcomes[:full], strict=True)]
-    step = next((t + 1 for t, b in enumerate(bad) if b), None)
+    allowed = claim.scope.timesteps  # a prefix outside the claim's own lengths does not count
+    step = next((t + 1 for t, b in enumerate(bad) if b and t + 1 in allowed), None)
+    fixed = {name for name, _ in claim.scope.fixed}  # zeroing those would leave the scope
     names = []
     start = full
     for k, name in enumerate(spec.weight_names):
         group = wants[start:start + len(prefixes[k + 1])]
         start += len(group)
         agrees = first_failure(claim, [batch[k + 1]], [group[-1]], [outcomes[full + k]]) is None
-        if agrees and any(np.any(w != 0) for w in group):
+        if agrees and name not in fixed and any(np.any(w != 0) for w in group):
             names.append(name)
     return step, tuple(names)
 
@@ -244,14 +246,14 @@ def _regimes(checker: Checker, claim: Claim, case: Case, clock: _Clock) -> list[
     singles = [c for c in (_within(claim, c) for c in catalogue(claim.spec)) if c is not None]
     held, survivors = _search(checker, claim, case, singles, clock)
     if not held and clock.left():
-        pairs = _pairs(claim, singles, survivors)
+        pairs = _pairs(singles, survivors)
         held, _ = _search(checker, claim, case, pairs, clock)
     return _broadest(held)[:MAX_REGIMES]
 
 
 def _within(claim: Claim, cand: Candidate) -> Candidate | None:
     """The candidate inside the claim's own scope (None when that leaves nothing new)."""
-    own = Candidate(claim.scope.fixed, None if claim.scope.timesteps == _all_steps() else
+    own = Candidate(claim.scope.fixed, None if claim.scope.timesteps == DEFAULT_TIMESTEPS else
                     claim.scope.timesteps, ())
     if own.narrower_than(cand):
         return None
@@ -263,25 +265,21 @@ def _within(claim: Claim, cand: Candidate) -> Candidate | None:
     return Candidate(merged.fixed, merged.timesteps, cand.rank)
 
 
-def _all_steps() -> tuple[int, ...]:
-    from harness.scope import DEFAULT_TIMESTEPS
-
-    return DEFAULT_TIMESTEPS
-
-
-def _pairs(claim: Claim, singles: list[Candidate], near: list[Candidate]) -> list[Candidate]:
-    """Pairs of single regimes, those built from near misses first."""
+def _pairs(singles: list[Candidate], near: list[Candidate]) -> list[Candidate]:
+    """Pairs of single regimes: those with a near miss (a single regime that passed the
+    quick trial but not the confirmation) first, then the rest; simplest first in each."""
     ordered = near + [c for c in singles if c not in near]
-    found: dict[tuple[Any, ...], Candidate] = {}
+    found: dict[tuple[Any, ...], tuple[bool, Candidate]] = {}
     for a, b in itertools.combinations(ordered, 2):
         pair = combine(a, b)
-        if pair is not None:
-            found.setdefault(pair.key, Candidate(pair.fixed, pair.timesteps,
-                                                 (5, *sorted([a.rank, b.rank])[0],
-                                                  *sorted([a.rank, b.rank])[1])))
+        if pair is not None and pair.key not in found:
+            first, second = sorted([a.rank, b.rank])
+            found[pair.key] = (a in near or b in near,
+                               Candidate(pair.fixed, pair.timesteps, (5, *first, *second)))
         if len(found) >= MAX_PAIRS:
             break
-    return sorted(found.values(), key=lambda c: c.rank)
+    ranked = sorted(found.values(), key=lambda item: (not item[0], item[1].rank))
+    return [cand for _, cand in ranked]
 
 
 def _search(checker: Checker, claim: Claim, case: Case, candidates: list[Candidate],
