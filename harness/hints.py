@@ -56,6 +56,12 @@ CONFIRM_CASES = 120
 #: batches stay small enough for its quick-to-start path).
 TRIAL_CHUNK = 32
 CONFIRM_CHUNK = 4
+#: A steady budget (grading) counts work: a candidate tried costs TRIAL_WORK, one
+#: confirmed CONFIRM_WORK; a second of budget buys WORK_PER_SECOND (about what a
+#: second does on a typical 2-core machine, measured on PART_A..C and a GRU).
+TRIAL_WORK = 1.0
+CONFIRM_WORK = 8.0
+WORK_PER_SECOND = 120.0
 #: Sequence lengths tried as regimes (at most 1, 2, 3 steps).
 STEP_LIMITS = (1, 2, 3)
 #: Most pairs tried when no single regime holds.
@@ -186,22 +192,34 @@ def _merge(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
 # ---------------------------------------------------------------- the search
 
 class _Clock:
-    def __init__(self, budget: float) -> None:
+    """The search's budget: wall-clock seconds, or (``steady``) an amount of work that
+    takes about that long on a typical machine -- the same on any machine and under
+    any load, so a regrade finds exactly the same hints."""
+
+    def __init__(self, budget: float, steady: bool = False) -> None:
         self.end = time.perf_counter() + budget
+        self.work = budget * WORK_PER_SECOND if steady else None
         self.cut = False
 
+    def spend(self, units: float) -> None:
+        if self.work is not None:
+            self.work -= units
+
     def left(self) -> bool:
-        if time.perf_counter() >= self.end:
-            self.cut = True
+        over = (self.work <= 0 if self.work is not None
+                else time.perf_counter() >= self.end)
+        self.cut = self.cut or over
         return not self.cut
 
 
 def hints_for(checker: Checker, claim: Claim, verdict: Verdict, *,
-              budget: float = DEFAULT_BUDGET) -> Hints | None:
-    """Hints for a refuted verdict (None for any other verdict)."""
+              budget: float = DEFAULT_BUDGET, steady: bool = False) -> Hints | None:
+    """Hints for a refuted verdict (None for any other verdict), searched for at most
+    ``budget`` seconds; ``steady`` (grading): the budget is counted in work, not time,
+    so the hints never depend on the machine's speed or load."""
     if verdict.verdict != REFUTED or verdict.counterexample is None:
         return None
-    clock = _Clock(budget)
+    clock = _Clock(budget, steady)
     spec = claim.spec
     case = case_from_json(spec, verdict.counterexample.case)
     step, weights = _on_counterexample(checker, claim, case)
@@ -292,6 +310,7 @@ def _search(checker: Checker, claim: Claim, case: Case, candidates: list[Candida
         if not clock.left():
             break
         chunk = candidates[start:start + TRIAL_CHUNK]
+        clock.spend(len(chunk) * TRIAL_WORK)
         for count, purpose in ((QUICK_CASES, "hint-quick"), (PROBE_CASES, "hint-trial")):
             chunk = _trial(checker, claim, case, chunk, count, purpose)  # most die quickly
         passed += chunk
@@ -301,6 +320,7 @@ def _search(checker: Checker, claim: Claim, case: Case, candidates: list[Candida
         broadest = [c for c in todo if not any(o is not c and c.narrower_than(o)
                                                and o.key != c.key for o in todo)]
         tried = broadest[:CONFIRM_CHUNK]
+        clock.spend(len(tried) * CONFIRM_WORK)
         held += _confirmed(checker, claim, tried)
         todo = [c for c in todo if c not in tried
                 and not any(c.narrower_than(h) for h in held)]

@@ -19,14 +19,15 @@ from harness.verdict import REFUTED, Verdict
 
 
 def enrich(checker: Checker, claim: Claim, verdict: Verdict, *, hints: bool = True,
-           budget: float = DEFAULT_BUDGET) -> Verdict:
+           budget: float = DEFAULT_BUDGET, steady: bool = False) -> Verdict:
     """``verdict`` with its hints (unless ``hints`` is False; ``budget`` seconds at most
-    for their search) and its weight sweep, for a refuted hypothesis."""
+    for their search, counted in work when ``steady``, as grading does so regrades are
+    identical) and its weight sweep, for a refuted hypothesis."""
     if verdict.verdict != REFUTED or verdict.counterexample is None:
         return verdict
     if hints:
-        verdict = dataclasses.replace(verdict, hints=hints_for(checker, claim, verdict,
-                                                               budget=budget))
+        found = hints_for(checker, claim, verdict, budget=budget, steady=steady)
+        verdict = dataclasses.replace(verdict, hints=found)
     sweep_for = _sweep_for()
     if sweep_for is not None:
         verdict = dataclasses.replace(verdict, sweep=sweep_for(checker, claim, verdict))

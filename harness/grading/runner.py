@@ -317,7 +317,8 @@ def _with_hints(ctx: GradingContext, claim: Claim, verdict: Verdict) -> Verdict:
     restarts the worker as usual); a worker caught tampering is still stopped."""
     rules = ctx.assignment
     try:
-        return enrich(ctx.checker, claim, verdict, hints=rules.hints, budget=rules.hint_seconds)
+        return enrich(ctx.checker, claim, verdict, hints=rules.hints, budget=rules.hint_seconds,
+                      steady=True)  # counted in work: a regrade finds the same hints
     except WorkerStopped as stop:
         if stop.reason not in (TIMEOUT, CRASHED):
             raise
