@@ -210,6 +210,15 @@ def test_a_cut_short_search_says_so(checker: Checker) -> None:
     assert hints.first_disagreeing_step is not None  # the counterexample is always looked at
 
 
+def test_a_steady_budget_finds_the_same_hints_whatever_the_load(checker: Checker) -> None:
+    """Grading counts the budget in work: a search cut short is cut at the same point."""
+    claim = _claim(c_input_and_forget_swapped)
+    verdict = checker.check(claim)
+    first = hints_for(checker, claim, verdict, budget=0.5, steady=True)
+    again = hints_for(Checker(CheckSettings(cases=120)), claim, verdict, budget=0.5, steady=True)
+    assert first == again and first is not None and not first.complete
+
+
 def test_no_hints_for_a_hypothesis_that_holds_or_when_off(checker: Checker) -> None:
     claim = next(c for c in load_claims(BUNDLED / "part_a.py") if c.name == "Hypothesis #2")
     verdict = checker.check(claim)
