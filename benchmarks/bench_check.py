@@ -526,12 +526,12 @@ def measure_tf_import(repeats: int) -> dict[str, Any]:
             "process_wall_s": statistics.median(wall), "processes": stats}
 
 
-def measure_student_run(repeats: int) -> dict[str, Any]:
+def measure_student_run(repeats: int, *options: str) -> dict[str, Any]:
     runs = []
     for _ in range(repeats):
         with tempfile.TemporaryDirectory() as tmp:
             child = least_contended(lambda tmp=tmp: run_child(
-                [*harness_command(), "check", "hypotheses/", "--report-dir", tmp]))
+                [*harness_command(), "check", "hypotheses/", "--report-dir", tmp, *options]))
         stamps = [(t, m) for t, line in child.lines if (m := VERDICT_LINE.match(line))]
         runs.append({
             **child.stats(), "exit": child.returncode,
@@ -771,6 +771,7 @@ def check_targets(r: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "student_run_s": {**row(r["student_run_s"], "<=",
                                 round(r["tf_import_s"] + 3, 3)),
                           "target": f"<= tf_import_s + 3 = {r['tf_import_s'] + 3:.2f}"},
+        "hints_overhead_s": row(r.get("hints_overhead_s"), "<=", 1),
         "class_run_s": row(r["class_run_s"], "<=", 30),
         "ratio": row(r["ratio"], ">=", 300),
         "peak_rss_mb": row(r["peak_rss_mb"], "<=", 768),
@@ -855,6 +856,11 @@ def main() -> int:
     r["student_run"] = student
     say(f"student run: {student['student_run_s']:.2f} s wall, first verdict at "
         f"{student['time_to_first_verdict_s']:.2f} s (TF import {r['tf_import_s']:.2f} s)")
+    plain = measure_student_run(sizes.repeats, "--no-hints")  # what the hints cost
+    r["student_run_no_hints_s"] = plain["student_run_s"]
+    r["hints_overhead_s"] = round(student["student_run_s"] - plain["student_run_s"], 3)
+    say(f"student run without hints: {plain['student_run_s']:.2f} s wall "
+        f"(hints add {r['hints_overhead_s']:+.2f} s)")
 
     # 4b. The synthetic class, one process, one Checker.
     from class_fixture import write_class  # a sibling of this file
