@@ -41,7 +41,8 @@ def call(verdict: Verdict) -> str:
     with the function's own name and only the parameters it takes (all of them when
     the verdict does not say which)."""
     ce = _example(verdict)
-    return f"{verdict.function}({call_arguments(verdict.layer, ce.case, verdict.params)})"
+    name = verdict.function if verdict.function.isidentifier() else "formula"  # a lambda,
+    return f"{name}({call_arguments(verdict.layer, ce.case, verdict.params)})"  # or forged
 
 
 def call_arguments(spec: LayerSpec, case: dict[str, Any], params: Sequence[str] = ()) -> str:

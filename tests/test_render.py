@@ -52,6 +52,11 @@ def test_the_call_has_only_the_parameters_the_formula_takes() -> None:
     assert call(_verdict(())).count("=np.array(") == 3  # unknown: every argument
 
 
+def test_a_name_that_is_not_python_is_not_pasted() -> None:
+    assert call(_verdict(function="<lambda>")).startswith("formula(kernel=")
+    assert call(_verdict(function="f```\n# x")).startswith("formula(kernel=")
+
+
 def test_fractions_stay_exact_in_the_call() -> None:
     case = {"kernel": [[0.25, -1.5]], "recurrent_kernel": [[0, 1], [1, 0]], "xs": [[2]]}
     verdict = _verdict(layer=PART_B, counterexample=Counterexample(case, [1, 2], [0, 0]))
