@@ -127,7 +127,8 @@ def _claim(fn: object) -> Claim:
 
 
 def _hinted(checker: Checker, claim: Claim, budget: float = 2.0) -> Verdict:
-    verdict = enrich(checker, claim, checker.check(claim), budget=budget)
+    """Hints with a steady budget (counted in work), so no result depends on the load."""
+    verdict = enrich(checker, claim, checker.check(claim), budget=budget, steady=True)
     assert verdict.verdict == REFUTED and verdict.hints is not None
     return verdict
 
