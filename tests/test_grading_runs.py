@@ -116,7 +116,7 @@ def test_dask_local_cluster_gives_the_same_grades(tmp_path: Path) -> None:
     students = ("alice", "bob", "erin")
     submissions = build_class(tmp_path, tmp_path / "out", only=students)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
         run = grade(submissions, assignment=ASSIGNMENT, out=tmp_path / "out",
                     scheduler=cluster.scheduler_address)
     assert run.graded == 3
