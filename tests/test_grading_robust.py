@@ -200,13 +200,19 @@ def _nothing() -> Any:
     return None
 
 
+class _Session:
+    """What the budget reads of a grading session: the CPU spent on hints."""
+
+    teaching_seconds = 0.0
+
+
 def test_grader_budget_counts_distinct_scopes_before_the_work() -> None:
     budget = _budget(max_scopes=2)
     claims = [_claim({"kernel": [[k]]}) for k in (0, 1, 0, 2)]
     done = []
     for claim in claims:
         if budget.refusal(claim) is None:
-            budget.run(claim, _nothing)
+            budget.run(claim, _Session(), _nothing)
             done.append(claim)
     assert done == claims[:3]
     refusal = budget.refusal(claims[3])
@@ -217,7 +223,7 @@ def test_grader_budget_counts_cases_and_cpu_seconds() -> None:
     budget = _budget(max_cases=25)
     claim = _claim()
     for _ in range(2):
-        budget.run(claim, _nothing)
+        budget.run(claim, _Session(), _nothing)
     refusal = budget.refusal(claim)
     assert refusal is not None and "at most 25 cases" in refusal
 
@@ -229,9 +235,25 @@ def test_grader_budget_counts_cases_and_cpu_seconds() -> None:
             pass
 
     assert budget.refusal(claim) is None
-    budget.run(claim, spin)
+    budget.run(claim, _Session(), spin)
     refusal = budget.refusal(claim)
     assert refusal is not None and "limit of 0.001 seconds" in refusal
+
+
+def test_grader_budget_leaves_out_the_hint_search() -> None:
+    """Hints have their own budget (counted in work): CPU spent on them never makes a
+    later hypothesis 'not checked'."""
+    budget, session = _budget(grader_seconds=0.001), _Session()
+    claim = _claim()
+
+    def hints_only() -> Any:
+        start = time.thread_time()
+        while time.thread_time() - start < 0.01:
+            pass
+        session.teaching_seconds += time.thread_time() - start
+
+    budget.run(claim, session, hints_only)
+    assert budget.refusal(claim) is None
 
 
 # -- submissions --------------------------------------------------------------------------------

@@ -81,6 +81,8 @@ class Session:
         self.used_keras = False
         self.in_force: list[str] = []
         self.proxies: list[RemoteFormula | RemoteWhere] = []
+        #: CPU seconds the grader spent on this submission's hints (outside its budget).
+        self.teaching_seconds = 0.0
 
     def start(self) -> Loaded:
         """Start a fresh worker and load the submission in it."""

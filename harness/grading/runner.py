@@ -180,7 +180,8 @@ def _check_all(ctx: GradingContext, session: Session,
         if refusal is not None:
             results.append(_unchecked(ctx, claim, NOT_CHECKED, refusal))
             continue
-        results.append(work.run(claim, partial(_check_one, ctx, session, claim, reasons)))
+        results.append(work.run(claim, session,
+                                partial(_check_one, ctx, session, claim, reasons)))
     return tuple(results), reasons
 
 
@@ -213,14 +214,19 @@ class GraderBudget:
                     "it used them.")
         return None
 
-    def run(self, claim: Claim, check: Callable[[], HypothesisResult]) -> HypothesisResult:
+    def run(self, claim: Claim, session: Session,
+            check: Callable[[], HypothesisResult]) -> HypothesisResult:
+        """Check, counting the grading thread's CPU time except the hint search's (hints
+        have their own budget, counted in work; they never cost a later hypothesis its
+        check)."""
         self.scopes.add(self._scope(claim))
         self.cases += self.assignment.cases
-        started = time.thread_time()
+        started, teaching = time.thread_time(), session.teaching_seconds
         try:
             return check()
         finally:
-            self.seconds += time.thread_time() - started
+            spent = time.thread_time() - started
+            self.seconds += max(0.0, spent - (session.teaching_seconds - teaching))
 
     @staticmethod
     def _scope(claim: Claim) -> tuple[object, ...]:
@@ -267,6 +273,7 @@ def _check_one(ctx: GradingContext, session: Session, claim: Claim,
     session.used_keras = False
     try:
         verdict = check_claim(ctx, claim)
+        session.teaching_seconds += verdict.teaching_seconds
     except WorkerStopped as stop:
         reason = stop.reason
         if reason == TIMEOUT and session.budget.seconds > 0:
@@ -291,6 +298,8 @@ class Checked(NamedTuple):
 
     verdict: Verdict
     plausible: bool | None = None
+    #: CPU seconds the grading thread spent on hints (not counted in the grader's budget).
+    teaching_seconds: float = 0.0
 
 
 def check_claim(ctx: GradingContext, claim: Claim) -> Checked:
@@ -303,11 +312,14 @@ def check_claim(ctx: GradingContext, claim: Claim) -> Checked:
     outcomes = RemoteEvaluator().evaluate(claim, cases)
     RemoteEvaluator().evaluate(claim, fresh)
     with ctx.lock:
-        verdict = _with_hints(ctx, claim, ctx.checker.check(claim))
+        verdict = ctx.checker.check(claim)
+        started = time.thread_time()
+        verdict = _with_hints(ctx, claim, verdict)
+        teaching = time.thread_time() - started
     if verdict.verdict != VerdictKind.REFUTED or not verdict.recorded:
-        return Checked(verdict)
+        return Checked(verdict, teaching_seconds=teaching)
     public = public_cases(claim.spec, claim.scope)
-    return Checked(verdict, plausible(claim.spec, cases, wants, outcomes, public))
+    return Checked(verdict, plausible(claim.spec, cases, wants, outcomes, public), teaching)
 
 
 def _with_hints(ctx: GradingContext, claim: Claim, verdict: Verdict) -> Verdict:
