@@ -102,23 +102,21 @@ def sentence(v: Verdict) -> str:
 
 def write_reports(directory: str | Path, verdicts: Sequence[Verdict],
                   failures: Sequence[LoadFailure] = (), *, seed: int | None = None,
-                  pictures: bool = False) -> list[Path]:
+                  pictures: bool = True) -> list[Path]:
     """Write report.md/.csv/.html/.json into ``directory``; return their paths.
 
-    A hypothesis refuted against what its file records, with a sweep (the run
-    computed teaching extras), gets its pictures: inline SVG in report.html, PNG
-    files under ``pictures/`` linked from report.md.  ``pictures=True`` draws them
-    for every refuted hypothesis, also those refuted as recorded (``refuted=True``:
-    the student already knows).  Drawing costs ~0.2 s per hypothesis (two figures,
-    SVG and PNG), so a run where nothing needs pictures draws none (and, without
-    Keras loaded, never imports matplotlib).
+    Every refuted hypothesis with a sweep (the run computed teaching extras) gets
+    its pictures: inline SVG in report.html, PNG files under ``pictures/`` linked
+    from report.md.  ``pictures=False`` draws none.  Drawing costs ~0.2 s per
+    hypothesis (two figures, SVG and PNG), so a run with nothing to draw never
+    imports matplotlib.
     """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     rows = records(verdicts, failures)
     table = frame(rows)
     lines = summaries(verdicts, failures)
-    drawn = _pictures(verdicts, every=pictures)
+    drawn = _pictures(verdicts) if pictures else [[] for _ in verdicts]
     links = _write_pictures(out, verdicts, drawn)
     contents = {
         "report.md": markdown(table, lines, verdicts, seed, failures, links),
@@ -131,10 +129,9 @@ def write_reports(directory: str | Path, verdicts: Sequence[Verdict],
     return [out / name for name in FILES]
 
 
-def _pictures(verdicts: Sequence[Verdict], *, every: bool = False) -> list[list[Any]]:
+def _pictures(verdicts: Sequence[Verdict]) -> list[list[Any]]:
     """The pictures of each verdict (empty lists when there are none to draw)."""
-    wanted = [v.verdict == REFUTED and v.sweep is not None and (every or not v.as_expected)
-              for v in verdicts]
+    wanted = [v.verdict == REFUTED and v.sweep is not None for v in verdicts]
     if not any(wanted):
         return [[] for _ in verdicts]
     from harness.pictures import draw
