@@ -56,7 +56,7 @@ def take(plan: Plan, limits: Limits) -> Launch | None:
     while True:
         with _lock:
             ready = _ready.get((plan, limits))
-            worker = ready.pop() if ready else None
+            worker = ready.pop(0) if ready else None
         if worker is None:
             return None
         if worker.proc.poll() is None:
