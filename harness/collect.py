@@ -12,7 +12,7 @@ import sys
 import traceback
 import types
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,16 +76,8 @@ def load_claims(path: Path) -> list[Claim]:
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise UsageError(f"{path} cannot be imported as a Python file.")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException as exc:
-        sys.modules.pop(name, None)
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        raise_load_error(path, exc)
-    return claims_in(module)
+    module, loader = importlib.util.module_from_spec(spec), spec.loader
+    return _run_module(path, name, module, lambda: loader.exec_module(module))
 
 
 def _load_notebook(path: Path, name: str) -> list[Claim]:
@@ -101,9 +93,16 @@ def _load_notebook(path: Path, name: str) -> list[Claim]:
         raise LoadError(f"{path.name} could not be read ({exc.strerror or exc}).") from None
     module = types.ModuleType(name)
     module.__file__ = str(path)
+    return _run_module(path, name, module, lambda: exec(
+        compile(source, str(path), "exec", dont_inherit=True), module.__dict__))
+
+
+def _run_module(path: Path, name: str, module: types.ModuleType,
+                run: Callable[[], None]) -> list[Claim]:
+    """Run a module's code under its private name; its claims, or a :class:`LoadError`."""
     sys.modules[name] = module
     try:
-        exec(compile(source, str(path), "exec", dont_inherit=True), module.__dict__)
+        run()
     except BaseException as exc:
         sys.modules.pop(name, None)
         if isinstance(exc, KeyboardInterrupt):
