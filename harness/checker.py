@@ -176,18 +176,9 @@ class Checker:
         if key not in self._screens:
             spec, scope = claim.spec, claim.scope
             seed, count = self.seed_for(claim), self.settings.cases
-            kept: dict[Case, np.ndarray] = {}
-            batch = (strategies.explicit_cases(spec, scope)
+            first = (strategies.explicit_cases(spec, scope)
                      + _draw(spec, scope, self.settings.drawn, seed))
-            for round_ in range(1, SAMPLE_ROUNDS + 1):  # fast-growing layers skip many cases
-                batch += strategies.sample_cases(spec, scope, count=2 * count, seed=seed + round_)
-                batch = [c for c in strategies.unique(batch) if c not in kept]
-                for case, want in zip(batch, self.oracle.outputs(spec, batch), strict=True):
-                    if not compare.out_of_range(want, spec, case):
-                        kept.setdefault(case, want)
-                if len(kept) >= count:
-                    break
-                batch = []
+            kept = self._in_range(spec, scope, first, count, 2 * count, seed, set())
             chosen = list(kept.items())[:count]
             self._screens[key] = ([c for c, _ in chosen], [w for _, w in chosen])
         return self._screens[key]
@@ -209,24 +200,32 @@ class Checker:
         if key not in self._fresh:
             spec, scope, count = claim.spec, claim.scope, self.settings.fresh
             seed = self.seed_for(claim, "fresh", salt)
-            seen = set(self.screening(claim)[0])
-            kept: dict[Case, np.ndarray] = {}
-            batch = [] if scope.where is not None else _draw(spec, scope, FRESH_DRAWN, seed)
-            for round_ in range(1, SAMPLE_ROUNDS + 1):  # as for screening: skip overflows
-                batch += strategies.sample_cases(spec, scope, count=count, seed=seed + round_)
-                batch = [c for c in strategies.unique(batch) if c not in seen]
-                seen.update(batch)
-                for case, want in zip(batch, self.oracle.outputs(spec, batch), strict=True):
-                    if not compare.out_of_range(want, spec, case):
-                        kept[case] = want
-                if len(kept) >= count:
-                    break
-                batch = []
+            first = [] if scope.where is not None else _draw(spec, scope, FRESH_DRAWN, seed)
+            kept = self._in_range(spec, scope, first, count, count, seed,
+                                  set(self.screening(claim)[0]))
             while len(self._fresh) >= FRESH_MEMO:
                 del self._fresh[next(iter(self._fresh))]
             chosen = list(kept.items())[:count + FRESH_DRAWN]
             self._fresh[key] = ([c for c, _ in chosen], [w for _, w in chosen])
         return self._fresh[key]
+
+    def _in_range(self, spec: LayerSpec, scope: Scope, first: list[Case], count: int,
+                  per_round: int, seed: int, seen: set[Case]) -> dict[Case, np.ndarray]:
+        """``first``, then rounds of seeded samples, none of ``seen``, with Keras's
+        outputs, until ``count`` are in range (fast-growing layers skip many cases)."""
+        kept: dict[Case, np.ndarray] = {}
+        batch = list(first)
+        for round_ in range(1, SAMPLE_ROUNDS + 1):
+            batch += strategies.sample_cases(spec, scope, count=per_round, seed=seed + round_)
+            batch = [c for c in strategies.unique(batch) if c not in seen]
+            seen.update(batch)
+            for case, want in zip(batch, self.oracle.outputs(spec, batch), strict=True):
+                if not compare.out_of_range(want, spec, case):
+                    kept[case] = want
+            if len(kept) >= count:
+                break
+            batch = []
+        return kept
 
     def search(self, claim: Claim, *, errors: bool = False) -> tuple[Failure | None, int]:
         """Let Hypothesis find and shrink a failure; returns it and the cases tried.
