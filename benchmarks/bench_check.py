@@ -747,7 +747,7 @@ def _category(frame: Any, parent: str) -> str:
         return "oracle: python side (keys, stacking, memo)"
     if name.endswith("compare.py"):
         return "comparison"
-    if name.endswith(("report.py", "explain.py")):
+    if name.endswith(("report.py", "render.py")):
         return "report + explanations"
     if name.startswith("grading/"):
         return "grading: scheduling, workers, IPC"
