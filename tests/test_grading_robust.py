@@ -26,7 +26,6 @@ from harness.claims import Claim, claim_of
 from harness.errors import AssignmentError, ScopeError
 from harness.grading import grade, runner
 from harness.grading.assignment import load_assignment, parse_assignment
-from harness.grading.notebooks import NotebookError, notebook_to_source
 from harness.grading.protocol import ProtocolError, encode_value, frame, nesting_depth, parse
 from harness.grading.remote import Budget, Session, decode_outcome
 from harness.grading.runner import GraderBudget
@@ -37,6 +36,7 @@ from harness.grading.submissions import (
     find_submissions,
     scan_submissions,
 )
+from harness.ipynb import NotebookError, notebook_to_source
 from harness.scope import make_scope
 
 ROBUST = Path(__file__).parent / "grading_fixtures" / "robust"

@@ -16,7 +16,6 @@ from harness.cases import make_case
 from harness.claims import claim_of
 from harness.errors import AssignmentError, UsageError
 from harness.grading.assignment import load_assignment, parse_assignment
-from harness.grading.notebooks import notebook_to_source
 from harness.grading.outputs import grades_csv, write_atomic
 from harness.grading.progress import Progress
 from harness.grading.protocol import ProtocolError, encode_value, frame, parse
@@ -24,6 +23,7 @@ from harness.grading.remote import decode_outcome, rebuild_layer
 from harness.grading.results import ExerciseResult, HypothesisResult, SubmissionResult
 from harness.grading.scoring import score_exercises, score_hypothesis
 from harness.grading.submissions import find_submissions
+from harness.ipynb import notebook_to_source
 from harness.verdict import Verdict, VerdictKind
 
 MINIMAL = """

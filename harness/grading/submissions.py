@@ -38,7 +38,7 @@ from functools import partial
 from pathlib import Path, PurePosixPath
 
 from harness.errors import UsageError
-from harness.grading.notebooks import NotebookError, notebook_to_source
+from harness.ipynb import NotebookError, notebook_to_source
 
 MAX_FILE = 2 * 1024 * 1024
 MAX_SUBMISSION = 8 * 1024 * 1024
