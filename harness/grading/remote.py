@@ -36,7 +36,7 @@ from harness.grading.protocol import (
 )
 from harness.grading.sandbox import TAMPERED, Isolation, Limits, WorkerProcess, WorkerStopped
 from harness.grading.submissions import Submission
-from harness.layers import CONSTRUCTORS, LayerSpec
+from harness.layers import CONSTRUCTORS, LayerSpec, parse_layer
 from harness.numbers import to_plain
 from harness.scope import DEFAULT_TIMESTEPS, make_scope, parameters_of
 
@@ -324,15 +324,22 @@ def _is_shape(shape: Any) -> bool:
 
 
 def rebuild_layer(fields: Any) -> LayerSpec:
-    """A layer spec from reported fields, through the public constructors."""
+    """A layer from what the worker reported: its constructor text, parsed safely (never
+    evaluated) and validated with Keras here (the worker cannot); or, from an older
+    worker, the recurrent layer's fields, through the public constructors."""
+    if isinstance(fields, str):
+        spec = parse_layer(fields)
+        spec.validate()
+        return spec
     if not isinstance(fields, dict) or fields.get("kind") not in CONSTRUCTORS:
         raise ValueError("unknown layer")
-    spec = LayerSpec(**fields)
-    accepted = inspect.signature(CONSTRUCTORS[spec.kind]).parameters
-    rebuilt = CONSTRUCTORS[spec.kind](**{n: getattr(spec, n) for n in accepted})
-    if rebuilt != spec:
+    kind = fields["kind"]
+    accepted = [n for n, p in inspect.signature(CONSTRUCTORS[kind]).parameters.items()
+                if p.kind is not p.VAR_KEYWORD]
+    given = {n: v for n, v in fields.items() if n != "kind" and v is not None}
+    if set(given) - set(accepted):
         raise ValueError("inconsistent layer")
-    return rebuilt
+    return CONSTRUCTORS[kind](**given)
 
 
 def _payload(claim: Claim, case: Case) -> dict[str, Any]:
