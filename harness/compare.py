@@ -21,8 +21,9 @@ The rule (documented in docs/architecture.md and the README):
   computed in float32 (rounding ~6e-8 per operation, as the notebook's own
   arrays are), yet far below what a wrong formula changes: a formula off by
   0.1 % is refuted (tests/test_tolerance.py).
-* Cases where Keras itself gives NaN/inf or values beyond ``LIMIT``, or whose
-  scale passes ``SCALE_LIMIT``, are out of range: skipped, never used to judge.
+* Cases where Keras itself gives NaN/inf, no numbers at all (an input shorter
+  than a kernel) or values beyond ``LIMIT``, or whose scale passes
+  ``SCALE_LIMIT``, are out of range: skipped, never used to judge.
 
 Limits of the rule, said plainly: the generic bound does not know a layer's
 formula, so a layer whose output grows faster than a sum of products (an
@@ -108,8 +109,9 @@ def out_of_range(want: np.ndarray, spec: LayerSpec | None = None,
                  case: Case | None = None) -> bool:
     """True when a case cannot be judged: Keras gives NaN, inf or huge values, or the
     numbers summed are so large that float64 rounding alone could hide a difference."""
-    if not np.isfinite(want).all() or bool(np.abs(want).max(initial=0) > LIMIT):
-        return True
+    if want.size == 0 or not np.isfinite(want).all() \
+            or bool(np.abs(want).max(initial=0) > LIMIT):
+        return True  # nothing to judge (an input shorter than a kernel), or overflow
     return spec is not None and case is not None and scale(spec, case) > SCALE_LIMIT
 
 

@@ -550,9 +550,12 @@ def _refuse_stochastic(layer: Layer) -> None:
 
 
 def _check_positive_int(name: str, value: object, kind: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ARGUMENT:
-        raise LayerSpecError(f"{kind}({name}=...) must be a whole number from 1 to "
-                             f"{MAX_ARGUMENT}. Received: {value!r}.")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise LayerSpecError(f"{kind}({name}=...) must be a whole number of at least 1. "
+                             f"Received: {value!r}.")
+    if value > MAX_ARGUMENT:
+        raise LayerSpecError(f"{kind}({name}=...) must be at most {MAX_ARGUMENT} for the "
+                             f"harness (tiny layers, checked by hand). Received: {value!r}.")
 
 
 def _check_activation(name: str, value: object, kind: str) -> None:
@@ -624,11 +627,15 @@ def parse_layer(text: str) -> Layer:
 
 def _layer_call(node: ast.expr, text: str, depth: int) -> Layer:
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
-        raise LayerSpecError(_parse_help(text, "it is not a call like Layer(\"Dense\", ...) "
-                                         "or SimpleRNN(...)"))
+        raise LayerSpecError(_parse_help(text, "it is not a call of SimpleRNN, LSTM, GRU, "
+                                         "Layer(\"Dense\", ...) or another Keras layer class"))
     if depth >= MAX_DEPTH:
         raise LayerSpecError(_parse_help(text, "layers are nested too deep"))
     name = node.func.id
+    if not name[:1].isupper():
+        raise LayerSpecError(_parse_help(text, f"it is not a call of SimpleRNN, LSTM, GRU, "
+                                         f"Layer(...) or another Keras layer class ({name} "
+                                         f"does not start with a capital letter)"))
     args = [_value(arg, text, depth) for arg in node.args]
     kwargs = {}
     for kw in node.keywords:
@@ -652,7 +659,8 @@ def _layer_call(node: ast.expr, text: str, depth: int) -> Layer:
 
 
 def _value(node: ast.expr, text: str, depth: int) -> Any:
-    if isinstance(node, ast.Call):
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+            and node.func.id[:1].isupper():
         return _layer_call(node, text, depth + 1)
     try:
         return ast.literal_eval(node)
