@@ -252,10 +252,10 @@ def test_held_out_hypothesis(checker: Checker, layer: Layer, formula: Callable[.
 
 # ---- pytest hypotheses/ collects the course folder ----------------------------------------
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def keras_loaded_once() -> Iterator[None]:
-    """pytester's in-process runs restore sys.modules; TensorFlow cannot be imported twice in
-    one process, so it is loaded out here first."""
+    """pytester restores sys.modules after each test; TensorFlow cannot be imported twice in
+    one process, so it is loaded out here first (a module fixture: before pytester's)."""
     from harness.oracle import keras_layer
 
     keras_layer(SimpleRNN(units=1))
@@ -283,3 +283,18 @@ def test_pytest_runs_the_course_folder(pytester: pytest.Pytester,
     other = pytester.runpytest("tests", "--collect-only", "-q")
     other.stdout.fnmatch_lines(["*tests/test_other.py::test_other*"])
     assert "dense.py" not in other.stdout.str()
+
+
+def test_the_readme_example_prints_what_the_readme_shows(pytester: pytest.Pytester,
+                                                         keras_loaded_once: None) -> None:
+    """The README's non-recurrent example, end to end: its file, run by pytest, prints the
+    failure text the README quotes."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    section = readme.split("## Any layer with weights: the course set", 1)[1]
+    source = section.split("```python\n", 1)[1].split("```", 1)[0]
+    shown = section.split("which prints (verbatim):\n\n```\n", 1)[1].split("```", 1)[0]
+    (pytester.path / "hypotheses").mkdir()
+    (pytester.path / "hypotheses" / "conv1d.py").write_text(source)
+    result = pytester.runpytest("hypotheses", "--report-dir", str(pytester.path / "reports"))
+    result.assert_outcomes(failed=1)
+    assert shown.strip() in result.stdout.str()
