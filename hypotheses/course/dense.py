@@ -3,8 +3,6 @@
 get_weights() gives [kernel (2, 2)].
 """
 
-import numpy as np
-
 from harness import Layer, hypothesis
 
 DENSE = Layer("Dense", units=2, use_bias=False, input_shape=(2,))

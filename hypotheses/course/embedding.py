@@ -4,8 +4,6 @@ get_weights() gives [embeddings (3, 3)].  The input x holds two whole numbers
 from 0 to 2.
 """
 
-import numpy as np
-
 from harness import Layer, hypothesis
 
 EMBEDDING = Layer("Embedding", input_dim=3, output_dim=3, input_shape=(2,))
