@@ -39,6 +39,12 @@ id = "dense"
 name = "Dense"
 layer = "Dense(units=2, use_bias=False, input_shape=(2,))"
 points = 1
+
+[[exercise]]
+id = "embedding"
+name = "Embedding"
+layer = 'Layer("Embedding", input_dim=3, output_dim=2, input_shape=(2,))'
+points = 1
 """
 
 HEADER = """
@@ -60,6 +66,11 @@ def slide(kernel, x):
 @hypothesis(Layer("Dense", use_bias=False, units=2, input_shape=(2,)), name="x times kernel")
 def dense(kernel, x):
     return x @ kernel
+
+
+@hypothesis(Layer("Embedding", input_dim=3, output_dim=2, input_shape=(2,)), name="rows")
+def rows(embeddings, x):    # x holds whole numbers: it indexes the matrix
+    return embeddings[x]
 """,
     # the classic misconception: a convolution flips the filter
     "ben": HEADER + """
@@ -103,7 +114,8 @@ def _feedback(graded: dict[str, Any], student: str) -> str:
 
 def test_the_right_formulas_earn_the_points(graded: dict[str, Any]) -> None:
     row = graded["rows"]["ada"]
-    assert (row["status"], row["conv"], row["dense"], row["total"]) == ("graded", "2", "1", "3")
+    assert (row["status"], row["conv"], row["dense"], row["embedding"], row["total"]) == (
+        "graded", "2", "1", "1", "4")
     assert "Holds for all weights and inputs." in _feedback(graded, "ada")
 
 
@@ -125,7 +137,7 @@ def test_the_misconception_is_refuted_with_a_counterexample(graded: dict[str, An
 
 def test_a_name_the_layer_does_not_have_is_a_bad_hypothesis(graded: dict[str, Any]) -> None:
     row = graded["rows"]["cy"]
-    assert (row["status"], row["total"]) == ("bad-hypothesis", "0")
+    assert (row["status"], row["total"], row["max_total"]) == ("bad-hypothesis", "0", "4")
     feedback = _feedback(graded, "cy")
     assert "cy.py, line" in feedback
     assert "the formula typo has a parameter 'kernels'" in feedback
