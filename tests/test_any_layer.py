@@ -341,3 +341,18 @@ print(str(f.__harness_claim__.spec))
     assert done.returncode == 0, done.stderr
     assert parse_layer(done.stdout.strip()) == Layer(
         "Conv1D", filters=1, kernel_size=3, input_shape=(6, 1))
+
+
+def test_large_batches_give_the_same_outputs_as_small_ones() -> None:
+    from harness import strategies
+    from harness.oracle import Oracle
+    from harness.scope import make_scope
+
+    for layer in (CONV, BATCHNORM):
+        cases = strategies.sample_cases(layer, make_scope(layer, fixed=None, timesteps=None,
+                                                          where=None), count=600, seed=3)
+        large = Oracle().outputs(layer, cases)  # one batch of 600 (compiled apart)
+        small = Oracle()
+        for i in (0, 1, 299, 599):
+            assert np.allclose(small.outputs(layer, [cases[i]])[0], large[i], rtol=1e-12,
+                               atol=1e-12)
