@@ -89,6 +89,10 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
     },
 }
 
+#: The order the recurrent layers' arguments are written in (as Keras's signatures have them).
+_TEXT_ORDER = ("units", "activation", "recurrent_activation", "use_bias", "unit_forget_bias",
+               "reset_after", "return_sequences")
+
 #: When True, checks that need Keras are left to the process that has it: a grading
 #: worker sets this before loading a submission (Keras cannot be imported there, and
 #: trying would count as the student using Keras).
@@ -319,7 +323,10 @@ class Layer:
     def _recurrent_text(self) -> str:
         defaults = _DEFAULTS[self.kind]
         args = [f"units={self.units}"]
-        for name, value in self.arguments:
+        given = self.kwargs
+        order = [n for n in _TEXT_ORDER if n in given] + [n for n in given if n not in _TEXT_ORDER]
+        for name in order:
+            value = given[name]
             if name != "units" and value is not None and defaults.get(name, object()) != value:
                 args.append(f"{name}={_text(value)}")
         if self.input_dim != 1:
