@@ -38,6 +38,7 @@ import difflib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from harness.errors import LayerSpecError
@@ -207,11 +208,6 @@ class Layer:
         return tuple(int(n) for n in self.input_shape if n is not None)
 
     @property
-    def fixed_length(self) -> int:
-        """The first input axis's length when it is not variable (0 for no axis)."""
-        return 0 if self.variable or not self.input_shape else int(self.input_shape[0] or 0)
-
-    @property
     def input_name(self) -> str:
         """The formula's parameter for the input sample: ``xs`` (a sequence) or ``x``."""
         return "xs" if self.kind in SEQUENCE_KINDS else "x"
@@ -254,14 +250,15 @@ class Layer:
         """True when the weights are known without Keras."""
         return self.is_recurrent and self.arguments == _recurrent_known(self)
 
-    @property
+    @cached_property
     def weight_names(self) -> tuple[str, ...]:
         """Names of the arrays ``get_weights()`` returns, in order."""
         return tuple(self.weight_shapes)
 
-    @property
+    @cached_property
     def weight_shapes(self) -> dict[str, Shape]:
-        """Shape of each weight array, exactly as ``get_weights()`` gives it."""
+        """Shape of each weight array, exactly as ``get_weights()`` gives it (computed
+        once per description; do not change the dict)."""
         if self.is_recurrent:
             return self._recurrent_shapes()
         from harness import oracle
@@ -278,7 +275,7 @@ class Layer:
             shapes["bias"] = (2, width) if self.kind == "GRU" and self.reset_after else (width,)
         return shapes
 
-    @property
+    @cached_property
     def positive_weights(self) -> tuple[str, ...]:
         """Weights that must be positive (variances)."""
         return tuple(n for n in self.weight_names if n.endswith("moving_variance"))
