@@ -474,11 +474,11 @@ def _literal(kind: str, name: str, value: Any, depth: int) -> Any:
             raise LayerSpecError(f"{kind}({name}=...) must be a finite number. "
                                  f"Received: {value!r}.")
         return value
-    if isinstance(value, (list, tuple)) and len(value) <= 16:
+    if isinstance(value, (list, tuple)) and len(value) <= 16 and depth <= 4:
         return tuple(_literal(kind, name, v, depth + 1) for v in value)
     raise LayerSpecError(
         f"{kind}({name}=...) must be a plain number, text, True/False, None, a short "
-        f"tuple of those, or a layer description like SimpleRNN(units=1). "
+        f"(not deeply nested) tuple of those, or a layer description like SimpleRNN(units=1). "
         f"Received: {_short(value)}.")
 
 
