@@ -280,6 +280,14 @@ def test_scopes_fix_any_weight_and_limit_a_variable_axis(checker: Checker) -> No
     with pytest.raises(ClaimError, match="fixed shape"):
         hypothesis(DENSE, timesteps=2)
 
+    def first_is_row_0(embeddings: Any, x: Any) -> Any:  # true only when x[0] is 0
+        out = embeddings[x]
+        out[0] = embeddings[0]
+        return out
+
+    assert check(checker, EMBEDDING, first_is_row_0).verdict == REFUTED
+    assert check(checker, EMBEDDING, first_is_row_0, where=lambda x: x[0] == 0).verdict == HOLDS
+
 
 def test_the_recurrent_constructors_are_layers() -> None:
     assert Layer("SimpleRNN", units=1, activation="linear", use_bias=False,
