@@ -102,7 +102,7 @@ DEFER_KERAS_CHECKS = False
 Shape = tuple[int, ...]
 
 
-@dataclass(frozen=True, init=False)
+@dataclass(frozen=True, init=False, repr=False)
 class Layer:
     """What layer a hypothesis is about: ``Layer("Dense", units=2, input_shape=(3,))``.
 
@@ -331,6 +331,10 @@ class Layer:
         if self.training:
             args.append("training=True")
         return f"{self.kind}({', '.join(args)})"
+
+
+    def __repr__(self) -> str:
+        return str(self)
 
 
 #: The same class under its earlier name.
