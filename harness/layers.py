@@ -452,6 +452,9 @@ def _recurrent_known(layer: Layer) -> tuple[tuple[str, Any], ...]:
 
 
 def _check_names(kind: str, kwargs: dict[str, Any]) -> None:
+    if kwargs.get("return_state"):
+        raise LayerSpecError(f"{kind}(return_state=True) gives several outputs; the harness "
+                             f"checks a layer's one output: leave return_state out.")
     for name in kwargs:
         if name in RESERVED:
             raise LayerSpecError(
