@@ -129,7 +129,7 @@ class Session:
 
     def stop(self) -> None:
         if self.worker is not None:
-            self.worker.close(time.monotonic() + 0.5)
+            self.worker.close()
             self.worker = None
 
     def _loaded(self, reply: dict[str, Any]) -> Loaded:

@@ -4,9 +4,11 @@ One :class:`GradingContext` is shared by every submission of a run: one
 :class:`harness.checker.Checker` (one oracle, one Keras layer per layer spec,
 screening cases shared by everyone), behind a lock because the Hypothesis
 engine and the oracle are not thread-safe.  Student code does not run under
-the lock when it can be avoided: the screening cases are evaluated by the
-worker *before* the lock is taken (the proxy formula memoises the outcomes),
-so the locked part is Keras plus the search for a minimal counterexample.
+the lock when it can be avoided: the screening and fresh cases are evaluated
+by the worker *before* the lock is taken (the proxy formula memoises the
+outcomes), a look-alike's hint search is replayed after it is released
+(:mod:`harness.grading.teaching`), so the locked part is Keras plus the search
+for a minimal counterexample and the hint searches nobody ran before.
 
 A hypothesis that times out or crashes its worker is recorded as such, the
 worker is restarted and the next hypothesis goes on; a submission whose own
@@ -43,7 +45,7 @@ from harness.grading.sandbox import Isolation, Limits, WorkerStopped, plan_for
 from harness.grading.scoring import score_exercises, score_hypothesis, zero_exercises
 from harness.grading.secret import submission_salt
 from harness.grading.submissions import Submission
-from harness.teach import enrich
+from harness.grading.teaching import TeachingMemo
 from harness.verdict import Hints, Verdict, VerdictKind
 
 MAX_RESTARTS = 3
@@ -61,6 +63,7 @@ class GradingContext:
     fingerprint: str
     version: str = __version__
     lock: threading.Lock = field(default_factory=threading.Lock)
+    teaching: TeachingMemo = field(default_factory=TeachingMemo)
     keep: list[object] = field(default_factory=list)
 
     def key(self, submission: Submission) -> str:
@@ -312,9 +315,9 @@ def check_claim(ctx: GradingContext, claim: Claim) -> Checked:
     outcomes = RemoteEvaluator().evaluate(claim, cases + fresh)[:len(cases)]
     with ctx.lock:
         verdict = ctx.checker.check(claim)
-        started = time.thread_time()
-        verdict = _with_hints(ctx, claim, verdict)
-        teaching = time.thread_time() - started
+    started = time.thread_time()
+    verdict = _with_hints(ctx, claim, verdict)
+    teaching = time.thread_time() - started
     if verdict.verdict != VerdictKind.REFUTED or not verdict.recorded:
         return Checked(verdict, teaching_seconds=teaching)
     public = public_cases(claim.spec, claim.scope)
@@ -327,9 +330,14 @@ def _with_hints(ctx: GradingContext, claim: Claim, verdict: Verdict) -> Verdict:
     verdict stands, with hints that say the search was cut short (the next hypothesis
     restarts the worker as usual); a worker caught tampering is still stopped."""
     rules = ctx.assignment
+    hints, budget = rules.hints, rules.hint_seconds
     try:
-        return enrich(ctx.checker, claim, verdict, hints=rules.hints, budget=rules.hint_seconds,
-                      steady=True)  # counted in work: a regrade finds the same hints
+        replayed = ctx.teaching.replay(RemoteEvaluator(), claim, verdict, hints=hints,
+                                       budget=budget)
+        if replayed is not None:  # a look-alike's search, followed step for step
+            return replayed
+        with ctx.lock:  # counted in work: a regrade finds the same hints
+            return ctx.teaching.enrich(ctx.checker, claim, verdict, hints=hints, budget=budget)
     except WorkerStopped as stop:
         if stop.reason not in (TIMEOUT, CRASHED):
             raise
