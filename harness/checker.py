@@ -201,11 +201,11 @@ class Checker:
             return [], []
         drawn, pool, wants = self._fresh_pool(claim)
         count = self.settings.fresh
-        picked = range(drawn, len(pool))
+        picked = list(range(drawn, len(pool)))
         if len(picked) > count:
             salt = self.salt(claim) if self.salt is not None else b""
             rng = np.random.default_rng(self.seed_for(claim, "fresh-pick", salt))
-            picked = sorted(rng.choice(picked, size=count, replace=False).tolist())
+            picked = sorted(int(i) for i in rng.choice(picked, size=count, replace=False))
         chosen = [*range(drawn), *picked]
         return [pool[i] for i in chosen], [wants[i] for i in chosen]
 
@@ -277,7 +277,7 @@ class Checker:
         so such a search would run exactly the same for this formula: its result,
         with this formula's own output, is the result a fresh search would give.
         """
-        for path in self._paths.get(key, []):
+        for path in list(self._paths.get(key, [])):  # another thread may record one
             last = self._follows(claim, path, errors)
             if last is not None:
                 return Path(path.cases, path.wants, path.failing,

@@ -4,7 +4,9 @@ formula that answers differently on any case the search asked about."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -115,3 +117,36 @@ def test_where_scopes_are_never_replayed(oracle: Oracle) -> None:
     assert found.hints is not None
     assert memo.replay(InProcess(), claim, verdict, hints=True, budget=2.0) is None
     assert memo.searched == 1
+
+
+# -- a whole class, graded in parallel threads ---------------------------------------------
+
+
+def _outputs(out: Path) -> dict[str, bytes]:
+    """Every output a person reads (the grader's own store holds timings)."""
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and ".results" not in p.parts and p.name != ".secret"}
+
+
+def test_one_worker_and_two_in_any_order_grade_a_class_identically(tmp_path: Path) -> None:
+    """Look-alike formulas (the synthetic class's students share a few ideas each):
+    searches and hint searches replayed by one thread while another records them
+    must give every student exactly what one worker gives, in every output."""
+    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+    from class_fixture import write_class
+
+    from harness.grading import grade
+
+    write_class(tmp_path / "class", students=6)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("a secret for this test only, long enough to be one")
+    one = grade(tmp_path / "class", out=tmp_path / "one", workers=1, secret=secret)
+    students = sorted(r.student for r in one.results)
+    two = grade(tmp_path / "class", out=tmp_path / "two", workers=2, secret=secret,
+                order=students[::-1])
+    assert (one.graded, two.graded) == (6, 6)
+    first, second = _outputs(tmp_path / "one"), _outputs(tmp_path / "two")
+    assert sorted(first) == sorted(second) and len(first) > 12
+    assert [name for name in first if first[name] != second[name]] == []
+    refuted = [h for r in one.results for h in r.hypotheses if h.verdict == REFUTED]
+    assert len(refuted) >= 6 and all(h.checked.hints is not None for h in refuted)

@@ -19,6 +19,7 @@ are not part of the recording.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import threading
@@ -85,18 +86,15 @@ class TeachingMemo:
 
     def enrich(self, checker: Checker, claim: Claim, verdict: Verdict, *, hints: bool,
                budget: float) -> Verdict:
-        """``enrich`` (steady: counted in work) recording what it asked; the caller holds
-        the checker's lock."""
+        """``enrich`` (steady: counted in work), recording what it asked."""
         self.searched += 1
         key = self.key(claim, verdict, hints, budget)
         if key is None:
             return enrich(checker, claim, verdict, hints=hints, budget=budget, steady=True)
         recording = Recording(checker.evaluator)
-        inner, checker.evaluator = checker.evaluator, recording
-        try:
-            found = enrich(checker, claim, verdict, hints=hints, budget=budget, steady=True)
-        finally:
-            checker.evaluator = inner
+        recorded = copy.copy(checker)  # the same memos and oracle; this thread's evaluator
+        recorded.evaluator = recording
+        found = enrich(recorded, claim, verdict, hints=hints, budget=budget, steady=True)
         if recording.consistent and recording.asked:
             cases, signatures = zip(*recording.asked.values(), strict=True)
             taught = Taught(tuple(cases), tuple(signatures), _extras(found))
