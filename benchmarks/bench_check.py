@@ -394,7 +394,8 @@ def _fresh_cases(spec: Any, count: int, seed: int) -> list[Any]:
     for _ in range(count):
         weights = tuple(sample(shape) for shape in spec.weight_shapes.values())
         steps = int(rng.integers(1, 9))
-        cases.append(Case(weights, sample((steps, spec.input_dim))))
+        shape = spec.input_sample_shape(steps if spec.variable else None)
+        cases.append(Case(weights, sample(shape)))
     return cases
 
 
@@ -465,6 +466,52 @@ def phase_oracle(params: dict[str, Any]) -> dict[str, Any]:
     return {"import_s": import_s, "layers": layers}
 
 
+#: Layers other than the course's measured by ``--any-layer`` (target >= 100,000 cases/s).
+ANY_LAYERS = {
+    "Dense": 'Layer("Dense", units=2, input_shape=(3,))',
+    "Conv1D": 'Layer("Conv1D", filters=1, kernel_size=3, use_bias=False, input_shape=(6, 1))',
+}
+
+
+def phase_any_layer(params: dict[str, Any]) -> dict[str, Any]:
+    """``Oracle().outputs`` on fresh cases for Dense and Conv1D, and the course layers
+    measured the same way in the same process (median of ``repeats`` batches each)."""
+    from harness.course import PRESETS
+    from harness.layers import parse_layer
+    from harness.oracle import Oracle
+
+    count, layers = params["count"], {}
+    specs = {**{k: parse_layer(v) for k, v in ANY_LAYERS.items()}, **PRESETS}
+    for label, spec in specs.items():
+        oracle = Oracle()
+        warm = _fresh_cases(spec, count, seed=1)
+        oracle.outputs(spec, warm[:8])
+        oracle.outputs(spec, warm[8:])  # every runner traced
+        rates = []
+        for rep in range(params.get("repeats", 5)):
+            cases = _fresh_cases(spec, count, seed=2 + rep)
+            start = time.perf_counter()
+            oracle.outputs(spec, cases)
+            rates.append(len({c.key for c in cases}) / (time.perf_counter() - start))
+        layers[label] = {"layer": str(spec), "cases": count,
+                         "cases_per_s": statistics.median(rates), "runs": rates}
+    return {"layers": layers}
+
+
+def any_layer_only(sizes: Any, out: Path) -> int:
+    """The Dense/Conv1D oracle figure alone (with the course layers measured beside it),
+    merged into ``out`` (the other figures untouched)."""
+    r: dict[str, Any] = json.loads(out.read_text()) if out.exists() else {}
+    result, _ = run_phase("any_layer", {"count": sizes.oracle_cases, "repeats": 5})
+    rates = {k: round(v["cases_per_s"]) for k, v in result["layers"].items()}
+    r["any_layer_oracle_cases_per_s"] = {**rates, "target_dense_conv1d": 100_000,
+                                         "measured_with": "--any-layer"}
+    r["any_layer_oracle"] = result
+    out.write_text(json.dumps(r, indent=2) + "\n")
+    say(f"oracle cases/s: {rates}; wrote {out}")
+    return 0
+
+
 def phase_class(params: dict[str, Any]) -> dict[str, Any]:
     """The synthetic class in this process: ``collect`` + one shared ``Checker``."""
     import warnings
@@ -502,7 +549,8 @@ def phase_class(params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-PHASES = {"naive": phase_naive, "oracle": phase_oracle, "class": phase_class}
+PHASES = {"naive": phase_naive, "oracle": phase_oracle, "class": phase_class,
+          "any_layer": phase_any_layer}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -831,6 +879,9 @@ def main() -> int:
                         help="measure only the class run in one process against `harness "
                              "grade` (alternating, twice each) and worker start-up, and "
                              "update those figures in the results file")
+    parser.add_argument("--any-layer", action="store_true",
+                        help="measure only the oracle on Dense and Conv1D (and the course "
+                             "layers beside them) and update that figure in the results file")
     parser.add_argument("--wait-idle", type=float, default=60.0, metavar="S",
                         help="before each measurement wait up to S seconds for other processes "
                              "to leave the CPU (a shared machine); 0 to never wait (default 60)")
@@ -852,6 +903,8 @@ def main() -> int:
     out = args.out or HERE / ("results-quick.json" if args.quick else "results.json")
     if args.grade_only:
         return grade_only(sizes, out)
+    if args.any_layer:
+        return any_layer_only(sizes, out)
     r: dict[str, Any] = {"mode": "quick" if args.quick else "full", "sizes": asdict(sizes),
                          "machine": machine_info()}
     started = time.perf_counter()

@@ -12,7 +12,11 @@ Write each hypothesis as a formula::
             h = x @ kernel + h @ recurrent_kernel
         return h
 
-then run ``pytest hypotheses/`` or ``harness check hypotheses/``, or, in a notebook,
+The same works for any Keras layer with weights, e.g.
+``@hypothesis(Layer("Conv1D", filters=1, kernel_size=3, input_shape=(6, 1)))`` with
+parameters ``kernel``, ``bias`` and ``x`` (one input sample).
+
+Then run ``pytest hypotheses/`` or ``harness check hypotheses/``, or, in a notebook,
 ``harness.check(input_plus_feedback)``.  Importing this package does not import
 TensorFlow, Keras or pandas.
 """
@@ -20,7 +24,7 @@ TensorFlow, Keras or pandas.
 from harness.claims import Claim, hypothesis
 from harness.course import PART_A, PART_B, PART_C
 from harness.errors import HarnessError
-from harness.layers import GRU, LSTM, LayerSpec, SimpleRNN
+from harness.layers import GRU, LSTM, Layer, LayerSpec, SimpleRNN
 from harness.notebook import CheckResult, check
 
 __version__ = "0.1.0"
@@ -34,6 +38,7 @@ __all__ = [
     "CheckResult",
     "Claim",
     "HarnessError",
+    "Layer",
     "LayerSpec",
     "SimpleRNN",
     "__version__",

@@ -81,8 +81,9 @@ def check_found(found: Collection, settings: CheckSettings | None = None,
 
 
 def probe(layer: str | LayerSpec, weights: Sequence[Any], xs: Any) -> np.ndarray:
-    """What the real Keras layer outputs for these weights and this sequence."""
+    """What the real Keras layer outputs for these weights and this input sample."""
     from harness.oracle import predict
 
     spec = parse_layer(layer) if isinstance(layer, str) else layer
+    spec.validate()
     return predict(spec, make_case(spec, weights, xs))

@@ -1,4 +1,4 @@
-"""Cases: one setting of the weights plus one input sequence.
+"""Cases: one setting of the weights plus one input sample (``x``, or a sequence ``xs``).
 
 A case is plain data (float64 numpy arrays), so it can be hashed for the
 oracle's memo and cross a process boundary as JSON.  ``bindings`` hands a
@@ -18,13 +18,15 @@ from harness.layers import LayerSpec
 
 _FLOAT64 = np.dtype(np.float64)
 
-#: Names a formula (or a ``where=`` predicate) may ask for.
+#: Names a formula (or a ``where=`` predicate) may ask for about a recurrent layer;
+#: any layer's own list is ``layer.bindable`` (its weight names, ``weights``, ``x``/``xs``).
 BINDABLE = ("kernel", "recurrent_kernel", "bias", "weights", "xs")
 
 
 @dataclass(frozen=True, eq=False)
 class Case:
-    """Weights in ``get_weights()`` order and one sequence ``xs``, shape (timesteps, input_dim)."""
+    """Weights in ``get_weights()`` order and one input sample ``xs`` (the layer's input
+    shape; a recurrent layer's is (timesteps, input_dim)), whatever the layer calls it."""
 
     weights: tuple[np.ndarray, ...]
     xs: np.ndarray
@@ -62,11 +64,13 @@ class Case:
         return hash(self.key)
 
     def named(self, spec: LayerSpec) -> dict[str, np.ndarray]:
-        """The weights by name (``kernel``, ``recurrent_kernel``, ``bias``) plus ``xs``."""
-        return {**dict(zip(spec.weight_names, self.weights, strict=True)), "xs": self.xs}
+        """The weights by name (``kernel``, ``recurrent_kernel``, ``bias``, ...) plus the
+        input under the layer's name for it (``xs`` or ``x``)."""
+        return {**dict(zip(spec.weight_names, self.weights, strict=True)),
+                spec.input_name: self.xs}
 
     def to_json(self, spec: LayerSpec) -> dict[str, Any]:
-        """Weights by name and ``xs``, as nested lists of numbers."""
+        """Weights by name and the input, as nested lists of numbers."""
         from harness.numbers import to_plain
 
         return {name: to_plain(array) for name, array in self.named(spec).items()}
@@ -75,7 +79,7 @@ class Case:
 def make_case(spec: LayerSpec, weights: Sequence[Any], xs: Any) -> Case:
     """Build a case from lists, checking every shape against the layer.
 
-    ``xs`` may be flat (``[3, 3, 7]``) when ``input_dim`` is 1.
+    ``xs`` may leave out a last axis of size 1 (``[3, 3, 7]`` when ``input_dim`` is 1).
     """
     names = spec.weight_names
     if len(weights) != len(names):
@@ -89,31 +93,57 @@ def make_case(spec: LayerSpec, weights: Sequence[Any], xs: Any) -> Case:
 
 def case_from_json(spec: LayerSpec, record: dict[str, Any]) -> Case:
     """Inverse of :meth:`Case.to_json`."""
-    return make_case(spec, [record[name] for name in spec.weight_names], record["xs"])
+    name = spec.input_name if spec.input_name in record else "xs"
+    return make_case(spec, [record[n] for n in spec.weight_names], record[name])
 
 
 def as_xs(spec: LayerSpec, xs: Any) -> np.ndarray:
-    """An input sequence as a float64 array of shape (timesteps, input_dim)."""
-    array = _numbers("xs", xs)
-    if array.ndim == 1 and spec.input_dim == 1:
-        array = array.reshape(-1, 1)
-    if array.ndim != 2 or array.shape[1] != spec.input_dim or array.shape[0] < 1:
-        raise CaseError(
-            f"xs must be a list of timesteps, each with {spec.input_dim} number(s): shape "
-            f"(timesteps, {spec.input_dim}). Received shape {array.shape}: {xs!r}.")
+    """An input sample as a float64 array of the layer's input shape."""
+    name = spec.input_name
+    array = _numbers(name, xs)
+    if spec.is_recurrent:
+        if array.ndim == 1 and spec.input_dim == 1:
+            array = array.reshape(-1, 1)
+        if array.ndim != 2 or array.shape[1] != spec.input_dim or array.shape[0] < 1:
+            raise CaseError(
+                f"xs must be a list of timesteps, each with {spec.input_dim} number(s): shape "
+                f"(timesteps, {spec.input_dim}). Received shape {array.shape}: {xs!r}.")
+        return array
+    shape = spec.input_shape
+    if shape and shape[-1] == 1 and array.ndim == len(shape) - 1 and array.ndim >= 1:
+        array = array[..., None]  # a last axis of size 1 may be left out
+    expected = tuple("any" if n is None else n for n in shape)
+    length = array.shape[0] if array.ndim >= 1 else 0
+    if array.ndim != len(shape) or length < 1 or \
+            array.shape != spec.input_sample_shape(length if spec.variable else None):
+        raise CaseError(f"{name} must have shape {expected} (one input sample, without the "
+                        f"batch axis). Received shape {array.shape}: {_short(xs)}.")
+    if spec.input_kind == "index":
+        limit = spec.index_limit
+        if not (np.all(array == np.round(array)) and np.all((array >= 0) & (array < limit))):
+            raise CaseError(f"{name} must hold whole numbers from 0 to {limit - 1} (indices "
+                            f"into the {limit} rows). Received: {_short(xs)}.")
     return array
 
 
 def bindings(spec: LayerSpec, case: Case, names: Sequence[str]) -> dict[str, Any]:
-    """Fresh copies of what a formula asked for, by parameter name."""
+    """Fresh copies of what a formula asked for, by parameter name (an index input as
+    whole numbers, ``int64``, so it can index an array)."""
     named = case.named(spec)
     out: dict[str, Any] = {}
     for name in names:
         if name == "weights":
             out[name] = [w.copy() for w in case.weights]
+        elif name == spec.input_name and spec.input_kind == "index":
+            out[name] = named[name].astype(np.int64)
         else:
             out[name] = named[name].copy()
     return out
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def _as_array(name: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:

@@ -354,7 +354,7 @@ class Checker:
 
     def _counterexample(self, claim: Claim, failure: Failure) -> Counterexample:
         steps = None
-        if not claim.spec.return_sequences:
+        if claim.spec.has_steps and not claim.spec.return_sequences:
             steps = to_plain(self.oracle.steps(claim.spec, failure.case))
         got = failure.outcome.value
         return Counterexample(

@@ -18,7 +18,7 @@ from harness.cases import BINDABLE
 from harness.errors import ClaimError
 from harness.ipynb import parse_cell_name
 from harness.layers import LayerSpec
-from harness.scope import Scope, make_scope, parameters_of
+from harness.scope import Scope, deferred_checks, make_scope, parameters_of
 from harness.verdict import VerdictKind
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -57,10 +57,15 @@ def hypothesis(
 ) -> Callable[[F], F]:
     """Declare that the decorated formula computes what ``layer`` outputs.
 
-    The formula's parameters are bound by name: ``kernel``, ``recurrent_kernel``,
-    ``bias``, ``weights`` (all of them, in ``get_weights()`` order) and ``xs``
-    (one sequence, shape (timesteps, input_dim)).  ``fixed``, ``timesteps`` and
-    ``where`` limit the cases checked to the setting the hypothesis is about.
+    ``layer`` is a course preset, ``SimpleRNN(...)``/``LSTM(...)``/``GRU(...)``, or any
+    Keras layer with weights: ``Layer("Conv1D", filters=1, kernel_size=3,
+    input_shape=(6, 1))``.  The formula's parameters are bound by name: the
+    layer's weight names as ``layer.weights`` names them (``kernel``,
+    ``recurrent_kernel``, ``bias``, ``embeddings``, ``gamma``, ...), ``weights``
+    (all of them, in ``get_weights()`` order) and the input sample: ``xs`` for
+    a recurrent layer (one sequence, shape (timesteps, input_dim)), ``x``
+    otherwise.  ``fixed``, ``timesteps`` (the length of a variable input axis)
+    and ``where`` limit the cases checked to the setting the hypothesis is about.
     """
     _check_layer(layer)
     if name is not None and (not isinstance(name, str) or not name.strip()):
@@ -117,6 +122,9 @@ def _cell_of(file: str) -> int:
 
 def _check_layer(layer: object) -> None:
     if isinstance(layer, LayerSpec):
+        layer.require_input_shape()
+        if not deferred_checks(layer):
+            layer.validate()  # builds the Keras layer once: what Keras rejects, said now
         return
     if inspect.isfunction(layer):
         raise ClaimError(
@@ -129,8 +137,9 @@ def _check_layer(layer: object) -> None:
             "`from harness import SimpleRNN` (same arguments). "
             f"Received: {type(layer).__name__} from {type(layer).__module__}.")
     raise ClaimError(
-        "@hypothesis(layer) needs SimpleRNN(...), LSTM(...), GRU(...) from harness, or a "
-        f"course preset (PART_A, PART_B, PART_C). Received: {layer!r}.")
+        "@hypothesis(layer) needs SimpleRNN(...), LSTM(...), GRU(...) or Layer(...) from "
+        "harness (e.g. Layer(\"Dense\", units=2, input_shape=(3,))), or a course preset "
+        f"(PART_A, PART_B, PART_C). Received: {layer!r}.")
 
 
 __all__ = ["BINDABLE", "Claim", "claim_of", "claims_in", "hypothesis"]

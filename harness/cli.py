@@ -85,16 +85,24 @@ def _add_check(commands: Any) -> None:
 
 def _add_probe(commands: Any) -> None:
     probe = commands.add_parser(
-        "probe", help="run the real Keras layer on weights and a sequence",
-        description="Like the notebook: set the weights, call predict, print the output. "
-                    "Example: harness probe PART_A --weights '[[[1]], [[3]]]' --xs '[3, 3, 7]'")
+        "probe", help="run the real Keras layer on weights and an input",
+        description="Like the notebook: set the weights, call the layer, print the output. "
+                    "Example: harness probe PART_A --weights '[[[1]], [[3]]]' --xs '[3, 3, 7]', "
+                    "or harness probe 'Layer(\"Dense\", units=2, input_shape=(3,))' "
+                    "--weights '[[[1, 0], [0, 1], [1, 1]], [0, 0]]' --x '[1, 2, 3]'")
     probe.add_argument("layer", metavar="LAYER",
-                       help="'SimpleRNN(units=1, activation=\"linear\", use_bias=False)' or "
-                            "PART_A / PART_B / PART_C")
+                       help="'SimpleRNN(units=1, activation=\"linear\", use_bias=False)', "
+                            "'Layer(\"Conv1D\", filters=1, kernel_size=3, input_shape=(6, 1))' "
+                            "or PART_A / PART_B / PART_C")
     probe.add_argument("--weights", required=True, metavar="JSON",
                        help="JSON list of arrays in get_weights() order")
-    probe.add_argument("--xs", required=True, metavar="JSON",
-                       help="JSON list of inputs; a flat list means input_dim 1")
+    given = probe.add_mutually_exclusive_group(required=True)
+    given.add_argument("--xs", metavar="JSON",
+                       help="a recurrent layer's input sequence as a JSON list; a flat list "
+                            "means input_dim 1")
+    given.add_argument("--x", metavar="JSON",
+                       help="one input sample as JSON (same as --xs; a last axis of size 1 "
+                            "may be left out)")
     probe.add_argument("--json", action="store_true", help="print only the output as JSON")
     probe.set_defaults(func=run_probe)
 
@@ -197,7 +205,7 @@ def run_probe(args: argparse.Namespace) -> int:
     from harness.numbers import format_array, to_plain
 
     weights = _json_arg("--weights", args.weights)
-    xs = _json_arg("--xs", args.xs)
+    xs = _json_arg("--xs", args.xs) if args.xs is not None else _json_arg("--x", args.x)
     if not isinstance(weights, list):
         raise UsageError(f"--weights must be a JSON list of arrays. Received: {args.weights}")
     output = probe(args.layer, weights, xs)

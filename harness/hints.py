@@ -217,7 +217,8 @@ def hints_for(checker: Checker, claim: Claim, verdict: Verdict, *,
     """Hints for a refuted verdict (None for any other verdict), searched for at most
     ``budget`` seconds; ``steady`` (grading): the budget is counted in work, not time,
     so the hints never depend on the machine's speed or load."""
-    if verdict.verdict != REFUTED or verdict.counterexample is None:
+    if verdict.verdict != REFUTED or verdict.counterexample is None \
+            or not claim.spec.has_steps:  # regimes and steps are about recurrent layers
         return None
     clock = _Clock(budget, steady)
     spec = claim.spec

@@ -1,8 +1,10 @@
 """The oracle: the real Keras layer, the only judge of what a layer outputs.
 
 This is the only module that imports Keras / TensorFlow, and only when an
-``Oracle`` first evaluates something.  One Keras layer is built per layer spec,
-in float64.  A batch of cases, each with its own weights and sequence, is
+``Oracle`` first evaluates something (or a layer description asks what its
+weights are, :func:`describe`).  One Keras layer is built per layer
+description, in float64, called with ``training=layer.training`` (inference by
+default).  A batch of cases, each with its own weights and input, is
 evaluated in one compiled call per sequence length (``tf.map_fn`` for small
 batches, ``tf.vectorized_map`` for large ones) over the layer's own
 ``stateless_call``, so Keras's real ``call`` code runs for every case.  Outputs
@@ -12,16 +14,19 @@ are memoised by case, so no case is evaluated twice in a run.
 from __future__ import annotations
 
 import gc
+import inspect
 import os
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from harness.cases import Case
-from harness.layers import LayerSpec
+from harness.errors import LayerSpecError
+from harness.layers import Layer, LayerSpec, unknown_class_message
 
 #: Largest batch sent to Keras in one call.
 CHUNK = 4096
@@ -92,10 +97,14 @@ class Oracle:
                   memo: dict[tuple[int, bytes], np.ndarray]) -> None:
         runner = self._runner(spec, len(batch))
         weights, xs = unpack(spec, batch)
-        results = np.asarray(runner(weights, xs), dtype=np.float64)
+        try:
+            results = list(np.asarray(runner(weights, xs), dtype=np.float64))
+        except Exception:  # noqa: BLE001 - Keras refuses this input length (too short
+            results = [_UNJUDGEABLE] * len(batch)  # for a kernel): out of range, skipped
         self.keras_calls += 1
         self.cases_evaluated += len(batch)
-        results.setflags(write=False)
+        for result in results:
+            result.setflags(write=False)
         memo.update(zip(batch, results, strict=True))
 
     def _runner(self, spec: LayerSpec, size: int) -> Callable[..., Any]:
@@ -116,11 +125,20 @@ def unpack(spec: LayerSpec,
         size = int(np.prod(shape))
         arrays.append(flat[:, start:start + size].reshape(len(keys), *shape))
         start += size
-    return arrays, flat[:, start:].reshape(len(keys), keys[0][0], spec.input_dim)
+    return arrays, flat[:, start:].reshape(len(keys), *sample_shape(spec, keys[0][0]))
+
+
+def sample_shape(spec: LayerSpec, length: int) -> tuple[int, ...]:
+    """One input sample's shape for a case whose key says ``length``."""
+    return spec.input_sample_shape(length if spec.variable else None)
+
+
+#: What an input Keras cannot take gives: never judged (not finite).
+_UNJUDGEABLE = np.full((1,), np.nan)
 
 
 def build_runner(spec: LayerSpec, *, vectorized: bool) -> Callable[..., Any]:
-    """A compiled function: (weights stacked per case, xs stacked) -> outputs.
+    """A compiled function: (weights stacked per case, inputs stacked) -> outputs.
 
     Both kinds run the layer's own ``stateless_call`` once per case, each case
     with its own weights.  ``tf.map_fn`` traces in ~0.1 s and suits the small
@@ -131,22 +149,26 @@ def build_runner(spec: LayerSpec, *, vectorized: bool) -> Callable[..., Any]:
     import tensorflow as tf
 
     layer = keras_layer(spec)
+    positions = _positions(spec, layer)
+    trainable = [positions.get(id(v)) for v in layer.trainable_variables]
+    fixed = [positions.get(id(v)) for v in layer.non_trainable_variables]
     state = [v.value for v in layer.non_trainable_variables]
-    order = [_weight_index(spec, v.path) for v in layer.trainable_variables]
+    kwargs = _call_kwargs(spec, layer)
 
     @tf.autograph.experimental.do_not_convert
     def one(args: tuple[Any, ...]) -> Any:
         *weights, xs = args
-        variables = [weights[i] for i in order]
-        output, _ = layer.stateless_call(variables, state, xs[None])
-        return output[0]
+        variables = [weights[i] for i in trainable]  # type: ignore[index]
+        others = [s if i is None else weights[i] for i, s in zip(fixed, state, strict=True)]
+        output, _ = layer.stateless_call(variables, others, xs[None], **kwargs)
+        return tf.cast(output[0], tf.float64)
 
+    shape = (None, *spec.input_shape[1:]) if spec.variable else spec.input_sample_shape()
     signature = [
-        [tf.TensorSpec((None, *shape), tf.float64) for shape in spec.weight_shapes.values()],
-        tf.TensorSpec((None, None, spec.input_dim), tf.float64),
+        [tf.TensorSpec((None, *s), tf.float64) for s in spec.weight_shapes.values()],
+        tf.TensorSpec((None, *shape), tf.float64),
     ]
-    out = tf.TensorSpec((None, spec.units) if spec.return_sequences else (spec.units,),
-                        tf.float64)
+    out = tf.TensorSpec(_output_signature(spec), tf.float64)
 
     @tf.function(input_signature=signature, autograph=False)
     def run(weights: list[Any], xs: Any) -> Any:
@@ -157,24 +179,136 @@ def build_runner(spec: LayerSpec, *, vectorized: bool) -> Callable[..., Any]:
     return lambda weights, xs: run(weights, xs).numpy()
 
 
+def _output_signature(spec: LayerSpec) -> tuple[int | None, ...]:
+    """One output's shape, ``None`` on the axes that change with the input's length."""
+    if not spec.variable:
+        return spec.output_shape()
+    a, b = spec.output_shape(100), spec.output_shape(101)
+    return tuple(m if m == n else None for m, n in zip(a, b, strict=True))
+
+
+def _positions(spec: LayerSpec, layer: Any) -> dict[int, int]:
+    """Each of the layer's variables that ``get_weights()`` returns -> its position."""
+    if spec.is_recurrent:
+        return {id(v): spec.weight_names.index(v.path.rsplit("/", 1)[-1])
+                for v in layer.trainable_variables}
+    return {id(v): i for i, v in enumerate(layer.weights)}
+
+
+def _call_kwargs(spec: LayerSpec, layer: Any) -> dict[str, Any]:
+    """``training=`` when the layer's ``call`` takes it."""
+    try:
+        takes = "training" in inspect.signature(layer.call).parameters
+    except (TypeError, ValueError):
+        takes = False
+    return {"training": spec.training} if takes else {}
+
+
 def keras_layer(spec: LayerSpec) -> Any:
-    """The real Keras layer for ``spec``, built in float64 for an input of width ``input_dim``."""
+    """The real Keras layer for ``spec``, built in float64 for one sample's input shape."""
     _load_tensorflow()
+    spec.require_input_shape()
+    layer = _construct(spec)
+    layer.build((None, *spec.input_shape))
+    return layer
+
+
+def _construct(spec: Layer, *, dtype: str = "float64") -> Any:
+    """The Keras layer object (inner layers of a wrapper built the same way)."""
     import keras
 
-    cls = getattr(keras.layers, spec.kind)
-    layer = cls(**spec.keras_kwargs(), dtype="float64")
-    layer.build((None, None, spec.input_dim))
-    return layer
+    cls = getattr(keras.layers, spec.kind, None)
+    if not isinstance(cls, type) or not issubclass(cls, keras.layers.Layer):
+        names = [n for n in dir(keras.layers) if n[:1].isupper()]
+        raise LayerSpecError(unknown_class_message(spec.kind, names))
+    kwargs = {name: _construct(value) if isinstance(value, Layer) else value
+              for name, value in spec.keras_kwargs().items()}
+    return cls(**kwargs, dtype=dtype)
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """What building the real layer tells: weight names and shapes, in get_weights() order."""
+
+    shapes: tuple[tuple[str, tuple[int, ...]], ...]
+
+
+_INFO: dict[Layer, LayerInfo] = {}
+_BUILT: dict[Layer, Any] = {}
+_OUTPUT_SHAPES: dict[tuple[Layer, int | None], tuple[int, ...]] = {}
+
+
+def describe(spec: Layer) -> LayerInfo:
+    """Build the real Keras layer once and read its weights (cached per description).
+
+    Raises :class:`LayerSpecError` when Keras does not have the class, rejects
+    the arguments (quoting Keras's message), or the layer has no weights.
+    """
+    if spec in _INFO:
+        return _INFO[spec]
+    spec.require_input_shape()
+    try:
+        layer = _BUILT[spec] = keras_layer(spec)
+    except LayerSpecError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - Keras's own message says what is wrong
+        raise LayerSpecError(f"Keras refused {spec}: {_message(exc)}") from None
+    if not layer.weights:
+        raise LayerSpecError(
+            f"{spec} has no weights, so there is nothing to form a hypothesis about: the "
+            f"harness checks layers with weights (Dense, Conv1D, Embedding, "
+            f"BatchNormalization, SimpleRNN, ...).")
+    names = _weight_names(layer)
+    info = LayerInfo(tuple((n, tuple(int(d) for d in v.shape))
+                           for n, v in zip(names, layer.weights, strict=True)))
+    _INFO[spec] = info
+    return info
+
+
+def output_shape(spec: Layer, length: int | None = None) -> tuple[int, ...]:
+    """The output's shape for one sample (``length`` long when the input is variable)."""
+    key = (spec, length)
+    if key not in _OUTPUT_SHAPES:
+        describe(spec)
+        layer = _BUILT.get(spec) or keras_layer(spec)
+        try:
+            shape = layer.compute_output_shape((1, *spec.input_sample_shape(length)))
+        except Exception as exc:  # noqa: BLE001 - e.g. an input shorter than the kernel
+            raise LayerSpecError(f"Keras cannot compute {spec}'s output for an input of "
+                                 f"shape {spec.input_sample_shape(length)}: "
+                                 f"{_message(exc)}") from None
+        if isinstance(shape, list):  # a layer with several outputs
+            raise LayerSpecError(f"{spec} gives several outputs; the harness checks layers "
+                                 f"with one output.")
+        _OUTPUT_SHAPES[key] = tuple(max(0, int(d)) for d in shape[1:])
+    return _OUTPUT_SHAPES[key]
+
+
+def _weight_names(layer: Any) -> list[str]:
+    """``layer.weights``'s own names; a wrapper's inner weights get the inner layer's
+    role as a prefix (``forward_kernel``, ``backward_kernel``); other repeats a number."""
+    names = []
+    for v in layer.weights:
+        parts = v.path.split("/")
+        role = next((p.split("_", 1)[0] for p in parts[1:-1]
+                     if p.startswith(("forward_", "backward_"))), None)
+        names.append(f"{role}_{v.name}" if role else v.name)
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if names.count(name) == 1 else f"{name}_{seen[name]}")
+    return out
+
+
+def _message(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text if len(text) <= 600 else text[:597] + "..."
 
 
 def predict(spec: LayerSpec, case: Case) -> np.ndarray:
     """One case the notebook's way (``set_weights`` then call): for probes and cross-checks."""
     layer = keras_layer(spec)
     layer.set_weights(list(case.weights))
-    return np.asarray(layer(case.xs[None]), dtype=np.float64)[0]
-
-
-def _weight_index(spec: LayerSpec, path: str) -> int:
-    name = path.rsplit("/", 1)[-1]
-    return spec.weight_names.index(name)
+    output = layer(case.xs[None], **_call_kwargs(spec, layer))
+    return np.asarray(output, dtype=np.float64)[0]

@@ -1,9 +1,10 @@
 """The pytest plugin: ``pytest hypotheses/`` checks every hypothesis as a test.
 
 Registered through the ``pytest11`` entry point.  It only collects ``.py``
-files inside a folder named ``hypotheses`` (ini ``harness_dirs``) that mention
-``harness``, so no other test suite is collected differently.  Importing this
-module imports neither TensorFlow, Keras nor pandas.
+files inside a folder named ``hypotheses`` (ini ``harness_dirs``), or below one
+(``hypotheses/course/``), that mention ``harness``, so no other test suite is
+collected differently.  Importing this module imports neither TensorFlow, Keras
+nor pandas.
 """
 
 from __future__ import annotations
@@ -127,12 +128,23 @@ def is_hypothesis_file(path: Path, config: pytest.Config) -> bool:
     if (path.suffix not in (".py", ".ipynb") or path.name.startswith(("_", "."))
             or path.name == "conftest.py"):
         return False
-    if path.parent.name not in config.getini("harness_dirs"):
+    if not _in_hypotheses_folder(path, config):
         return False
     try:
         return "harness" in path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return False
+
+
+def _in_hypotheses_folder(path: Path, config: pytest.Config) -> bool:
+    """The file's folder is named in ``harness_dirs``, or lies below such a folder inside
+    the rootdir (``hypotheses/course/``)."""
+    names = set(config.getini("harness_dirs"))
+    try:
+        folders = path.parent.relative_to(config.rootpath).parts
+    except ValueError:
+        folders = ()
+    return path.parent.name in names or any(folder in names for folder in folders)
 
 
 class HypothesisFile(pytest.File):

@@ -91,12 +91,14 @@ def probe_command(verdict: Verdict) -> str:
 
 
 def probe_for(spec: LayerSpec, case: dict[str, Any]) -> str:
-    """``harness probe 'PART_A' --weights '[[[1]], [[-1]]]' --xs '[1, 0, 0]'``."""
+    """``harness probe 'PART_A' --weights '[[[1]], [[-1]]]' --xs '[1, 0, 0]'`` (``--x``
+    for a layer whose input is not a sequence)."""
     weights = [to_plain(case[name]) for name in spec.weight_names]
-    xs = case["xs"]
-    flat = [row[0] for row in xs] if spec.input_dim == 1 else xs
+    name = spec.input_name if spec.input_name in case else "xs"
+    xs = np.asarray(case[name], dtype=np.float64)
+    flat = xs[..., 0] if xs.ndim >= 2 and xs.shape[-1] == 1 else xs
     return (f"harness probe '{spec}' --weights '{json.dumps(weights)}' "
-            f"--xs '{json.dumps(to_plain(flat))}'")
+            f"--{name} '{json.dumps(to_plain(flat))}'")
 
 
 def _plain(value: Any) -> str:
@@ -182,7 +184,7 @@ def failure_text(verdict: Verdict) -> str:
         return f"{verdict.name} could not be checked: {verdict.message}."
     lines = [_headline(verdict), "", "  " + call(verdict), f"  layer: {verdict.layer}", ""]
     lines += ["  " + f"{label:<{_width(verdict)}}  {value}" for label, value in outputs(verdict)]
-    table = step_rows(verdict)
+    table = step_rows(verdict) or side_rows(verdict)
     if table:
         lines += ["", *_text_table(table)]
     hint_lines = _hints_lines(verdict)
@@ -223,6 +225,8 @@ def step_rows(verdict: Verdict) -> list[tuple[str, str, str]]:
     """Header plus one row per step: step number, input, Keras's output after it
     (empty for a one-step case, or when the steps are not known)."""
     ce = _example(verdict)
+    if not verdict.layer.has_steps:
+        return []
     steps = ce.keras_steps if ce.keras_steps is not None else ce.keras_output
     xs = ce.case.get("xs") or []
     if steps is None or len(xs) < 2 or len(steps) != len(xs):
@@ -232,8 +236,33 @@ def step_rows(verdict: Verdict) -> list[tuple[str, str, str]]:
     return [("step", "xs", "Keras output after this step"), *rows]
 
 
-def _text_table(rows: list[tuple[str, str, str]]) -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+def side_rows(verdict: Verdict) -> list[tuple[str, ...]]:
+    """For a layer without steps: the input, Keras's output and the hypothesis's output
+    side by side, row by row when they have as many rows (else each whole); empty for a
+    layer with steps."""
+    ce = _example(verdict)
+    layer = verdict.layer
+    if layer.has_steps:
+        return []
+    name = layer.input_name if layer.input_name in ce.case else "xs"
+    try:
+        x = np.asarray(ce.case[name], dtype=np.float64)
+        want = np.asarray(ce.keras_output, dtype=np.float64)
+        got = (None if ce.hypothesis_output is None
+               else np.asarray(ce.hypothesis_output, dtype=np.float64))
+    except (KeyError, TypeError, ValueError):
+        return []
+    head = (name, "Keras output", "hypothesis output")
+    if x.ndim >= 1 and want.ndim >= 2 and len(x) == len(want) and (
+            got is None or got.shape == want.shape):
+        return [head, *[(format_array(x[i]), format_array(want[i]),
+                         "" if got is None else format_array(got[i])) for i in range(len(x))]]
+    return [head, (format_array(x), format_array(want),
+                   "" if got is None else format_array(got))]
+
+
+def _text_table(rows: Sequence[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
             for r in rows]
 
@@ -253,6 +282,9 @@ def next_steps(verdict: Verdict) -> list[str]:
 
 def _shape_words(verdict: Verdict) -> str:
     layer = verdict.layer
+    if not layer.is_recurrent:
+        shape = np.shape(verdict.counterexample.keras_output) if verdict.counterexample else ()
+        return f"{tuple(shape)}, the shape of Keras's output"
     return ("(timesteps, units) = one row per step" if layer.return_sequences
             else f"({layer.units},) = one number per unit")
 
@@ -312,11 +344,13 @@ def counterexample_markdown(verdict: Verdict, formula: str = "hypothesis") -> li
 
 
 def steps_markdown(verdict: Verdict) -> list[str]:
-    """Keras's output after each step of the counterexample, as a Markdown table."""
-    rows = step_rows(verdict)
+    """Keras's output after each step of the counterexample, as a Markdown table (for a
+    layer without steps: input and both outputs side by side)."""
+    rows = step_rows(verdict) or side_rows(verdict)
     if not rows:
         return []
-    return [_md_row(rows[0]), "|" + "---|" * 3, *[_md_row(r) for r in rows[1:]], ""]
+    return [_md_row(rows[0]), "|" + "---|" * len(rows[0]), *[_md_row(r) for r in rows[1:]],
+            ""]
 
 
 def hints_markdown(verdict: Verdict) -> list[str]:
@@ -353,7 +387,7 @@ def verdict_html(verdict: Verdict, pictures: Sequence[str] = ()) -> str:
         parts.append('<table class="outputs">' + "".join(
             f"<tr><th>{esc(label)}</th><td><code>{esc(value)}</code></td></tr>"
             for label, value in outputs(verdict)) + "</table>")
-        rows = step_rows(verdict)
+        rows = step_rows(verdict) or side_rows(verdict)
         if rows:
             head = "".join(f"<th>{esc(c)}</th>" for c in rows[0])
             body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>"

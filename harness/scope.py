@@ -1,8 +1,14 @@
 """Scopes: the setting a hypothesis is about.
 
-A scope fixes some weight entries (``fixed=``), the sequence length
-(``timesteps=``) and a condition on the case (``where=``).  Cases are drawn only
-inside it, and reports show it.
+A scope fixes some weight entries (``fixed=``, any weight of the layer), the
+lengths of a variable input axis (``timesteps=``: a sequence's length, or any
+layer's variable first axis) and a condition on the case (``where=``, over any
+name a formula may take).  Cases are drawn only inside it, and reports show it.
+
+Where Keras cannot be imported (a grading worker), a layer other than the
+three recurrent ones does not know its weights: names and shapes are then
+taken as written and checked again where the layer is built (the grading
+parent rebuilds every scope with :func:`make_scope`).
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from harness.cases import BINDABLE, Case, bindings
+from harness import layers
+from harness.cases import Case, bindings
 from harness.errors import ScopeError
 from harness.layers import LayerSpec
 
@@ -73,7 +80,7 @@ class Scope:
         return [ok and bool(next(answers)) for ok in inside]
 
     def _fits(self, spec: LayerSpec, case: Case) -> bool:
-        if case.timesteps not in self.timesteps:
+        if spec.variable and case.timesteps not in self.timesteps:
             return False
         for name, values in self.fixed:
             actual = case.weights[spec.weight_names.index(name)]
@@ -99,6 +106,11 @@ def make_scope(
 ) -> Scope:
     """Validate the scope arguments of ``@hypothesis`` and build a :class:`Scope`."""
     fixed_arrays = _fixed(spec, fixed or {})
+    if timesteps is not None and spec.input_shape and not spec.variable:
+        raise ScopeError(f"timesteps= limits the length of a variable input axis, but the "
+                         f"input of {spec} has the fixed shape {spec.input_sample_shape()}. "
+                         f"Leave timesteps= out, or make the first axis variable "
+                         f"(input_shape=(None, ...)).")
     steps = _timesteps(timesteps)
     where_params = parameters_of(where, spec, "where=") if where is not None else ()
     text = _describe(spec, fixed_arrays, steps if timesteps is not None else None, where)
@@ -109,7 +121,8 @@ def parameters_of(fn: Callable[..., Any], spec: LayerSpec, what: str) -> tuple[s
     """The bindable names ``fn`` asks for; an error naming the allowed ones otherwise."""
     if not callable(fn):
         raise ScopeError(f"{what} must be a function. Received: {fn!r}.")
-    allowed = [n for n in BINDABLE if n != "bias" or spec.use_bias]
+    deferred = deferred_checks(spec)
+    allowed = [] if deferred else list(spec.bindable)
     try:
         signature = inspect.signature(fn)
     except (TypeError, ValueError):
@@ -120,9 +133,8 @@ def parameters_of(fn: Callable[..., Any], spec: LayerSpec, what: str) -> tuple[s
             raise ScopeError(
                 f"{what} {getattr(fn, '__name__', '')}: parameters are bound by name, so "
                 f"*args and **kwargs are not allowed. Use some of: {', '.join(allowed)}.")
-        if param.name not in allowed:
-            why = (" (this layer has use_bias=False, so it has no bias)"
-                   if param.name == "bias" else "")
+        if not deferred and param.name not in allowed:
+            why = _why_not(spec, param.name)
             raise ScopeError(
                 f"{what} {getattr(fn, '__name__', '')} has a parameter {param.name!r} that "
                 f"the harness cannot fill{why}. Allowed names for {spec}: "
@@ -131,10 +143,26 @@ def parameters_of(fn: Callable[..., Any], spec: LayerSpec, what: str) -> tuple[s
     return tuple(names)
 
 
+def deferred_checks(spec: LayerSpec) -> bool:
+    """True where the layer's weights cannot be known (no Keras here): names and shapes
+    are then checked where the layer is built."""
+    return layers.DEFER_KERAS_CHECKS and not spec.known
+
+
+def _why_not(spec: LayerSpec, name: str) -> str:
+    if name == "bias" and spec.is_recurrent:
+        return " (this layer has use_bias=False, so it has no bias)"
+    if name in ("x", "xs"):
+        return f" (this layer's input is called {spec.input_name})"
+    return ""
+
+
 def _fixed(spec: LayerSpec, fixed: dict[str, Any]) -> tuple[tuple[str, np.ndarray], ...]:
     if not isinstance(fixed, dict):
         raise ScopeError(f"fixed= must be a dict like {{'kernel': [[1, None]]}}. "
                          f"Received: {fixed!r}.")
+    if deferred_checks(spec):
+        return _fixed_as_written(fixed)
     out = []
     for name, value in fixed.items():
         if name not in spec.weight_names:
@@ -156,6 +184,23 @@ def _fixed(spec: LayerSpec, fixed: dict[str, Any]) -> tuple[tuple[str, np.ndarra
         out.append((name, array))
     order = spec.weight_names
     return tuple(sorted(out, key=lambda item: order.index(item[0])))
+
+
+def _fixed_as_written(fixed: dict[str, Any]) -> tuple[tuple[str, np.ndarray], ...]:
+    """``fixed=`` where the weights' shapes cannot be known: numbers as written (bounded),
+    checked again where the layer is built."""
+    out = []
+    for name, value in fixed.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ScopeError(f"fixed= keys must be weight names. Received the key {name!r}.")
+        _check_nesting(name, value, (10, 10, 10, 10))
+        try:
+            array = np.array(_nones_to_nan(value), dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ScopeError(f"fixed={{{name!r}: ...}} must hold numbers or None (free). "
+                             f"Received: {short_repr(value)}.") from None
+        out.append((name, array))
+    return tuple(out)
 
 
 def _check_nesting(name: str, value: Any, shape: tuple[int, ...]) -> None:
@@ -225,7 +270,9 @@ def _describe(spec: LayerSpec, fixed: tuple[tuple[str, np.ndarray], ...],
         parts.append(f"timesteps={_steps_text(timesteps)}")
     if where is not None:
         parts.append(f"where {callable_text(where)}")
-    return "; ".join(parts) if parts else "all weights and sequences"
+    inputs = "sequences" if spec.input_name == "xs" else "inputs"
+    everything = f"all weights and {inputs}"
+    return "; ".join(parts) if parts else everything
 
 
 def _fixed_text(array: np.ndarray) -> str:

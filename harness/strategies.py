@@ -1,9 +1,12 @@
-"""Hypothesis strategies that draw cases (weights + one sequence) for a layer.
+"""Hypothesis strategies that draw cases (weights + one input sample) for a layer.
 
 Numbers come from small integers first, then short decimals, then general
 floats: Hypothesis shrinks towards the first branch, which is what makes a
-counterexample checkable on paper.  Sequences shrink towards the shortest
-length the scope allows.
+counterexample checkable on paper.  A variable input axis (a sequence) shrinks
+towards the shortest length the scope allows.  What is drawn fits the layer:
+an index input (``Embedding``) holds whole numbers in range (shrinking towards
+0), and weights that must be positive (``moving_variance``) are drawn positive
+(shrinking towards 1).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings
@@ -48,11 +52,11 @@ def cases(spec: LayerSpec, scope: Scope, elements: st.SearchStrategy[float] | No
     """Cases for ``spec`` inside ``scope``: one flat list for the free weight entries and
     a list of input rows (shrinking drops rows, so sequences get shorter)."""
     elements = elements if elements is not None else numbers()
-    steps = [t for t in scope.timesteps if max_timesteps is None or t <= max_timesteps]
-    steps = steps or [scope.timesteps[0]]
+    steps = lengths(spec, scope, max_timesteps)
     free = [_free_mask(scope, name, shape) for name, shape in spec.weight_shapes.items()]
     count = sum(int(mask.sum()) for mask in free)
-    row = st.tuples(*[elements] * spec.input_dim)
+    inputs = index_numbers(spec.index_limit) if spec.input_kind == "index" else elements
+    row = st.tuples(*[inputs] * _row_size(spec))
     strategy = st.builds(
         lambda values, rows: _case(spec, scope, free, values, rows),
         st.lists(elements, min_size=count, max_size=count),
@@ -64,6 +68,38 @@ def cases(spec: LayerSpec, scope: Scope, elements: st.SearchStrategy[float] | No
     return strategy.filter(lambda case: case.timesteps in steps and scope.contains(spec, case))
 
 
+def index_numbers(limit: int) -> st.SearchStrategy[float]:
+    """Indices from 0 to ``limit - 1`` (as floats, like every number in a case)."""
+    return st.integers(0, max(0, limit - 1)).map(float)
+
+
+def lengths(spec: LayerSpec, scope: Scope, max_timesteps: int | None = None) -> list[int]:
+    """The first input axis's allowed lengths: the scope's (at most ``max_timesteps``)
+    when the axis is variable, else its one fixed length."""
+    if not spec.variable:
+        return [spec.input_sample_shape()[0]]
+    steps = [t for t in scope.timesteps if max_timesteps is None or t <= max_timesteps]
+    return steps or [scope.timesteps[0]]
+
+
+def _row_size(spec: LayerSpec) -> int:
+    """Numbers in one row of the input (everything after its first axis)."""
+    return int(np.prod(spec.input_sample_shape(1 if spec.variable else None)[1:]))
+
+
+def _input(spec: LayerSpec, rows: Any) -> np.ndarray:
+    array = np.array(rows, dtype=np.float64).reshape(-1)
+    length = len(rows)
+    return array.reshape(spec.input_sample_shape(length if spec.variable else None))
+
+
+def _positive(array: np.ndarray) -> np.ndarray:
+    """Drawn numbers made positive: their size, with 1 for anything below 0.1."""
+    out = np.abs(array)
+    out[out < 0.1] = 1.0
+    return out
+
+
 def _free_mask(scope: Scope, name: str, shape: tuple[int, ...]) -> np.ndarray:
     fixed = dict(scope.fixed).get(name)
     return np.ones(shape, dtype=bool) if fixed is None else np.isnan(fixed)
@@ -72,14 +108,14 @@ def _free_mask(scope: Scope, name: str, shape: tuple[int, ...]) -> np.ndarray:
 def _case(spec: LayerSpec, scope: Scope, free: list[np.ndarray], values: list[float],
           rows: list[tuple[float, ...]]) -> Case:
     weights, start = [], 0
-    for mask in free:
+    positive = spec.positive_weights
+    for name, mask in zip(spec.weight_names, free, strict=True):
         array = np.zeros(mask.shape)
         size = int(mask.sum())
         array[mask] = values[start:start + size]
-        weights.append(array)
+        weights.append(_positive(array) if name in positive else array)
         start += size
-    xs = np.array(rows, dtype=np.float64).reshape(len(rows), spec.input_dim)
-    return Case(tuple(scope.apply_fixed(spec, weights)), xs)
+    return Case(tuple(scope.apply_fixed(spec, weights)), _input(spec, rows))
 
 
 def explicit_cases(spec: LayerSpec, scope: Scope) -> list[Case]:
@@ -87,7 +123,14 @@ def explicit_cases(spec: LayerSpec, scope: Scope) -> list[Case]:
     candidates = [make_case(spec, c.weights, c.xs) for c in NOTEBOOK_CASES.get(spec, [])]
     ones = [np.ones(shape) for shape in spec.weight_shapes.values()]
     for xs in ([3, 3, 7], [1, 1, 2], [1], [1, 2], [0, 1, 2, 4]):
-        seq = np.repeat(np.array(xs, dtype=np.float64)[:, None], spec.input_dim, axis=1)
+        if spec.variable:
+            rows = [[x] * _row_size(spec) for x in xs]
+        else:  # the pattern repeated over the whole fixed-shape input
+            rows = [[xs[(i + j) % len(xs)] for j in range(_row_size(spec))]
+                    for i in range(spec.input_sample_shape()[0])]
+        seq = _input(spec, rows)
+        if spec.input_kind == "index":
+            seq = seq % spec.index_limit
         candidates.append(Case(tuple(scope.apply_fixed(spec, ones)), seq))
     return [c for c, ok in zip(candidates, scope.contains_many(spec, candidates), strict=True)
             if ok]
@@ -180,9 +223,16 @@ def sample_cases(spec: LayerSpec, scope: Scope, *, count: int, seed: int) -> lis
 
 
 def _sample_case(rng: np.random.Generator, spec: LayerSpec, scope: Scope) -> Case:
-    weights = [_sample(rng, shape) for shape in spec.weight_shapes.values()]
-    steps = int(rng.choice(scope.timesteps))
-    return Case(tuple(scope.apply_fixed(spec, weights)), _sample(rng, (steps, spec.input_dim)))
+    positive = spec.positive_weights
+    weights = [_positive(_sample(rng, shape)) if name in positive else _sample(rng, shape)
+               for name, shape in spec.weight_shapes.items()]
+    steps = int(rng.choice(lengths(spec, scope)))
+    shape = spec.input_sample_shape(steps if spec.variable else None)
+    if spec.input_kind == "index":
+        xs = rng.integers(0, spec.index_limit, size=shape).astype(np.float64)
+    else:
+        xs = _sample(rng, shape)
+    return Case(tuple(scope.apply_fixed(spec, weights)), xs)
 
 
 def _sample(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:

@@ -37,7 +37,7 @@ def test_probe_lstm_sequence(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(("layer", "weights", "xs", "expected"), [
     ("__import__('os').system('echo pwned')", "[[[1]], [[1]]]", "[1]", "not a call of"),
     ("SimpleRNN(units=1, activation=open('x'))", "[[[1]], [[1]]]", "[1]", "plain numbers"),
-    ("Dense(units=1)", "[[[1]], [[1]]]", "[1]", "not a call of SimpleRNN"),
+    ("Dense(units=1)", "[[[1]], [[1]]]", "[1]", "needs input_shape="),
     ("SimpleRNN(units=0)", "[[[1]], [[1]]]", "[1]", "at least 1"),
     ("PART_A", "[[[1]], [[1]]", "[1]", "--weights is not valid JSON"),
     ("PART_A", "[[[1, 2]], [[1]]]", "[1]", "kernel must have shape (1, 1)"),

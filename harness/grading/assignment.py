@@ -22,7 +22,9 @@ An assignment is a TOML file (the course exercise ships as the default,
     [[exercise]]
     id = "part_a"             # column name in grades.csv
     name = "Part A"
-    layer = "PART_A"          # a course preset, or 'SimpleRNN(units=1, ...)'
+    layer = "PART_A"          # a course preset, 'SimpleRNN(units=1, ...)', or any Keras layer
+                              # with weights: 'Layer("Conv1D", filters=1, kernel_size=3,
+                              # input_shape=(6, 1))' (also written 'Conv1D(filters=1, ...)')
     points = 2                # for a hypothesis that holds for all weights and sequences
     narrow_points = 0         # for one that holds only in a narrower scope
     refuted_points = 0        # opt-in: for a plausible one recorded refuted=True and refuted
@@ -75,6 +77,11 @@ class Exercise:
     @property
     def max_points(self) -> float:
         return self.points + self.refuted_points
+
+    @property
+    def everything(self) -> str:
+        """The general scope in words: all weights and sequences (or inputs)."""
+        return f"all weights and {'sequences' if self.spec.input_name == 'xs' else 'inputs'}"
 
 
 @dataclass(frozen=True)
@@ -176,8 +183,11 @@ def _exercise(item: Any, index: int, source: str) -> Exercise:
             raise AssignmentError(f"{where} needs `{key} = ...`.")
     try:
         spec = parse_layer(fields["layer"])
+        spec.validate()  # Keras builds it once (only for layers other than the recurrent ones)
     except LayerSpecError as exc:
         raise AssignmentError(f"{where}: {exc}") from None
+    if not spec.is_recurrent:  # as students import it: Layer("Dense", ...), never Dense(...)
+        fields["layer"] = str(spec)
     ident = fields.pop("id", None) or _slug(fields.get("name") or fields["layer"])
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", ident) or ident in _RESERVED:
         raise AssignmentError(f"{where}: id must be a simple name like part_a (not one of "

@@ -36,7 +36,7 @@ from harness.grading.protocol import (
 )
 from harness.grading.sandbox import TAMPERED, Isolation, Limits, WorkerProcess, WorkerStopped
 from harness.grading.submissions import Submission
-from harness.layers import CONSTRUCTORS, LayerSpec
+from harness.layers import CONSTRUCTORS, LayerSpec, parse_layer
 from harness.numbers import to_plain
 from harness.scope import DEFAULT_TIMESTEPS, make_scope, parameters_of
 
@@ -143,11 +143,18 @@ class Session:
         if not isinstance(raw, list) or not isinstance(total, int) or len(raw) > total \
                 or len(raw) > self.max_hypotheses:
             raise self._tampered("an invalid list of hypotheses")
-        try:
-            claims = tuple(self._claim(i, meta) for i, meta in enumerate(raw))
-        except Exception as exc:  # noqa: BLE001 - whatever fails here, the worker's data did it
-            raise self._tampered(f"an invalid hypothesis ({_reason(exc)})") from None
-        return Loaded(claims=claims, total=total)
+        claims = []
+        for i, meta in enumerate(raw):
+            try:
+                claims.append(self._claim(i, meta))
+            except HarnessError as exc:  # a layer Keras refuses or a name it does not have:
+                if not _deferred(meta):  # the worker checked it itself, so its report lies
+                    raise self._tampered(f"an invalid hypothesis ({_reason(exc)})") from None
+                # only the grader can tell (no Keras in the worker); as in the student's run
+                return Loaded(status="bad-hypothesis", message=_mistake(i, meta, exc))
+            except Exception as exc:  # noqa: BLE001 - whatever fails here, the worker's data
+                raise self._tampered(f"an invalid hypothesis ({_reason(exc)})") from None
+        return Loaded(claims=tuple(claims), total=total)
 
     def _claim(self, index: int, meta: dict[str, Any]) -> Claim:
         spec = rebuild_layer(meta["layer"])
@@ -324,15 +331,25 @@ def _is_shape(shape: Any) -> bool:
 
 
 def rebuild_layer(fields: Any) -> LayerSpec:
-    """A layer spec from reported fields, through the public constructors."""
+    """A layer from what the worker reported: its constructor text, parsed safely (never
+    evaluated) and validated with Keras here (the worker cannot); or, from an older
+    worker, the recurrent layer's fields, through the public constructors."""
+    if isinstance(fields, str):
+        try:
+            spec = parse_layer(fields)
+        except HarnessError:  # an honest worker sends str(spec), which always parses
+            raise ValueError("unreadable layer") from None
+        spec.validate()
+        return spec
     if not isinstance(fields, dict) or fields.get("kind") not in CONSTRUCTORS:
         raise ValueError("unknown layer")
-    spec = LayerSpec(**fields)
-    accepted = inspect.signature(CONSTRUCTORS[spec.kind]).parameters
-    rebuilt = CONSTRUCTORS[spec.kind](**{n: getattr(spec, n) for n in accepted})
-    if rebuilt != spec:
+    kind = fields["kind"]
+    accepted = [n for n, p in inspect.signature(CONSTRUCTORS[kind]).parameters.items()
+                if p.kind is not p.VAR_KEYWORD]
+    given = {n: v for n, v in fields.items() if n != "kind" and v is not None}
+    if set(given) - set(accepted):
         raise ValueError("inconsistent layer")
-    return rebuilt
+    return CONSTRUCTORS[kind](**given)
 
 
 def _payload(claim: Claim, case: Case) -> dict[str, Any]:
@@ -364,6 +381,22 @@ def _bool(raw: Any) -> bool:
     if not isinstance(raw, bool):
         raise ValueError("invalid flag")
     return raw
+
+
+def _deferred(meta: Any) -> bool:
+    """True when the worker left the layer's checks to the grader (no Keras there): any
+    layer but the recurrent ones whose weights are known without Keras."""
+    try:
+        return not parse_layer(meta["layer"]).known
+    except Exception:  # noqa: BLE001 - not even a layer: the worker's data is wrong
+        return False
+
+
+def _mistake(index: int, meta: Any, exc: HarnessError) -> str:
+    """Where the mistake is and what it is, in the words of the student's own run."""
+    function = _text(meta["function"], 200)
+    text = str(exc).replace(f" formula_{index} ", f" {function} ")[:1500]
+    return f"{_text(meta['file'], 200)}, line {_text(meta['line'], 20)}: {text}"
 
 
 def _reason(exc: Exception) -> str:

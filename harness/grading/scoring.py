@@ -49,10 +49,10 @@ def _credit(result: HypothesisResult, exercise: Exercise | None) -> tuple[Credit
                                   "must compute the output itself, so it earns nothing.")
     if verdict.verdict == HOLDS and verdict.expected == HOLDS:
         if verdict.general:
-            return Credit.GENERAL, exercise.points, "holds for all weights and sequences."
+            return Credit.GENERAL, exercise.points, f"holds for {exercise.everything}."
         return Credit.NARROW, exercise.narrow_points, (
             f"holds, but only in a narrower scope ({verdict.scope}); full points need a "
-            "hypothesis that holds for all weights and sequences.")
+            f"hypothesis that holds for {exercise.everything}.")
     if verdict.verdict == REFUTED and verdict.expected == REFUTED:
         if exercise.refuted_points and result.plausible is not True:
             return Credit.NONE, 0.0, NOT_PLAUSIBLE
@@ -85,7 +85,7 @@ def score_exercises(assignment: Assignment,
 def _exercise(exercise: Exercise, mine: list[HypothesisResult]) -> ExerciseResult:
     credits = {h.credit for h in mine}
     if Credit.GENERAL in credits:
-        main, note = exercise.points, "a hypothesis holds for all weights and sequences"
+        main, note = exercise.points, f"a hypothesis holds for {exercise.everything}"
     elif Credit.NARROW in credits:
         main, note = exercise.narrow_points, "hypotheses hold only in a narrower scope"
     else:

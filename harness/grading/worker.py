@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from harness import layers
 from harness.claims import Claim, claims_in
 from harness.collect import describe_load_error
 from harness.errors import HarnessError
@@ -147,7 +148,7 @@ class Worker:
 
     def _run(self, claim: Claim, case: dict[str, Any]) -> dict[str, Any]:
         try:
-            value = claim.formula(**_arrays({k: case[k] for k in claim.params}))
+            value = claim.formula(**_arrays({k: case[k] for k in claim.params}, claim))
         except BaseException as exc:  # noqa: BLE001 - the boundary around student code
             wanted = wanted_keras(exc)
             if wanted:
@@ -181,11 +182,15 @@ def _load_status(exc: BaseException, blocker: KerasBlocker) -> str:
     return "load-error"
 
 
-def _arrays(args: dict[str, Any]) -> dict[str, Any]:
-    """Fresh float64 arrays for every binding (``weights`` is a list of arrays)."""
+def _arrays(args: dict[str, Any], claim: Claim | None = None) -> dict[str, Any]:
+    """Fresh float64 arrays for every binding (``weights`` is a list of arrays); an index
+    input (``Embedding``) as whole numbers, as in a student's own run."""
     out: dict[str, Any] = {}
+    index = claim.spec.input_name if claim and claim.spec.input_kind == "index" else None
     for name, value in args.items():
-        if name == "weights":
+        if name == index:
+            out[name] = np.array(value, dtype=np.float64).astype(np.int64)
+        elif name == "weights":
             out[name] = [np.array(w, dtype=np.float64) for w in value]
         else:
             out[name] = np.array(value, dtype=np.float64)
@@ -211,11 +216,9 @@ def _with_nones(array: np.ndarray) -> Any:
     return np.where(np.isnan(array), np.array(None, dtype=object), array).tolist()
 
 
-def _layer_fields(claim: Claim) -> dict[str, Any]:
-    spec = claim.spec
-    return {name: getattr(spec, name) for name in (
-        "kind", "units", "activation", "recurrent_activation", "use_bias",
-        "unit_forget_bias", "reset_after", "return_sequences", "input_dim")}
+def _layer_fields(claim: Claim) -> str:
+    """The layer as its constructor text (the grader parses it safely and rebuilds it)."""
+    return str(claim.spec)
 
 
 def _silence() -> None:
@@ -240,7 +243,7 @@ def _inside(claim: Claim, args: dict[str, Any]) -> bool:
     """The claim's ``where=`` on one case; a condition that fails means "not in scope"."""
     condition = claim.scope.where
     try:
-        return bool(condition(**_arrays(args))) if condition else True
+        return bool(condition(**_arrays(args, claim))) if condition else True
     except BaseException:  # noqa: BLE001 - student code
         return False
 
@@ -265,6 +268,7 @@ def main(argv: list[str]) -> int:
     worker = Worker(request_fd, reply_fd, hello)
     _silence()
     sys.meta_path.insert(0, worker.blocker)
+    layers.DEFER_KERAS_CHECKS = True  # a layer's weights are checked in the grader
     isolation.append("stdout/stderr discarded, Keras/TensorFlow imports blocked")
     worker.serve(isolation)
     return 0
