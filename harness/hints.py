@@ -143,7 +143,8 @@ def catalogue(spec: LayerSpec) -> list[Candidate]:
             for value in (1.0, 0.0):
                 add(name, _with(shape, index, value), (3, order, *index, int(value == 0)))
     out = list(found.values())
-    out += [Candidate((), tuple(range(1, n + 1)), (4, n)) for n in STEP_LIMITS]
+    if spec.variable:  # shorter inputs only where the input's length may vary
+        out += [Candidate((), tuple(range(1, n + 1)), (4, n)) for n in STEP_LIMITS]
     return sorted(out, key=lambda c: c.rank)
 
 
@@ -217,8 +218,7 @@ def hints_for(checker: Checker, claim: Claim, verdict: Verdict, *,
     """Hints for a refuted verdict (None for any other verdict), searched for at most
     ``budget`` seconds; ``steady`` (grading): the budget is counted in work, not time,
     so the hints never depend on the machine's speed or load."""
-    if verdict.verdict != REFUTED or verdict.counterexample is None \
-            or not claim.spec.has_steps:  # regimes and steps are about recurrent layers
+    if verdict.verdict != REFUTED or verdict.counterexample is None:
         return None
     clock = _Clock(budget, steady)
     spec = claim.spec
@@ -236,7 +236,7 @@ def _on_counterexample(checker: Checker, claim: Claim,
     spec = claim.spec
     zeroed = [Case(tuple(np.zeros_like(w) if i == k else w for i, w in enumerate(case.weights)),
                    case.xs) for k in range(len(case.weights))]
-    prefixes = [_prefixes(c) for c in [case, *zeroed]]
+    prefixes = [_prefixes(spec, c) for c in [case, *zeroed]]
     wants = checker.oracle.outputs(spec, [p for group in prefixes for p in group])
     batch = [case, *zeroed]
     outcomes = checker.evaluator.evaluate(claim, prefixes[0] + zeroed)
@@ -244,7 +244,8 @@ def _on_counterexample(checker: Checker, claim: Claim,
     bad = [first_failure(claim, [c], [w], [o]) is not None
            for c, w, o in zip(prefixes[0], wants[:full], outcomes[:full], strict=True)]
     allowed = claim.scope.timesteps  # a prefix outside the claim's own lengths does not count
-    step = next((t + 1 for t, b in enumerate(bad) if b and t + 1 in allowed), None)
+    step = next((t + 1 for t, b in enumerate(bad) if b and t + 1 in allowed), None) \
+        if spec.has_steps else None
     fixed = {name for name, _ in claim.scope.fixed}  # zeroing those would leave the scope
     names = []
     start = full
@@ -257,7 +258,10 @@ def _on_counterexample(checker: Checker, claim: Claim,
     return step, tuple(names)
 
 
-def _prefixes(case: Case) -> list[Case]:
+def _prefixes(spec: LayerSpec, case: Case) -> list[Case]:
+    """The case cut after each step (a layer without steps: the case itself)."""
+    if not spec.has_steps:
+        return [case]
     return [Case(case.weights, case.xs[:t]) for t in range(1, case.timesteps + 1)]
 
 
@@ -369,6 +373,8 @@ def _scope_of(claim: Claim, cand: Candidate) -> Scope:
 
 def _moved(spec: LayerSpec, scope: Scope, case: Case) -> list[Case]:
     """The counterexample moved into the regime (cut to an allowed length), if any."""
+    if not spec.variable:
+        return [Case(tuple(scope.apply_fixed(spec, list(case.weights))), case.xs)]
     steps = [t for t in scope.timesteps if t <= case.timesteps]
     if not steps:
         return []

@@ -38,6 +38,7 @@ import difflib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from harness.errors import LayerSpecError
@@ -88,6 +89,10 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
         "reset_after": True, "return_sequences": False,
     },
 }
+
+#: The order the recurrent layers' arguments are written in (as Keras's signatures have them).
+_TEXT_ORDER = ("units", "activation", "recurrent_activation", "use_bias", "unit_forget_bias",
+               "reset_after", "return_sequences")
 
 #: When True, checks that need Keras are left to the process that has it: a grading
 #: worker sets this before loading a submission (Keras cannot be imported there, and
@@ -203,11 +208,6 @@ class Layer:
         return tuple(int(n) for n in self.input_shape if n is not None)
 
     @property
-    def fixed_length(self) -> int:
-        """The first input axis's length when it is not variable (0 for no axis)."""
-        return 0 if self.variable or not self.input_shape else int(self.input_shape[0] or 0)
-
-    @property
     def input_name(self) -> str:
         """The formula's parameter for the input sample: ``xs`` (a sequence) or ``x``."""
         return "xs" if self.kind in SEQUENCE_KINDS else "x"
@@ -250,14 +250,15 @@ class Layer:
         """True when the weights are known without Keras."""
         return self.is_recurrent and self.arguments == _recurrent_known(self)
 
-    @property
+    @cached_property
     def weight_names(self) -> tuple[str, ...]:
         """Names of the arrays ``get_weights()`` returns, in order."""
         return tuple(self.weight_shapes)
 
-    @property
+    @cached_property
     def weight_shapes(self) -> dict[str, Shape]:
-        """Shape of each weight array, exactly as ``get_weights()`` gives it."""
+        """Shape of each weight array, exactly as ``get_weights()`` gives it (computed
+        once per description; do not change the dict)."""
         if self.is_recurrent:
             return self._recurrent_shapes()
         from harness import oracle
@@ -274,7 +275,7 @@ class Layer:
             shapes["bias"] = (2, width) if self.kind == "GRU" and self.reset_after else (width,)
         return shapes
 
-    @property
+    @cached_property
     def positive_weights(self) -> tuple[str, ...]:
         """Weights that must be positive (variances)."""
         return tuple(n for n in self.weight_names if n.endswith("moving_variance"))
@@ -319,7 +320,10 @@ class Layer:
     def _recurrent_text(self) -> str:
         defaults = _DEFAULTS[self.kind]
         args = [f"units={self.units}"]
-        for name, value in self.arguments:
+        given = self.kwargs
+        order = [n for n in _TEXT_ORDER if n in given] + [n for n in given if n not in _TEXT_ORDER]
+        for name in order:
+            value = given[name]
             if name != "units" and value is not None and defaults.get(name, object()) != value:
                 args.append(f"{name}={_text(value)}")
         if self.input_dim != 1:
@@ -470,11 +474,11 @@ def _literal(kind: str, name: str, value: Any, depth: int) -> Any:
             raise LayerSpecError(f"{kind}({name}=...) must be a finite number. "
                                  f"Received: {value!r}.")
         return value
-    if isinstance(value, (list, tuple)) and len(value) <= 16:
+    if isinstance(value, (list, tuple)) and len(value) <= 16 and depth <= 4:
         return tuple(_literal(kind, name, v, depth + 1) for v in value)
     raise LayerSpecError(
         f"{kind}({name}=...) must be a plain number, text, True/False, None, a short "
-        f"tuple of those, or a layer description like SimpleRNN(units=1). "
+        f"(not deeply nested) tuple of those, or a layer description like SimpleRNN(units=1). "
         f"Received: {_short(value)}.")
 
 

@@ -54,12 +54,17 @@ def call_arguments(spec: LayerSpec, case: dict[str, Any], params: Sequence[str] 
             arrays = ", ".join(_np_array(case[w]) for w in spec.weight_names if w in case)
             parts.append(f"weights=[{arrays}]")
         elif name in case:
-            parts.append(f"{name}={_np_array(case[name])}")
+            index = name == spec.input_name and spec.input_kind == "index"
+            parts.append(f"{name}={_np_array(case[name], index=index)}")
     return ", ".join(parts)
 
 
-def _np_array(value: Any) -> str:
-    return f"np.array({_literal(np.asarray(value, dtype=np.float64))})"
+def _np_array(value: Any, *, index: bool = False) -> str:
+    """``np.array([1., 0.5])``; indices (an Embedding's input) as whole numbers."""
+    array = np.asarray(value, dtype=np.float64)
+    if index:
+        return f"np.array({array.astype(np.int64).tolist()})"
+    return f"np.array({_literal(array)})"
 
 
 def _literal(array: np.ndarray) -> str:
@@ -137,9 +142,11 @@ def _fixed_literal(value: Any) -> str:
     return format_number(float(value))
 
 
-def hints_text(hints: Hints | None, layer_name: str, *, where: bool = False) -> list[str]:
+def hints_text(hints: Hints | None, layer_name: str, *, where: bool = False,
+               sequences: bool = True) -> list[str]:
     """The hints as lines of plain text (no lines when there are none); ``where``: the
-    hypothesis has a ``where=`` condition, which every regime keeps."""
+    hypothesis has a ``where=`` condition, which every regime keeps; ``sequences``: the
+    layer's input length may vary (short inputs were tried too)."""
     if hints is None:
         return []
     lines: list[str] = []
@@ -148,8 +155,9 @@ def hints_text(hints: Hints | None, layer_name: str, *, where: bool = False) -> 
         lines.append(f"Where it holds (each checked on 100+ cases{keep}):")
         lines += ["  " + regime_text(r, layer_name) for r in hints.holds_when]
     elif hints.complete:
-        lines.append("No simpler setting was found where it holds (tried: one weight array "
-                     "or entry set to 0 or 1, and short sequences).")
+        short = ", and short sequences" if sequences else ""
+        lines.append(f"No simpler setting was found where it holds (tried: one weight array "
+                     f"or entry set to 0 or 1{short}).")
     step = hints.first_disagreeing_step
     if step is not None:
         lines.append(f"It first disagrees with Keras at step {step} of the counterexample.")
@@ -167,7 +175,8 @@ def hints_text(hints: Hints | None, layer_name: str, *, where: bool = False) -> 
 
 def _hints_lines(verdict: Verdict) -> list[str]:
     where = any(part.startswith("where ") for part in verdict.scope.split("; "))
-    return hints_text(verdict.hints, layer_name(verdict.layer), where=where)
+    return hints_text(verdict.hints, layer_name(verdict.layer), where=where,
+                      sequences=verdict.layer.variable)
 
 
 def _and(words: list[str]) -> str:

@@ -3,9 +3,9 @@
 :func:`enrich` is the one call every front end makes (``harness check``, the
 pytest plugin, the notebook, grading): for a refuted hypothesis it adds the
 hints (:mod:`harness.hints`) and, when :mod:`harness.sweep` is there, the weight
-sweep its picture is drawn from.  Any other verdict comes back unchanged, and
-so does a verdict about a layer without steps (hints and pictures follow a
-recurrent layer's output step by step; other layers get the side-by-side table).
+sweep its picture is drawn from (pictures follow a recurrent layer's output
+step by step: a layer without steps gets hints only).  Any other verdict comes
+back unchanged.
 """
 
 from __future__ import annotations
@@ -25,8 +25,7 @@ def enrich(checker: Checker, claim: Claim, verdict: Verdict, *, hints: bool = Tr
     """``verdict`` with its hints (unless ``hints`` is False; ``budget`` seconds at most
     for their search, counted in work when ``steady``, as grading does so regrades are
     identical) and its weight sweep, for a refuted hypothesis."""
-    if verdict.verdict != REFUTED or verdict.counterexample is None \
-            or not claim.spec.has_steps:
+    if verdict.verdict != REFUTED or verdict.counterexample is None:
         return verdict
     if hints:
         found = hints_for(checker, claim, verdict, budget=budget, steady=steady)

@@ -341,3 +341,33 @@ print(str(f.__harness_claim__.spec))
     assert done.returncode == 0, done.stderr
     assert parse_layer(done.stdout.strip()) == Layer(
         "Conv1D", filters=1, kernel_size=3, input_shape=(6, 1))
+
+
+def test_large_batches_give_the_same_outputs_as_small_ones() -> None:
+    from harness import strategies
+    from harness.oracle import Oracle
+    from harness.scope import make_scope
+
+    for layer in (CONV, BATCHNORM):
+        cases = strategies.sample_cases(layer, make_scope(layer, fixed=None, timesteps=None,
+                                                          where=None), count=600, seed=3)
+        large = Oracle().outputs(layer, cases)  # one batch of 600 (compiled apart)
+        small = Oracle()
+        for i in (0, 1, 299, 599):
+            assert np.allclose(small.outputs(layer, [cases[i]])[0], large[i], rtol=1e-12,
+                               atol=1e-12)
+
+
+def test_hints_for_a_layer_without_steps_hold_when_pasted(checker: Checker) -> None:
+    from harness.hints import claim_in, hints_for
+    from harness.render import call
+
+    claim = claim_of(hypothesis(BATCHNORM)(_copy(textbook_epsilon)))
+    assert claim is not None
+    verdict = checker.check(claim)
+    hints = hints_for(checker, claim, verdict, budget=60, steady=True)
+    assert hints is not None and hints.holds_when and hints.first_disagreeing_step is None
+    for regime in hints.holds_when:  # each regime, pasted as a scope, holds
+        assert Checker(CheckSettings(seed=5)).check(claim_in(claim, regime)).verdict == HOLDS
+    embedded = check(checker, EMBEDDING, embedding_scaled)
+    assert "x=np.array([" in call(embedded) and "x=np.array([1." not in call(embedded)
