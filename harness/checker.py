@@ -11,8 +11,9 @@
 
 3. **Fresh cases** (grading, when the settings carry a secret): a claim that
    holds on the screening set is also checked on cases drawn from the secret
-   and a per-submission salt, which nobody could know in advance; a failure
-   there is searched and shrunk as usual.
+   (a pool per layer and scope, Keras run once for the class) and picked from
+   that pool with a per-submission salt, which nobody could know in advance; a
+   failure there is searched and shrunk as usual.
 
 Nothing depends on run order: seeds come from the settings' seed (or secret),
 the layer and the scope as the checker itself holds them (fixed-weight bytes,
@@ -60,8 +61,8 @@ SAMPLE_ROUNDS = 6
 #: Fresh cases per claim when grading with a secret (seeded samples, then a few draws).
 DEFAULT_FRESH = 50
 FRESH_DRAWN = 8
-#: Fresh sets remembered (one per submission, layer and scope).
-FRESH_MEMO = 256
+#: The fresh pool per layer and scope holds this many times ``fresh`` seeded samples.
+FRESH_POOL = 4
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ class Checker:
         self.evaluator: Evaluator = evaluator or InProcess()
         self.salt = salt
         self._screens: dict[tuple[object, ...], tuple[list[Case], list[np.ndarray]]] = {}
-        self._fresh: dict[tuple[object, ...], tuple[list[Case], list[np.ndarray]]] = {}
+        self._fresh: dict[tuple[object, ...], tuple[int, list[Case], list[np.ndarray]]] = {}
         self._paths: dict[tuple[object, ...], list[Path]] = {}
         self._seeds: dict[tuple[object, ...], int] = {}
 
@@ -186,27 +187,44 @@ class Checker:
     def fresh(self, claim: Claim) -> tuple[list[Case], list[np.ndarray]]:
         """In-range cases, not in the screening set, that only the grader can know.
 
-        Drawn (``settings.fresh`` seeded samples, and a few Hypothesis draws unless
-        the scope has a ``where`` condition, which would cost a worker round trip
-        each) with a seed from the secret, the layer, the scope and the claim's
-        salt (in grading, the submission's content): so no earlier submission, no
-        feedback and no run of the student's own can have shown them.  Empty
-        without a secret.  Computed once per salt, layer and scope.
+        A pool per layer and scope, drawn once from the secret (a few Hypothesis
+        draws unless the scope has a ``where`` condition, which would cost a worker
+        round trip each, then ``FRESH_POOL`` times ``settings.fresh`` seeded
+        samples), evaluated by Keras once for the whole class; each claim is checked
+        on the draws plus ``settings.fresh`` samples picked from the pool with a
+        seed from its salt (in grading, the submission's content).  So no run of
+        the student's own can have shown them, and no earlier submission's
+        feedback can say which of the pool a new submission meets.  Empty without
+        a secret.
         """
         if self.settings.secret is None:
             return [], []
-        salt = self.salt(claim) if self.salt is not None else b""
-        key = (claim.spec, claim.scope.key, salt)
+        drawn, pool, wants = self._fresh_pool(claim)
+        count = self.settings.fresh
+        picked = list(range(drawn, len(pool)))
+        if len(picked) > count:
+            salt = self.salt(claim) if self.salt is not None else b""
+            rng = np.random.default_rng(self.seed_for(claim, "fresh-pick", salt))
+            picked = sorted(int(i) for i in rng.choice(picked, size=count, replace=False))
+        chosen = [*range(drawn), *picked]
+        return [pool[i] for i in chosen], [wants[i] for i in chosen]
+
+    def _fresh_pool(self, claim: Claim) -> tuple[int, list[Case], list[np.ndarray]]:
+        """The layer and scope's pool of fresh cases: how many of them Hypothesis drew
+        (they come first), the cases, Keras's outputs."""
+        key = (claim.spec, claim.scope.key)
         if key not in self._fresh:
             spec, scope, count = claim.spec, claim.scope, self.settings.fresh
-            seed = self.seed_for(claim, "fresh", salt)
-            first = [] if scope.where is not None else _draw(spec, scope, FRESH_DRAWN, seed)
-            kept = self._in_range(spec, scope, first, count, count, seed,
-                                  set(self.screening(claim)[0]))
-            while len(self._fresh) >= FRESH_MEMO:
-                del self._fresh[next(iter(self._fresh))]
-            chosen = list(kept.items())[:count + FRESH_DRAWN]
-            self._fresh[key] = ([c for c, _ in chosen], [w for _, w in chosen])
+            seed = self.seed_for(claim, "fresh")
+            screened = set(self.screening(claim)[0])
+            first = [c for c in strategies.unique(
+                [] if scope.where is not None else _draw(spec, scope, FRESH_DRAWN, seed))
+                if c not in screened]
+            kept = self._in_range(spec, scope, first, count * FRESH_POOL + len(first),
+                                  count * FRESH_POOL, seed, screened)
+            drawn = sum(c in kept for c in first)
+            chosen = list(kept.items())[:count * FRESH_POOL + drawn]
+            self._fresh[key] = (drawn, [c for c, _ in chosen], [w for _, w in chosen])
         return self._fresh[key]
 
     def _in_range(self, spec: LayerSpec, scope: Scope, first: list[Case], count: int,
@@ -259,7 +277,7 @@ class Checker:
         so such a search would run exactly the same for this formula: its result,
         with this formula's own output, is the result a fresh search would give.
         """
-        for path in self._paths.get(key, []):
+        for path in list(self._paths.get(key, [])):  # another thread may record one
             last = self._follows(claim, path, errors)
             if last is not None:
                 return Path(path.cases, path.wants, path.failing,

@@ -32,10 +32,12 @@ def format_array(value: Any) -> str:
 
 def to_plain(value: Any) -> Any:
     """Nested lists of Python floats (ints where exact), for JSON."""
-    array = np.asarray(value, dtype=np.float64)
-    if array.ndim == 0:
-        x = float(array)
-        if not math.isfinite(x):
-            return format_number(x)  # JSON has no NaN/inf: say it in words
-        return int(x) if x == int(x) and abs(x) < 1e15 else x
-    return [to_plain(x) for x in array]
+    return _plain(np.asarray(value, dtype=np.float64).tolist())
+
+
+def _plain(x: Any) -> Any:
+    if isinstance(x, list):
+        return [_plain(item) for item in x]
+    if not math.isfinite(x):
+        return format_number(x)  # JSON has no NaN/inf: say it in words
+    return int(x) if x == int(x) and abs(x) < 1e15 else x

@@ -154,7 +154,9 @@ def draw_cases(spec: LayerSpec, scope: Scope, *, count: int, seed: int) -> list[
     return unique(found)
 
 
-_CONSTANTS_LOCK = threading.RLock()
+_CONSTANTS_LOCK = threading.Lock()
+_inside = 0  # harness draws running now (threads): the patch stays while any runs
+_original: list[object] = []
 
 
 @contextmanager
@@ -168,12 +170,13 @@ def no_local_constants() -> Iterator[None]:
     ``pytest``, ``harness check``, the API and the grader (and with every
     student file), so the same seed would draw different cases.  Inside this
     block the pool of local constants is empty (Hypothesis's own global
-    constants stay); the cache of permitted constants is cleared on entry and
-    on exit, so nothing computed inside leaks out or the other way round.
+    constants stay); the cache of permitted constants is cleared when the first
+    block opens and when the last one closes, so nothing computed inside leaks
+    out or the other way round.  Blocks in several threads (the grader checks
+    submissions in parallel) share one patch, counted.
 
     Checked against Hypothesis 6.170; ``tests/test_secret_cases.py`` fails if the
     mechanism moves (a module full of odd constants must not change the draws).
-    Only the harness's own draws are affected, one at a time (a lock).
     """
     try:
         from hypothesis.internal.conjecture import providers
@@ -181,19 +184,25 @@ def no_local_constants() -> Iterator[None]:
     except ImportError:  # an older Hypothesis, without local constants
         yield
         return
-    original = getattr(providers, "_get_local_constants", None)
     cache = getattr(providers, "CONSTANTS_CACHE", None)
-    if original is None or cache is None:
+    if getattr(providers, "_get_local_constants", None) is None or cache is None:
         yield
         return
+    global _inside
     with _CONSTANTS_LOCK:
-        providers._get_local_constants = lambda: Constants()
-        cache.cache.clear()
-        try:
-            yield
-        finally:
-            providers._get_local_constants = original
+        if _inside == 0:
+            _original[:] = [providers._get_local_constants]
+            providers._get_local_constants = lambda: Constants()
             cache.cache.clear()
+        _inside += 1
+    try:
+        yield
+    finally:
+        with _CONSTANTS_LOCK:
+            _inside -= 1
+            if _inside == 0:
+                providers._get_local_constants = _original.pop()  # type: ignore[assignment]
+                cache.cache.clear()
 
 
 def sample_cases(spec: LayerSpec, scope: Scope, *, count: int, seed: int) -> list[Case]:

@@ -37,7 +37,6 @@ from harness.grading.protocol import (
 from harness.grading.sandbox import TAMPERED, Isolation, Limits, WorkerProcess, WorkerStopped
 from harness.grading.submissions import Submission
 from harness.layers import CONSTRUCTORS, LayerSpec, parse_layer
-from harness.numbers import to_plain
 from harness.scope import DEFAULT_TIMESTEPS, make_scope, parameters_of
 
 #: Cases sent to a worker in one request.
@@ -129,7 +128,7 @@ class Session:
 
     def stop(self) -> None:
         if self.worker is not None:
-            self.worker.close(time.monotonic() + 0.5)
+            self.worker.close()
             self.worker = None
 
     def _loaded(self, reply: dict[str, Any]) -> Loaded:
@@ -260,7 +259,8 @@ class RemoteWhere(_Proxy):
 
 
 def _plain_args(kwargs: dict[str, Any]) -> dict[str, Any]:
-    return {name: ([to_plain(w) for w in value] if name == "weights" else to_plain(value))
+    return {name: ([np.asarray(w, np.float64).tolist() for w in value] if name == "weights"
+                   else np.asarray(value, np.float64).tolist())
             for name, value in kwargs.items()}
 
 
@@ -353,10 +353,12 @@ def rebuild_layer(fields: Any) -> LayerSpec:
 
 
 def _payload(claim: Claim, case: Case) -> dict[str, Any]:
-    named = case.to_json(claim.spec)
-    if "weights" in claim.params:
-        named["weights"] = [to_plain(w) for w in case.weights]
-    return {name: named[name] for name in claim.params}
+    """The case's arrays the formula asks for, as nested lists of floats: ``tolist``
+    is ~20x faster than :func:`harness.numbers.to_plain`, the grader's biggest cost
+    in a profile (cases hold finite numbers only; the channel carries any float)."""
+    named = case.named(claim.spec)
+    return {name: [w.tolist() for w in case.weights] if name == "weights"
+            else named[name].tolist() for name in claim.params}
 
 
 def _signature(params: tuple[str, ...]) -> inspect.Signature:

@@ -2,17 +2,22 @@
 
 One :class:`GradingContext` is shared by every submission of a run: one
 :class:`harness.checker.Checker` (one oracle, one Keras layer per layer spec,
-screening cases shared by everyone), behind a lock because the Hypothesis
-engine and the oracle are not thread-safe.  Student code does not run under
-the lock when it can be avoided: the screening cases are evaluated by the
-worker *before* the lock is taken (the proxy formula memoises the outcomes),
-so the locked part is Keras plus the search for a minimal counterexample.
+screening cases shared by everyone).  Submissions are graded in parallel
+threads that share it with no lock around the checking: Keras calls go one at a
+time (:class:`SharedOracle`), Hypothesis is thread-safe (since 6.136), and the
+checker's memos (screening sets, fresh pools, recorded searches, recorded hint
+searches) hold results that do not depend on which thread filled them -- a
+replayed search or hint search is exactly what a fresh one gives -- so grades
+never depend on the number of workers or the order.  So while one thread waits
+on its worker, another checks.  The screening and fresh cases go to the worker
+in one batch; a look-alike's hint search is replayed in one batch
+(:mod:`harness.grading.teaching`).
 
 A hypothesis that times out or crashes its worker is recorded as such, the
 worker is restarted and the next hypothesis goes on; a submission whose own
 budget runs out keeps the results it has.  Time limits count only time spent
-waiting on the worker, never time waiting for the lock, so grades do not
-depend on how many submissions run at once.
+waiting on the worker, never time waiting for Keras or another thread, so
+grades do not depend on how many submissions run at once.
 """
 
 from __future__ import annotations
@@ -20,10 +25,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+from hypothesis.errors import HypothesisDeprecationWarning
 
 from harness import __version__
 from harness.checker import Checker, CheckSettings
@@ -43,7 +51,8 @@ from harness.grading.sandbox import Isolation, Limits, WorkerStopped, plan_for
 from harness.grading.scoring import score_exercises, score_hypothesis, zero_exercises
 from harness.grading.secret import submission_salt
 from harness.grading.submissions import Submission
-from harness.teach import enrich
+from harness.grading.teaching import TeachingMemo
+from harness.oracle import Oracle
 from harness.verdict import Hints, Verdict, VerdictKind
 
 MAX_RESTARTS = 3
@@ -60,7 +69,7 @@ class GradingContext:
     isolation: Isolation
     fingerprint: str
     version: str = __version__
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    teaching: TeachingMemo = field(default_factory=TeachingMemo)
     keep: list[object] = field(default_factory=list)
 
     def key(self, submission: Submission) -> str:
@@ -74,14 +83,39 @@ def make_context(assignment: Assignment, hide: tuple[str, ...] = (),
     """A context for ``assignment`` (``hide``: paths no worker may see).  With the
     assignment's secret, every case comes from it, and a hypothesis that holds is
     also checked on fresh cases salted with its submission's content."""
+    _quiet_parallel_hypothesis()
     secret = assignment.secret.value if assignment.secret is not None else None
     settings = CheckSettings(seed=assignment.seed, cases=assignment.cases, secret=secret,
                              fresh=assignment.fresh_cases)
-    checker = Checker(settings, evaluator=RemoteEvaluator(), salt=submission_salt)
+    checker = Checker(settings, oracle=SharedOracle(), evaluator=RemoteEvaluator(),
+                      salt=submission_salt)
     isolation = Isolation(sandbox=isolate, hide=hide)
     plan_for(isolation)  # refuses here, before anything is graded, when there is no sandbox
     return GradingContext(assignment, checker, limits_for(assignment), isolation,
                           assignment.fingerprint())
+
+
+class SharedOracle(Oracle):
+    """The oracle of a run whose submissions are graded in parallel threads: one Keras
+    call at a time (a Keras layer is not safe to trace from two threads), while the
+    other threads run Hypothesis or wait on their workers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.RLock()
+
+    def outputs(self, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return super().outputs(*args, **kwargs)
+
+
+def _quiet_parallel_hypothesis() -> None:
+    """Hypothesis warns when the global ``random`` state changes during a draw; with
+    draws in parallel threads, another thread's Hypothesis run seeding and restoring
+    that state (``deterministic_PRNG``) sets it off although nobody uses ``random``
+    (no harness strategy does).  A warning filter is process-wide, so set it once."""
+    warnings.filterwarnings("ignore", message="Do not use the `random` module inside "
+                            "strategies", category=HypothesisDeprecationWarning)
 
 
 def limits_for(assignment: Assignment) -> Limits:
@@ -306,16 +340,13 @@ def check_claim(ctx: GradingContext, claim: Claim) -> Checked:
     """Screen (and draw the fresh cases) in the worker outside the lock, then check
     under it: the proxy memoises the outcomes, so the locked part waits on Keras and
     on the search for a minimal counterexample, not on student code."""
-    with ctx.lock:
-        cases, wants = ctx.checker.screening(claim)
-        fresh, _ = ctx.checker.fresh(claim)
-    outcomes = RemoteEvaluator().evaluate(claim, cases)
-    RemoteEvaluator().evaluate(claim, fresh)
-    with ctx.lock:
-        verdict = ctx.checker.check(claim)
-        started = time.thread_time()
-        verdict = _with_hints(ctx, claim, verdict)
-        teaching = time.thread_time() - started
+    cases, wants = ctx.checker.screening(claim)
+    fresh, _ = ctx.checker.fresh(claim)
+    outcomes = RemoteEvaluator().evaluate(claim, cases + fresh)[:len(cases)]
+    verdict = ctx.checker.check(claim)
+    started = time.thread_time()
+    verdict = _with_hints(ctx, claim, verdict)
+    teaching = time.thread_time() - started
     if verdict.verdict != VerdictKind.REFUTED or not verdict.recorded:
         return Checked(verdict, teaching_seconds=teaching)
     public = public_cases(claim.spec, claim.scope)
@@ -328,9 +359,14 @@ def _with_hints(ctx: GradingContext, claim: Claim, verdict: Verdict) -> Verdict:
     verdict stands, with hints that say the search was cut short (the next hypothesis
     restarts the worker as usual); a worker caught tampering is still stopped."""
     rules = ctx.assignment
+    hints, budget = rules.hints, rules.hint_seconds
     try:
-        return enrich(ctx.checker, claim, verdict, hints=rules.hints, budget=rules.hint_seconds,
-                      steady=True)  # counted in work: a regrade finds the same hints
+        replayed = ctx.teaching.replay(RemoteEvaluator(), claim, verdict, hints=hints,
+                                       budget=budget)
+        if replayed is not None:  # a look-alike's search, followed step for step
+            return replayed
+        # counted in work: a regrade finds the same hints
+        return ctx.teaching.enrich(ctx.checker, claim, verdict, hints=hints, budget=budget)
     except WorkerStopped as stop:
         if stop.reason not in (TIMEOUT, CRASHED):
             raise

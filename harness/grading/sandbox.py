@@ -363,12 +363,10 @@ class WorkerProcess:
             return "the grading worker stopped answering"
         return describe_exit(code)
 
-    def close(self, deadline: float) -> None:
-        """Say goodbye politely, then make sure nothing is left."""
-        with contextlib.suppress(ChannelTimeout, ChannelClosed, ProtocolError, OSError,
-                                 subprocess.TimeoutExpired):
-            send_by(self.requests, {"op": "bye", "id": self.next_id}, deadline)
-            self.proc.wait(timeout=max(0.0, min(0.5, deadline - time.monotonic())))
+    def close(self) -> None:
+        """The submission is done: kill every process of it at once.  A worker keeps
+        nothing worth a polite goodbye, and waiting for its interpreter to exit cost
+        about 0.15 s a submission."""
         self.kill()
 
     def kill(self) -> None:
