@@ -295,6 +295,21 @@ class Layer:
         length = timesteps if self.variable else None
         return oracle.output_shape(self, length)
 
+    def canonical(self) -> Layer:
+        """The same layer without the arguments that equal Keras's defaults (so
+        ``Layer("Dense", units=2, use_bias=True, ...)`` and ``Layer("Dense", units=2,
+        ...)`` compare equal after it).  Asks Keras for its defaults."""
+        if self.is_recurrent:
+            return self
+        from harness import oracle
+
+        defaults = oracle.keras_defaults(self.kind)
+        kept = {name: value.canonical() if isinstance(value, Layer) else value
+                for name, value in self.arguments
+                if not (name in defaults and _same_value(defaults[name], value))}
+        return Layer(self.kind, input_shape=self.input_shape or None,
+                     training=self.training, **kept)
+
     def validate(self) -> None:
         """Build the Keras layer once: unknown classes, arguments Keras rejects and
         layers without weights become a :class:`LayerSpecError`.  Cached."""
@@ -449,6 +464,16 @@ def _recurrent_known(layer: Layer) -> tuple[tuple[str, Any], ...]:
     """The arguments of ``layer`` the harness knows by name (the rest go to Keras)."""
     names = {"units", *_DEFAULTS[layer.kind]}
     return tuple((n, v) for n, v in layer.arguments if n in names)
+
+
+def _same_value(default: Any, value: Any) -> bool:
+    """Is an argument's value Keras's default (a list default equals the same tuple)?"""
+    if isinstance(default, list):
+        default = tuple(default)
+    try:
+        return type(default) is type(value) and bool(default == value)
+    except Exception:  # noqa: BLE001 - a default that does not compare
+        return False
 
 
 def _check_names(kind: str, kwargs: dict[str, Any]) -> None:

@@ -303,6 +303,22 @@ def output_shape(spec: Layer, length: int | None = None) -> tuple[int, ...]:
     return _OUTPUT_SHAPES[key]
 
 
+def keras_defaults(kind: str) -> dict[str, Any]:
+    """The default of every keyword argument of ``keras.layers.<kind>`` (empty for an
+    unknown class)."""
+    _load_tensorflow()
+    import keras
+
+    cls = getattr(keras.layers, kind, None)
+    if not isinstance(cls, type):
+        return {}
+    try:
+        parameters = inspect.signature(cls).parameters.values()
+    except (TypeError, ValueError):
+        return {}
+    return {p.name: p.default for p in parameters if p.default is not p.empty}
+
+
 def _weight_names(layer: Any) -> list[str]:
     """``layer.weights``'s own names; a wrapper's inner weights get the inner layer's
     role as a prefix (``forward_kernel``, ``backward_kernel``); other repeats a number."""

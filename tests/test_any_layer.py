@@ -379,3 +379,12 @@ def test_hints_for_a_layer_without_steps_hold_when_pasted(checker: Checker) -> N
         assert Checker(CheckSettings(seed=5)).check(claim_in(claim, regime)).verdict == HOLDS
     embedded = check(checker, EMBEDDING, embedding_scaled)
     assert "x=np.array([" in call(embedded) and "x=np.array([1." not in call(embedded)
+
+
+def test_canonical_drops_arguments_equal_to_keras_defaults() -> None:
+    written = Layer("Dense", units=2, use_bias=True, activation=None, input_shape=(3,))
+    assert written != DENSE and written.canonical() == DENSE
+    assert Layer("Dense", units=2, use_bias=False, input_shape=(3,)).canonical() != DENSE
+    wrapped = Layer("Bidirectional", layer=Layer("SimpleRNN", units=1, input_shape=(None, 1)),
+                    merge_mode="concat", input_shape=(None, 1))
+    assert wrapped.canonical() == BIDI
