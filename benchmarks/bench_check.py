@@ -19,8 +19,10 @@ so imports, tracing and memory are counted the way a user meets them):
 4. **class**: a synthetic class (``class_fixture.py``: N submissions x 6
    hypotheses) checked in one process with one shared ``Checker``; wall, cases/s,
    peak RSS of the process tree, verdicts against the naive harness on a sample;
-   and the same class through ``harness grade`` (workers, sandbox):
-   ``grade_class_run_s`` and ``grade_overhead_ratio`` (over the in-process run);
+   and the same class through ``harness grade`` (workers, sandbox), alternating,
+   with and without hints on both sides (:func:`measure_grading`):
+   ``grade_class_run_s``, ``grade_overhead_ratio`` (same checks: grade without
+   hints over the in-process run), ``grade_with_hints_ratio`` (both with hints);
 5. **worker start-up**: one grading worker started, loaded and closed, with and
    without the sandbox (``worker_start_s``: the sandboxed median).
 
@@ -532,10 +534,18 @@ def phase_class(params: dict[str, Any]) -> dict[str, Any]:
     checker = Checker()
     verdicts = []
     first = None
+    teach = None
+    if params.get("hints"):  # what `harness check` adds by default, counted in work
+        from harness.teach import enrich
+
+        def teach(claim: Any, verdict: Any) -> Any:
+            return enrich(checker, claim, verdict, steady=True)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")  # students' numpy overflow warnings
         for claim in found.claims:
             verdict = checker.check(claim)
+            if teach is not None:
+                verdict = teach(claim, verdict)
             if first is None:
                 first = time.perf_counter() - start
             verdicts.append({"file": claim.file, "function": claim.function,
@@ -631,16 +641,26 @@ def agreement_sample(manifest: list[dict[str, Any]], count: int, seed: int) -> l
     return picked
 
 
-def measure_grade(root: Path) -> dict[str, Any]:
+def measure_grade(root: Path, *, hints: bool = True) -> dict[str, Any]:
+    """``harness grade`` on the class, default assignment (``hints=False``: the same
+    assignment with ``hints = false``, so it checks what the in-process run checks)."""
     probe = run_child([*harness_command(), "grade", "--help"])
     if probe.returncode != 0:
         return {"grade_class_run_s_TODO": None, "note": "harness grade is not available"}
     files: list[str] = []
+    options: list[str] = []
+    if not hints:
+        from harness.grading.assignment import DEFAULT_RESOURCE
+
+        spec = (ROOT / "harness" / "assignments" / DEFAULT_RESOURCE).read_text()
+        assignment = root.parent / "no-hints.toml"
+        assignment.write_text(re.sub(r"(?m)^hints = true\b", "hints = false", spec))
+        options = ["--assignment", str(assignment)]
 
     def once() -> Child:
         with tempfile.TemporaryDirectory() as out:  # a fresh --out: no stored grades reused
             child = run_child([*harness_command(), "grade", str(root), "--out", out,
-                               "--no-progress"])
+                               "--no-progress", *options])
             files[:] = sorted(p.name for p in Path(out).iterdir())
         return child
 
@@ -673,16 +693,51 @@ def measure_worker_start(repeats: int) -> dict[str, Any]:
             worker = WorkerProcess(dict(source), Limits(), isolation, time.monotonic() + 60)
             worker.request("load", time.monotonic() + 60, max_hypotheses=1)
             runs.append(time.perf_counter() - start)
-            worker.close(time.monotonic() + 1)
+            worker.close()
         out[name] = {"median_s": statistics.median(runs), "runs": [round(x, 4) for x in runs],
                      "isolation": list(plan.describe(Limits()))}
     return out
 
 
+def measure_grading(root: Path, dirs: list[str], rounds: int = 2) -> dict[str, Any]:
+    """The class in process and through ``harness grade``, with and without the teaching
+    extras, alternating (``rounds`` times each, the fastest kept) so load from other
+    processes falls on all alike.
+
+    * ``grade_overhead_ratio``: ``harness grade`` (hints off) over the in-process
+      ``Checker.check`` run: the same checks; grading adds the secret fresh cases,
+      a sandboxed worker per submission, feedback, LMS files and the summary.
+    * ``grade_with_hints_ratio``: the default ``harness grade`` over the in-process run
+      with the same hints (``teach.enrich``, as ``harness check`` does by default).
+    * ``grade_default_vs_check_ratio``: the default grade over the check-only run.
+    """
+    runs: dict[str, list[Any]] = defaultdict(list)
+    for _ in range(rounds):
+        runs["class"].append(run_phase("class", {"dirs": dirs})[1])
+        runs["grade"].append(measure_grade(root))
+        runs["class_hints"].append(run_phase("class", {"dirs": dirs, "hints": True})[1])
+        runs["grade_no_hints"].append(measure_grade(root, hints=False))
+    walls = {name: [c.wall_s if isinstance(c, Child) else c.get("grade_class_run_s")
+                    for c in found] for name, found in runs.items()}
+    best = {name: min((w for w in found if w), default=None) for name, found in walls.items()}
+    grade = min(runs["grade"], key=lambda g: g.get("grade_class_run_s") or float("inf"))
+
+    def ratio(top: str, bottom: str) -> float | None:
+        above, below = best[top], best[bottom]
+        return above / below if above and below else None
+
+    return {
+        "class_run_s": best["class"], "class_run_hints_s": best["class_hints"],
+        "grade_class_run_s": best["grade"], "grade_no_hints_s": best["grade_no_hints"],
+        "grade_overhead_ratio": ratio("grade_no_hints", "class"),
+        "grade_with_hints_ratio": ratio("grade", "class_hints"),
+        "grade_default_vs_check_ratio": ratio("grade", "class"),
+        "grade": {**grade, "runs_s": walls},
+    }
+
+
 def grade_only(sizes: Any, out: Path) -> int:
-    """The grading figures alone, merged into ``out`` (the other figures untouched):
-    the in-process class run and ``harness grade`` alternate, twice each, so load
-    from other processes falls on both alike; the faster of each pair is kept."""
+    """The grading figures alone, merged into ``out`` (the other figures untouched)."""
     from class_fixture import write_class  # a sibling of this file
 
     r: dict[str, Any] = json.loads(out.read_text()) if out.exists() else {}
@@ -690,28 +745,18 @@ def grade_only(sizes: Any, out: Path) -> int:
         root = Path(tmp) / "class"
         write_class(root, students=sizes.students)
         dirs = sorted(str(p) for p in root.iterdir())
-        classes, grades = [], []
-        for _ in range(2):
-            classes.append(run_phase("class", {"dirs": dirs})[1])
-            grades.append(measure_grade(root))
-    best = min(classes, key=lambda c: c.wall_s)
-    grade = min(grades, key=lambda g: g.get("grade_class_run_s") or float("inf"))
-    r["class_run_s"] = best.wall_s
-    r["grade"] = {**grade, "class_runs_s": [c.wall_s for c in classes],
-                  "grade_runs_s": [g.get("grade_class_run_s") for g in grades],
-                  "measured_with": "--grade-only (apart from the other figures)"}
-    r["grade_class_run_s"] = grade.get("grade_class_run_s")
-    r["grade_overhead_ratio"] = (r["grade_class_run_s"] / best.wall_s
-                                 if r["grade_class_run_s"] else None)
+        grading = measure_grading(root, dirs)
+    grading["grade"]["measured_with"] = "--grade-only (apart from the other figures)"
+    r.update(grading)
     r["worker_start"] = measure_worker_start(sizes.repeats * 3)
     r["worker_start_s"] = r["worker_start"].get("sandbox", {}).get("median_s")
     if "targets" in r:
         r["targets"] = check_targets(r)
         r["all_targets_pass"] = all(t["pass"] for t in r["targets"].values())
     out.write_text(json.dumps(r, indent=2) + "\n")
-    say(f"class run {[round(c.wall_s, 1) for c in classes]} s; harness grade "
-        f"{r['grade']['grade_runs_s']} s; grade_overhead_ratio "
-        f"{r['grade_overhead_ratio']}; worker start-up {r['worker_start_s']} s sandboxed, "
+    say(f"runs {r['grade']['runs_s']} s; grade_overhead_ratio {r['grade_overhead_ratio']}, "
+        f"grade_with_hints_ratio {r['grade_with_hints_ratio']}, default grade vs check "
+        f"{r['grade_default_vs_check_ratio']}; worker start-up {r['worker_start_s']} s sandboxed, "
         f"{r['worker_start'].get('no_sandbox', {}).get('median_s')} s without; wrote {out}")
     return 0
 
@@ -1039,15 +1084,13 @@ def main() -> int:
         # The same class through `harness grade` (workers + isolation).
         if args.no_grade:
             r["grade"] = {"grade_class_run_s_TODO": None, "note": "skipped (--no-grade)"}
+            r["grade_class_run_s"] = r["grade_overhead_ratio"] = None
         else:
-            r["grade"] = measure_grade(root)
-        r["grade_class_run_s"] = r["grade"].get("grade_class_run_s")
-        r["grade_overhead_ratio"] = None
-        if r["grade_class_run_s"] is not None:
-            r["grade_overhead_ratio"] = r["grade_class_run_s"] / r["class_run_s"]
-            say(f"harness grade: {r['grade_class_run_s']:.1f} s wall, peak RSS "
-                f"{r['grade']['grade_peak_rss_mb']:.0f} MB (exit {r['grade']['grade_exit']}); "
-                f"{r['grade_overhead_ratio']:.2f}x the in-process class run")
+            r.update(measure_grading(root, dirs, rounds=1 if args.quick else 2))
+            say(f"harness grade: {r['grade_class_run_s']} s wall ({r['grade_no_hints_s']} s "
+                f"without hints); in process {r['class_run_s']} s ({r['class_run_hints_s']} s "
+                f"with hints); grade_overhead_ratio {r['grade_overhead_ratio']}, "
+                f"grade_with_hints_ratio {r['grade_with_hints_ratio']}")
         r["worker_start"] = measure_worker_start(sizes.repeats * 3)
         r["worker_start_s"] = r["worker_start"].get("sandbox", {}).get("median_s")
         say(f"worker start-up (median): sandboxed {r['worker_start_s']}, without sandbox "
