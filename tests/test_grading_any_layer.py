@@ -189,3 +189,49 @@ def test_a_layer_only_the_grader_can_check_gives_a_bad_hypothesis() -> None:
                           {"kernel": [[1, 2, 3]]})
     assert loaded.status == "bad-hypothesis"
     assert loaded.message.startswith("eve.py, line 3: ") and "kernel" in loaded.message
+
+
+def test_a_layer_with_keras_defaults_spelled_out_is_the_exercise() -> None:
+    from harness import Layer
+
+    rules = parse_assignment(ASSIGNMENT, source="test")
+    spelled = Layer("Dense", units=2, use_bias=False, activation=None, input_shape=(2,))
+    assert rules.exercise_for(spelled) is not None
+    assert rules.exercise_for(spelled).id == "dense"  # type: ignore[union-attr]
+    other = Layer("Dense", units=3, use_bias=False, input_shape=(2,))
+    assert rules.exercise_for(other) is None
+
+
+def test_a_conv1d_attempt_right_on_some_cases_is_plausible() -> None:
+    """A Conv1D output's rows are positions, not steps: plausibility compares whole
+    outputs, so a formula right only where the filter is symmetric still counts, and a
+    constant does not."""
+    import numpy as np
+
+    from harness import Layer
+    from harness.checker import Checker, CheckSettings
+    from harness.claims import claim_of
+    from harness.formula import InProcess
+    from harness.grading.plausible import plausible, public_cases
+
+    conv = Layer("Conv1D", filters=1, kernel_size=3, use_bias=False, input_shape=(6, 1))
+
+    def flipped(kernel, x):  # type: ignore[no-untyped-def]
+        k = kernel[::-1, 0, 0]
+        return np.array([[x[t:t + 3, 0] @ k] for t in range(4)])
+
+    def constant(kernel, x):  # type: ignore[no-untyped-def]
+        return np.ones((4, 1))
+
+    from harness import hypothesis
+
+    checker = Checker(CheckSettings(cases=200))
+    verdicts = {}
+    for fn in (flipped, constant):
+        claim = claim_of(hypothesis(conv, refuted=True)(fn))
+        assert claim is not None
+        cases, wants = checker.screening(claim)
+        outcomes = InProcess().evaluate(claim, cases)
+        verdicts[fn.__name__] = plausible(conv, cases, wants, outcomes,
+                                          public_cases(conv, claim.scope))
+    assert verdicts == {"flipped": True, "constant": False}

@@ -32,6 +32,7 @@ An assignment is a TOML file (the course exercise ships as the default,
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -41,7 +42,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.errors import AssignmentError, LayerSpecError
+from harness.errors import AssignmentError, HarnessError, LayerSpecError
 from harness.hints import MAX_BUDGET
 from harness.layers import LayerSpec, parse_layer
 
@@ -132,8 +133,17 @@ class Assignment:
         return hashlib.sha256(text.encode()).hexdigest()
 
     def exercise_for(self, spec: LayerSpec) -> Exercise | None:
-        """The exercise about ``spec`` (the first, if several name the same layer)."""
-        return next((e for e in self.exercises if e.spec == spec), None)
+        """The exercise about ``spec`` (the first, if several name the same layer).  A
+        layer other than SimpleRNN/LSTM/GRU (whose constructors spell out every
+        default already) matches with or without arguments equal to Keras's defaults:
+        ``Layer("Dense", units=2, use_bias=True, ...)`` is the exercise
+        ``Layer("Dense", units=2, ...)``."""
+        exact = next((e for e in self.exercises if e.spec == spec), None)
+        if exact is not None or spec.is_recurrent:
+            return exact
+        key = _canonical(spec)
+        return next((e for e in self.exercises
+                     if not e.spec.is_recurrent and _canonical(e.spec) == key), None)
 
 
 def load_assignment(path: str | Path | None = None) -> Assignment:
@@ -238,3 +248,13 @@ def _check_ranges(assignment: Assignment, source: str) -> None:
 def _slug(text: str) -> str:
     slug = re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").lower()
     return slug if slug and not slug[0].isdigit() else f"ex_{slug}"
+
+
+@functools.lru_cache(maxsize=512)
+def _canonical(spec: LayerSpec) -> LayerSpec:
+    """``spec.canonical()`` (Keras's defaults dropped), once per layer; the layer itself
+    when Keras refuses it (it then matches no exercise but its exact copy)."""
+    try:
+        return spec.canonical()
+    except HarnessError:
+        return spec

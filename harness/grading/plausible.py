@@ -74,17 +74,20 @@ def _zero_agrees(spec: LayerSpec, case: Case, want: np.ndarray) -> bool:
 def _same(spec: LayerSpec, case: Case, want: np.ndarray, other: np.ndarray,
           other_case: Case) -> bool:
     """Could one answer agree with both outputs (under either case's tolerance)?  For a
-    layer returning sequences, the answer after the last step is compared, so an output
-    that depends only on the sequence's length counts as one answer."""
-    last, other_last = _last(want), _last(other)
+    recurrent layer returning sequences, the answer after the last step is compared, so
+    an output that depends only on the sequence's length counts as one answer."""
+    last, other_last = _last(spec, want), _last(spec, other)
     if last.shape != other_last.shape:
         return False
     return (compare.agree(spec, case, last, other_last)
             or compare.agree(spec, other_case, other_last, last))
 
 
-def _last(output: np.ndarray) -> np.ndarray:
-    return output[-1] if output.ndim == 2 else output
+def _last(spec: LayerSpec, output: np.ndarray) -> np.ndarray:
+    """The output after the last step for a recurrent layer returning sequences; any
+    other layer's output whole (a Conv1D's or an Embedding's rows are not steps)."""
+    return output[-1] if spec.has_steps and spec.return_sequences and output.ndim == 2 \
+        else output
 
 
 def public_cases(spec: LayerSpec, scope: Scope) -> set[Case]:
