@@ -41,20 +41,29 @@ class Collection:
 
 
 def hypothesis_files(paths: Iterable[str | Path]) -> list[Path]:
-    """``.py`` and ``.ipynb`` files named directly, or found (not recursively) in folders
-    named."""
+    """``.py`` and ``.ipynb`` files named directly, or found in folders named and their
+    sub-folders (as ``pytest hypotheses/`` collects ``hypotheses/course/``); names
+    starting with ``_`` or ``.`` are left out (``__pycache__``, ``.ipynb_checkpoints``)."""
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir() if p.suffix in SUFFIXES
-                                and p.is_file() and not p.name.startswith(("_", "."))))
+            files.extend(_files_below(path))
         elif path.is_file() and path.suffix in SUFFIXES:
             files.append(path)
         else:
             raise UsageError(f"{raw} is not a hypothesis file (.py or .ipynb) or a folder "
                              "of them.")
     return list(dict.fromkeys(p.resolve() for p in files))
+
+
+def _files_below(folder: Path) -> list[Path]:
+    """The folder's hypothesis files, then its sub-folders', each in name order."""
+    entries = sorted(p for p in folder.iterdir() if not p.name.startswith(("_", ".")))
+    files = [p for p in entries if p.is_file() and p.suffix in SUFFIXES]
+    for sub in (p for p in entries if p.is_dir() and not p.is_symlink()):
+        files.extend(_files_below(sub))
+    return files
 
 
 def collect(paths: Iterable[str | Path]) -> Collection:

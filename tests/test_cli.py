@@ -61,7 +61,10 @@ def test_check_bundled_hypotheses(tmp_path: Path, capsys: pytest.CaptureFixture[
     records = json.loads((tmp_path / "report.json").read_text())
     verdicts = {r["name"]: r["verdict"] for r in records}
     assert verdicts["Hypothesis #1"] == "refuted"
-    assert all(v == "holds" for name, v in verdicts.items() if name != "Hypothesis #1")
+    # every other hypothesis, the course set's in the sub-folder too, is as recorded
+    assert {(r["verdict"], r["recorded"]) for r in records} == {("holds", False),
+                                                                ("refuted", True)}
+    assert any("course" in r["file"] for r in records)  # sub-folders are checked too
     refuted = next(r for r in records if r["name"] == "Hypothesis #1")
     assert set(refuted["counterexample"]) == {"kernel", "recurrent_kernel", "xs"}
     for key in ("file", "name", "verdict", "recorded", "cases", "keras_output",
