@@ -235,3 +235,36 @@ def test_a_conv1d_attempt_right_on_some_cases_is_plausible() -> None:
         verdicts[fn.__name__] = plausible(conv, cases, wants, outcomes,
                                           public_cases(conv, claim.scope))
     assert verdicts == {"flipped": True, "constant": False}
+
+
+def test_a_layer_outside_the_assignment_is_never_built() -> None:
+    """A hostile submission may name many large layers: the grader reports each as not
+    part of the assignment and builds none of them with Keras."""
+    from harness import oracle
+    from harness.scope import DEFAULT_TIMESTEPS
+
+    rules = parse_assignment(ASSIGNMENT, source="test")
+    session = Session(Submission("eve", (("eve.py", b""),)), Limits(), Isolation(),
+                      Budget(1.0), 5, accepts=lambda spec: rules.exercise_for(spec) is not None)
+    big = 'Layer("Dense", units=999, input_shape=(997,))'
+    meta = {"name": "h", "function": "h", "line": 3, "file": "eve.py", "layer": big,
+            "refuted": False, "params": ["kernel", "x"], "fixed": {},
+            "timesteps": list(DEFAULT_TIMESTEPS), "where": None, "scope": "all weights and inputs"}
+    loaded = session._loaded({"ok": True, "total": 1, "claims": [meta]})
+    assert loaded.status is None and [str(c.spec) for c in loaded.claims] == [big]
+    assert not any("999" in str(spec) for spec in oracle._BUILT)
+    assert rules.exercise_for(loaded.claims[0].spec) is None  # the grader says so
+
+
+def test_an_assignment_layer_is_still_validated_by_the_grader() -> None:
+    from harness.scope import DEFAULT_TIMESTEPS
+
+    rules = parse_assignment(ASSIGNMENT, source="test")
+    session = Session(Submission("eve", (("eve.py", b""),)), Limits(), Isolation(),
+                      Budget(1.0), 5, accepts=lambda spec: rules.exercise_for(spec) is not None)
+    meta = {"name": "h", "function": "h", "line": 3, "file": "eve.py",
+            "layer": 'Layer("Dense", units=2, use_bias=False, input_shape=(2,))',
+            "refuted": False, "params": ["kernels", "x"], "fixed": {},
+            "timesteps": list(DEFAULT_TIMESTEPS), "where": None, "scope": "all weights and inputs"}
+    loaded = session._loaded({"ok": True, "total": 1, "claims": [meta]})
+    assert loaded.status == "bad-hypothesis" and "kernels" in (loaded.message or "")

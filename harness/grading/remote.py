@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import inspect
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -37,7 +37,7 @@ from harness.grading.protocol import (
 from harness.grading.sandbox import TAMPERED, Isolation, Limits, WorkerProcess, WorkerStopped
 from harness.grading.submissions import Submission
 from harness.layers import CONSTRUCTORS, LayerSpec, parse_layer
-from harness.scope import DEFAULT_TIMESTEPS, make_scope, parameters_of
+from harness.scope import DEFAULT_TIMESTEPS, Scope, make_scope, parameters_of
 
 #: Cases sent to a worker in one request.
 BATCH = 256
@@ -68,8 +68,12 @@ class Session:
     """One submission's worker, restartable, with time budgets."""
 
     def __init__(self, submission: Submission, limits: Limits, isolation: Isolation,
-                 budget: Budget, max_hypotheses: int, load_seconds: float | None = None) -> None:
+                 budget: Budget, max_hypotheses: int, load_seconds: float | None = None,
+                 accepts: Callable[[LayerSpec], bool] | None = None) -> None:
+        """``accepts``: the layers the grader checks (the assignment's); a claim about
+        any other is kept, to be reported, but its layer is never built with Keras."""
         self.submission = submission
+        self.accepts = accepts
         self.limits = limits
         self.isolation = isolation
         self.budget = budget
@@ -156,7 +160,10 @@ class Session:
         return Loaded(claims=tuple(claims), total=total)
 
     def _claim(self, index: int, meta: dict[str, Any]) -> Claim:
-        spec = rebuild_layer(meta["layer"])
+        spec = rebuild_layer(meta["layer"], validate=False)
+        if self.accepts is not None and not self.accepts(spec):
+            return self._outside(index, meta, spec)
+        spec.validate()
         formula = RemoteFormula(self, index, _names(meta["params"]))
         where = None
         if meta["where"] is not None:
@@ -170,6 +177,19 @@ class Session:
                            where=where)
         scope = replace(scope, text=_text(meta["scope"], 300))
         params = parameters_of(formula, spec, "the formula")
+        return Claim(formula=formula, spec=spec, name=_text(meta["name"], 200),
+                     refuted=_bool(meta["refuted"]), params=params, scope=scope,
+                     file=_text(meta["file"], 200), line=int(meta["line"]),
+                     function=_text(meta["function"], 200))
+
+    def _outside(self, index: int, meta: dict[str, Any], spec: LayerSpec) -> Claim:
+        """A claim about a layer the assignment does not have: kept so the grader can say
+        so, never checked, and its layer never built (a submission naming fifty large
+        layers must not make the grader build and keep them)."""
+        params = _names(meta["params"])
+        formula = RemoteFormula(self, index, params)
+        self.proxies.append(formula)
+        scope = Scope(text=_text(meta["scope"], 300))  # make_scope would ask for the weights
         return Claim(formula=formula, spec=spec, name=_text(meta["name"], 200),
                      refuted=_bool(meta["refuted"]), params=params, scope=scope,
                      file=_text(meta["file"], 200), line=int(meta["line"]),
@@ -330,16 +350,18 @@ def _is_shape(shape: Any) -> bool:
             and element_count(shape) <= MAX_SHAPE_ELEMENTS)
 
 
-def rebuild_layer(fields: Any) -> LayerSpec:
+def rebuild_layer(fields: Any, *, validate: bool = True) -> LayerSpec:
     """A layer from what the worker reported: its constructor text, parsed safely (never
-    evaluated) and validated with Keras here (the worker cannot); or, from an older
-    worker, the recurrent layer's fields, through the public constructors."""
+    evaluated) and, unless ``validate=False``, validated with Keras here (the worker
+    cannot); or, from an older worker, the recurrent layer's fields, through the public
+    constructors."""
     if isinstance(fields, str):
         try:
             spec = parse_layer(fields)
         except HarnessError:  # an honest worker sends str(spec), which always parses
             raise ValueError("unreadable layer") from None
-        spec.validate()
+        if validate:
+            spec.validate()
         return spec
     if not isinstance(fields, dict) or fields.get("kind") not in CONSTRUCTORS:
         raise ValueError("unknown layer")

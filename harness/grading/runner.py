@@ -156,7 +156,8 @@ def _grade_guarded(submission: Submission, ctx: GradingContext, key: str,
     rules = ctx.assignment
     session = Session(submission, ctx.limits, ctx.isolation,
                       Budget(rules.submission_timeout), rules.max_hypotheses,
-                      load_seconds=rules.load_timeout)
+                      load_seconds=rules.load_timeout,
+                      accepts=lambda spec: rules.exercise_for(spec) is not None)
     try:
         return _grade(ctx, submission, key, session, start)
     finally:
