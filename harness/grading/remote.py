@@ -160,40 +160,35 @@ class Session:
         return Loaded(claims=tuple(claims), total=total)
 
     def _claim(self, index: int, meta: dict[str, Any]) -> Claim:
+        """The proxy claim for what the worker reported.  A claim about a layer the
+        assignment does not have is kept, so the grader can say so, but never checked
+        and its layer never built (``make_scope`` and the parameter check would ask
+        Keras for its weights: fifty large layers named by a hostile submission must
+        not make the grader build and keep them)."""
         spec = rebuild_layer(meta["layer"], validate=False)
-        if self.accepts is not None and not self.accepts(spec):
-            return self._outside(index, meta, spec)
-        spec.validate()
         formula = RemoteFormula(self, index, _names(meta["params"]))
-        where = None
-        if meta["where"] is not None:
-            where = RemoteWhere(self, index, _names(meta["where"]["params"]))
         self.proxies.append(formula)
-        if where is not None:
-            self.proxies.append(where)
-        steps = [int(t) for t in meta["timesteps"]]
-        scope = make_scope(spec, fixed=_fixed(meta["fixed"]),
-                           timesteps=None if tuple(steps) == DEFAULT_TIMESTEPS else steps,
-                           where=where)
-        scope = replace(scope, text=_text(meta["scope"], 300))
-        params = parameters_of(formula, spec, "the formula")
+        if self.accepts is not None and not self.accepts(spec):
+            scope, params = Scope(), _names(meta["params"])
+        else:
+            spec.validate()
+            scope, params = self._scope(index, meta, spec), parameters_of(
+                formula, spec, "the formula")
         return Claim(formula=formula, spec=spec, name=_text(meta["name"], 200),
-                     refuted=_bool(meta["refuted"]), params=params, scope=scope,
+                     refuted=_bool(meta["refuted"]), params=params,
+                     scope=replace(scope, text=_text(meta["scope"], 300)),
                      file=_text(meta["file"], 200), line=int(meta["line"]),
                      function=_text(meta["function"], 200))
 
-    def _outside(self, index: int, meta: dict[str, Any], spec: LayerSpec) -> Claim:
-        """A claim about a layer the assignment does not have: kept so the grader can say
-        so, never checked, and its layer never built (a submission naming fifty large
-        layers must not make the grader build and keep them)."""
-        params = _names(meta["params"])
-        formula = RemoteFormula(self, index, params)
-        self.proxies.append(formula)
-        scope = Scope(text=_text(meta["scope"], 300))  # make_scope would ask for the weights
-        return Claim(formula=formula, spec=spec, name=_text(meta["name"], 200),
-                     refuted=_bool(meta["refuted"]), params=params, scope=scope,
-                     file=_text(meta["file"], 200), line=int(meta["line"]),
-                     function=_text(meta["function"], 200))
+    def _scope(self, index: int, meta: dict[str, Any], spec: LayerSpec) -> Scope:
+        where = None
+        if meta["where"] is not None:
+            where = RemoteWhere(self, index, _names(meta["where"]["params"]))
+            self.proxies.append(where)
+        steps = [int(t) for t in meta["timesteps"]]
+        return make_scope(spec, fixed=_fixed(meta["fixed"]),
+                          timesteps=None if tuple(steps) == DEFAULT_TIMESTEPS else steps,
+                          where=where)
 
     def _tampered(self, what: str) -> WorkerStopped:
         self.stop()

@@ -59,8 +59,8 @@ class Recording:
     def evaluate(self, claim: Claim, cases: Sequence[Case]) -> list[Outcome]:
         outcomes = self.inner.evaluate(claim, cases)
         for case, outcome in zip(cases, outcomes, strict=True):
-            seen = self.asked.setdefault(case.key, (case, signature(outcome)))
-            if seen[1] != signature(outcome) or outcome.fatal:
+            got = signature(outcome)
+            if self.asked.setdefault(case.key, (case, got))[1] != got or outcome.fatal:
                 self.consistent = False  # a formula that changes its mind: never replayed
         return outcomes
 
