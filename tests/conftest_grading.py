@@ -209,6 +209,17 @@ def _is_worker(pid: int) -> bool:
         return True  # a descendant we may not read (inside its sandbox): count it
 
 
+def dockerlike() -> bool:
+    """Whether these tests run in the Docker-like simulation (``tests/dockerlike.py``)."""
+    return os.environ.get("HARNESS_TEST_DOCKERLIKE") == "1"
+
+
+def sandbox_name() -> str:
+    """How the isolation in force begins, in every output: the container mode in the
+    Docker-like simulation, else bubblewrap."""
+    return "container mode" if dockerlike() else "bubblewrap sandbox"
+
+
 def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """``python -m harness.grading.cli ARGS`` in a subprocess."""
     import sys

@@ -15,24 +15,29 @@ import csv
 import json
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest_grading import no_worker_processes
+from conftest_grading import dockerlike, no_worker_processes, sandbox_name
 
-from harness.grading import bwrap, grade
+from harness.errors import SandboxError
+from harness.grading import bwrap, container, grade
+from harness.grading.policy import resident_mb, tmpfs_mb, worker_policy
+from harness.grading.sandbox import Isolation, plan_for
 
 ATTACKS = Path(__file__).parent / "grading_fixtures" / "attacks"
 ASSIGNMENT = ATTACKS / "assignment.toml"
 COMMON = (ATTACKS / "_common.py").read_text()
 #: Attack submissions wrapped with the shared helpers; the others are used as they are.
 WRAPPED = ("daemon", "killer", "procmem", "reader", "writer", "network", "memory_hog",
-           "fork_bomb", "spinners")
+           "fork_bomb", "spinners", "environ", "gradescope_attacker", "tmp_filler")
 
 
 def _class(folder: Path, names: tuple[str, ...], fill: dict[str, str]) -> Path:
@@ -65,17 +70,21 @@ def attacked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     reference.parent.mkdir(parents=True)
     reference.write_text((ATTACKS / "honest.py").read_text())
     submissions = root / f"class-{token}"
+    secret = root / "secret.txt"
+    secret.write_text(secrets.token_hex(32))
+    secret.chmod(0o600)
     fill = {"OUT": str(out), "SUBMISSIONS": str(submissions), "MARKER": token,
             "TOKEN": token, "CANARY": str(root / "canary.txt"), "REFERENCE": str(reference),
-            "PORT": str(listener.getsockname()[1])}
+            "PORT": str(listener.getsockname()[1]), "SECRET": str(secret)}
     names = ("honest", "daemon", "killer", "procmem", "reader", "writer", "network",
-             "keras_direct")
+             "keras_direct", "environ")
     _class(submissions, names, fill)
     honest_source = (submissions / "honest.py").read_bytes()
     done = subprocess.run(
         [sys.executable, "-m", "harness.grading.cli", "grade", str(submissions),
          "--assignment", str(ASSIGNMENT), "--out", str(out), "--workers", "2",
-         "--no-progress"], capture_output=True, text=True, timeout=600, check=False)
+         "--secret-file", str(secret), "--no-progress"], capture_output=True, text=True,
+        timeout=600, check=False, env={**os.environ, "HARNESS_SECRET": token})
     time.sleep(0.5)  # a daemon that survived the run would have written by now
     try:
         listener.accept()
@@ -123,11 +132,12 @@ def test_no_network(attacked: dict[str, Any]) -> None:
 
 def test_the_isolation_is_stated_everywhere(attacked: dict[str, Any]) -> None:
     out = attacked["out"]
+    name = sandbox_name()
     header = attacked["done"].stdout.splitlines()[1]
-    assert header.startswith("isolation: bubblewrap sandbox")
+    assert header.startswith(f"isolation: {name}")
     meta = json.loads((out / "grades.meta.json").read_text())
-    assert meta["isolation"][0].startswith("bubblewrap sandbox")
-    assert "## Isolation in force\n\n* bubblewrap sandbox" in (out / "summary.md").read_text()
+    assert meta["isolation"][0].startswith(name)
+    assert f"## Isolation in force\n\n* {name}" in (out / "summary.md").read_text()
     results = json.loads((out / "gradescope" / "honest" / "results.json").read_text())
     assert results["extra_data"]["isolation"] == meta["isolation"]
 
@@ -145,16 +155,40 @@ def test_spinners_do_not_push_an_honest_slow_neighbour_over_its_limit(
 
 
 def test_memory_and_processes_are_limited_per_submission(tmp_path: Path) -> None:
-    submissions = _class(tmp_path / "class", ("memory_hog", "fork_bomb", "honest"), {})
-    grade(submissions, assignment=ASSIGNMENT, out=tmp_path / "out", workers=2, summary=False)
+    submissions = _class(tmp_path / "class", ("memory_hog", "fork_bomb", "honest",
+                                               "tmp_filler"), {})
+    run = grade(submissions, assignment=ASSIGNMENT, out=tmp_path / "out", workers=2,
+                summary=False)
     rows = _rows(tmp_path / "out")
     assert (rows["honest"]["status"], rows["honest"]["total"]) == ("graded", "2")
     assert (rows["memory_hog"]["total"], rows["fork_bomb"]["total"]) == ("0", "0")
+    # 600 MB of files in /tmp and /dev/shm (memory_mb is 512): the write fails, whatever
+    # the mode (a full tmpfs under bubblewrap, no writable folder in the container mode),
+    # and the submission is not graded.
+    [filler] = [r for r in run.results if r.student == "tmp_filler"]
+    assert (filler.status, filler.total) == ("load-error", 0)
+    reason = "Permission denied" if dockerlike() else "No space left on device"
+    assert reason in (filler.message or ""), filler.message
     assert no_worker_processes() == []
 
 
+def test_writable_tmpfs_are_sized_out_of_memory_mb() -> None:
+    policy = worker_policy(sys.executable)
+    command = bwrap.command("bwrap", policy, "/nowhere", ["python"], memory_mb=512)
+    tmpfs = [i for i, arg in enumerate(command) if arg == "--tmpfs"]
+    assert tmpfs, command
+    sizes = {command[i + 1]: int(command[i - 1]) for i in tmpfs if command[i - 2] == "--size"}
+    assert len(sizes) == len(tmpfs)  # every tmpfs has a size, the read-only ones too
+    assert sizes["/tmp"] == sizes["/dev/shm"] == 64 * 1024 * 1024
+    assert sum(tmpfs_mb(512).values()) + resident_mb(512) == 512
+
+
 def _no_user_namespaces(command: list[str]) -> list[str]:
-    """``command`` where no user namespace can be created (as in many containers)."""
+    """``command`` where no user namespace can be created (as in many containers) and the
+    grader may not change user (in the Docker-like simulation: root without CAP_SETUID)."""
+    if dockerlike():
+        return ["/usr/bin/setpriv", "--bounding-set", "-setuid,-setgid", "--inh-caps",
+                "-all", "--", *command]
     found = bwrap.find()
     assert found is not None
     return [found, "--unshare-user", "--disable-userns", "--dev-bind", "/", "/", "--",
@@ -178,3 +212,124 @@ def test_no_sandbox_means_refusal_unless_asked(tmp_path: Path) -> None:
     assert "isolation: NO SANDBOX" in allowed.stdout
     meta = json.loads((tmp_path / "out" / "grades.meta.json").read_text())
     assert meta["isolation"][0].startswith("NO SANDBOX")
+
+
+def test_the_mode_matches_the_machine() -> None:
+    """Bubblewrap wherever it runs; in the Docker-like simulation it cannot, and the
+    container mode (a dedicated uid per worker, Landlock, seccomp) is chosen."""
+    policy = worker_policy(sys.executable)
+    problems = [bwrap.check(found, policy) for found in bwrap.candidates()]
+    plan = plan_for(Isolation())
+    if dockerlike():
+        assert problems and all("could not create a sandbox" in str(p) for p in problems)
+        assert plan.bwrap is None and plan.container is not None
+        assert plan.container.landlock == container.landlock_abi()
+    else:
+        assert None in problems
+        assert plan.bwrap is not None and plan.container is None
+
+
+def test_a_secret_others_can_read_is_refused_and_grader_folders_are_closed(
+        tmp_path: Path) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="harness-guard-"))  # /tmp: open to others
+    try:
+        folder.chmod(0o755)
+        secret, out = folder / "secret.txt", folder / "out"
+        secret.write_text("s" * 40)
+        secret.chmod(0o644)
+        out.mkdir(mode=0o755)
+        out.chmod(0o755)
+        assert container.readable_by_others(str(secret))
+        with pytest.raises(SandboxError, match=r"chmod 600 .*secret.txt"):
+            container.guard((str(secret),), (str(out),))
+        secret.chmod(0o600)
+        container.guard((str(secret),), (str(secret), str(out)))
+        assert not container.readable_by_others(str(out))
+        assert out.stat().st_mode & 0o777 == 0o750
+        assert not container.readable_by_others(str(tmp_path))  # pytest's own is closed
+    finally:
+        shutil.rmtree(folder)
+
+
+LOCKED = r"""
+import ctypes, errno, json, os, socket, sys
+from harness.grading import confine
+scratch = sys.argv[1]
+applied = confine.lock_down([sys.prefix, sys.base_prefix, os.path.dirname(os.__file__)],
+                            int(sys.argv[2]))
+libc = ctypes.CDLL(None, use_errno=True)
+def refused(action):
+    try:
+        action()
+    except OSError:
+        return True
+    return False
+def unshare():
+    if libc.unshare(0x10000000) != 0:
+        raise OSError(ctypes.get_errno(), "unshare")
+def ptrace():
+    if libc.ptrace(16, os.getppid(), 0, 0) != 0:  # PTRACE_ATTACH
+        raise OSError(ctypes.get_errno(), "ptrace")
+print(json.dumps({
+    "applied": applied,
+    "inet": refused(lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM)),
+    "inet6": refused(lambda: socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)),
+    "unix": refused(lambda: socket.socket(socket.AF_UNIX, socket.SOCK_STREAM).close()),
+    "unshare": refused(unshare), "ptrace": refused(ptrace),
+    "write": refused(lambda: open(os.path.join(scratch, "x"), "w").close()),
+    "read": refused(lambda: open("/etc/hostname").read()),
+}))
+"""
+
+
+def test_the_container_mode_lock_down_denies_network_ptrace_namespaces_and_files(
+        tmp_path: Path) -> None:
+    """What a worker applies to itself in the container mode, tried as it would be: no
+    privilege is needed, so this runs as any user."""
+    abi = container.landlock_abi()
+    done = subprocess.run([sys.executable, "-I", "-c", LOCKED, str(tmp_path), str(abi)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = json.loads(done.stdout)
+    assert (found["inet"], found["inet6"], found["unshare"], found["ptrace"]) == (
+        True, True, True, True)
+    assert found["unix"] is False  # numpy and Python's own pipes still work
+    assert (found["write"], found["read"]) == (bool(abi), bool(abi))
+    assert any("seccomp" in line for line in found["applied"])
+
+
+def test_gradescope_holds_against_a_student_who_tries_everything(tmp_path: Path) -> None:
+    """One submission reads the secret, the reference solution and the grader's
+    environment, forges results.json, leaves a daemon rewriting it and kills the grader;
+    ``harness gradescope`` (no --no-sandbox) still writes the true score, and an honest
+    student is graded as always."""
+    token = f"harness-gs-{secrets.token_hex(6)}"
+    root = tmp_path / f"autograder-{token}"
+    source, results = root / "source", root / "results" / "results.json"
+    source.mkdir(parents=True)
+    results.parent.mkdir()
+    shutil.copy(ASSIGNMENT, source / "assignment.toml")
+    (source / "reference.py").write_text((ATTACKS / "honest.py").read_text())
+    secret = source / "secret.txt"
+    secret.write_text(secrets.token_hex(32))
+    secret.chmod(0o600)
+    fill = {"RESULTS": str(results), "SECRET": str(secret), "MARKER": token,
+            "REFERENCE": str(source / "reference.py")}
+    scores = {}
+    for name in ("gradescope_attacker", "honest"):
+        submission = root / "submission"
+        shutil.rmtree(submission, ignore_errors=True)
+        _class(submission, (name,), fill)
+        done = subprocess.run(
+            [sys.executable, "-m", "harness.grading.cli", "gradescope",
+             "--assignment", str(source / "assignment.toml"), "--secret-file", str(secret)],
+            capture_output=True, text=True, timeout=300, check=False,
+            env={**os.environ, "HARNESS_AUTOGRADER_ROOT": str(root),
+                 "HARNESS_SECRET": secrets.token_hex(32)})
+        assert done.returncode == 0, done.stderr[-2000:]
+        time.sleep(0.3)  # a daemon left behind would have rewritten results.json by now
+        written = json.loads(results.read_text())
+        assert written["extra_data"]["isolation"][0].startswith(sandbox_name())
+        scores[name] = written["score"]
+        assert no_worker_processes() == []
+    assert scores == {"gradescope_attacker": 0, "honest": 2}

@@ -158,14 +158,16 @@ def _grade_local(todo: list[Submission], ctx: GradingContext, workers: int | Non
 def grade_one(folder: str | Path, *, assignment: str | Path | Assignment | None = None,
               seed: int | None = None, student: str = "submission",
               secret: Secret | str | Path | None = None,
-              isolate: bool = True) -> tuple[SubmissionResult, Assignment]:
+              isolate: bool = True,
+              hide: Sequence[str] = ()) -> tuple[SubmissionResult, Assignment]:
     """Grade one folder as one student's submission (Gradescope's layout); the secret as
     for :func:`grade`, else one made for this run only.  Refuses (``SandboxError``)
-    without a sandbox unless ``isolate=False``."""
+    without a sandbox unless ``isolate=False``.  ``hide``: more paths no worker may see
+    (Gradescope's ``source`` folder, with the reference solutions)."""
     rules = attach_secret(resolve_assignment(assignment, seed), None, secret)
     submission = submission_from_folder(folder, student)
     hide = tuple(p for p in (str(assignment),) if assignment and not isinstance(
-        assignment, Assignment)) + hidden_paths(rules)
+        assignment, Assignment)) + hidden_paths(rules) + tuple(hide)
     return grade_submission(submission, make_context(rules, hide, isolate)), rules
 
 

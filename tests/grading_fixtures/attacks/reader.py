@@ -8,6 +8,9 @@ def _steal(path):
 
 def _stolen():
     found = {}
+    for path in ("@@SECRET@@", "@@OUT@@/.secret"):
+        if _steal(path) is not None:
+            return True
     for path in ("@@REFERENCE@@", "@@SUBMISSIONS@@/honest.py"):
         source = _steal(path)
         if source is not None:
