@@ -262,9 +262,24 @@ def kill_all(uid: int) -> None:
                 if owner == uid:
                     with contextlib.suppress(OSError):
                         os.kill(pid, signal.SIGKILL)
-        if failed and not any(u == uid for _, u in processes()):
+        if failed and not _alive(uid):
             return
         time.sleep(0.01)
+
+
+def _alive(uid: int) -> bool:
+    """Whether a process of ``uid`` is still running (a zombie waiting for its parent to
+    collect it, such as the worker itself, runs nothing)."""
+    for pid, owner in processes():
+        if owner != uid:
+            continue
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as handle:
+                if handle.read().rsplit(b")", 1)[1].split()[0] != b"Z":
+                    return True
+        except (OSError, IndexError):
+            continue
+    return False
 
 
 # -- the grader's files ------------------------------------------------------------------
