@@ -9,8 +9,8 @@ namespaces bubblewrap needs.  Root may still change user, so each worker runs:
   can neither signal nor ``ptrace`` the grader or another worker, and
   ``RLIMIT_NPROC`` (a per-uid count) caps all its processes together;
 * from an **environment of its own**: the base interpreter with ``-I -S`` (no
-  site-packages at all) and a root-owned folder holding links to numpy, the
-  harness and its two confinement libraries only, so Keras and TensorFlow
+  site-packages at all) and a root-owned folder holding a link to numpy and
+  copies of the harness and its two confinement libraries, nothing else, so Keras and TensorFlow
   are not on its path (``import tensorflow`` fails for real);
 * with a **clean environment** (no secret in it) and every grader file out of
   reach: the secret must not be readable by other users (the run refuses
@@ -134,8 +134,14 @@ def setup() -> Setup:
             source = next(iter(spec.submodule_search_locations))
         else:
             source = str(spec.origin)
-        targets.append(os.path.realpath(source))
-        os.symlink(targets[-1], os.path.join(env, os.path.basename(source)))
+        target = os.path.join(env, os.path.basename(source))
+        if name == "numpy":  # large, and must stay readable where it is installed
+            targets.append(os.path.realpath(source))
+            os.symlink(targets[-1], target)
+        elif os.path.isdir(source):  # small: copied, so its place may stay private
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, target)
         libs = os.path.join(os.path.dirname(source), f"{name}.libs")
         if os.path.isdir(libs):  # numpy's own copies of OpenBLAS (auditwheel)
             targets.append(os.path.realpath(libs))

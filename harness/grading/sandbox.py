@@ -142,11 +142,12 @@ def plan_for(isolation: Isolation) -> Plan:
             return Plan(executable, policy, support)
         problems.append(str(problem))
     setup = container.setup() if os.geteuid() == 0 else None
+    if setup is not None:
+        container.guard(isolation.secret, isolation.hide)  # then check: still runs?
     problem = container.check(setup) if setup is not None else (
         f"the {container.NAME} needs the grader to run as root (it starts each worker as a "
         "user of its own)")
     if setup is not None and problem is None:
-        container.guard(isolation.secret, isolation.hide)
         return Plan(None, None, support, setup)
     problems.append(str(problem))
     raise SandboxError(refusal("; ".join(problems)))
