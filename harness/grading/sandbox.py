@@ -157,8 +157,10 @@ def refusal(problem: str) -> str:
     """Why grading will not start, and how to fix it."""
     return (f"refusing to grade without a sandbox: {problem}. Without one, a submission "
             "could read the other submissions, change grades.csv or kill the grader. To "
-            f"fix: {bwrap.HOW_TO}. To grade anyway without isolation (only code you "
-            "trust), pass --no-sandbox.")
+            f"fix: {bwrap.HOW_TO}; or, where that cannot be (a Docker container), run the "
+            f"grader as root, which grades in the {container.NAME} (each submission as a "
+            "user of its own). To grade anyway without isolation (only code you trust), "
+            "pass --no-sandbox.")
 
 
 @dataclass
