@@ -9,6 +9,7 @@ installs such a filter (with libseccomp, through ``pyseccomp``), then execs
 (and the other capabilities Docker's default set lacks), then the command::
 
     python tests/dockerlike.py python -m pytest tests/test_sandbox_attacks.py
+    python tests/dockerlike.py --no-landlock python -m pytest ...   # an older Docker
 
 Everything it starts inherits both, as in a container: bubblewrap cannot
 create its namespaces and the grader must use its container mode.
@@ -32,8 +33,9 @@ DOCKER_CAPS = ("chown", "dac_override", "fowner", "fsetid", "kill", "setgid", "s
                "audit_write", "setfcap")
 
 
-def docker_seccomp() -> None:
-    """Install the namespace part of Docker's default seccomp profile on this process."""
+def docker_seccomp(landlock: bool = True) -> None:
+    """Install the namespace part of Docker's default seccomp profile on this process
+    (``landlock=False``: also deny Landlock, as profiles older than Docker 23 do)."""
     import pyseccomp as sc
 
     rules = sc.SyscallFilter(sc.ALLOW)
@@ -44,6 +46,9 @@ def docker_seccomp() -> None:
     for flag in NAMESPACE_FLAGS:
         rules.add_rule(denied, "clone", sc.Arg(0, sc.MASKED_EQ, flag, flag))
     rules.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
+    if not landlock:
+        for name in ("landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self"):
+            rules.add_rule(sc.ERRNO(errno.ENOSYS), name)
     rules.load()
 
 
@@ -51,10 +56,12 @@ def main(argv: list[str]) -> int:
     if os.geteuid() != 0:
         sys.stderr.write("dockerlike.py simulates a container's root: run it as root\n")
         return 2
+    landlock = "--no-landlock" not in argv[1:2]
+    argv = [argv[0], *argv[1 + (not landlock):]]
     if len(argv) < 2:
         sys.stderr.write(__doc__ or "")
         return 2
-    docker_seccomp()
+    docker_seccomp(landlock)
     os.environ[VARIABLE] = "1"  # the tests say which isolation they expect
     caps = ",".join(["-all", *(f"+{c}" for c in DOCKER_CAPS)])
     os.execv("/usr/bin/setpriv", ["setpriv", "--bounding-set", caps, "--inh-caps", "-all",

@@ -29,7 +29,8 @@ daemons included), before the grader writes anything.
 What it does not cover (stated in every output): no private pid, network or
 mount namespace (the worker sees the host's process list and, without
 Landlock, every world-readable file, and may write into world-writable
-folders), no private ``/tmp`` counted in memory, and no cgroup unless the
+folders: what it leaves in /tmp, /var/tmp, /dev/shm and /run/lock is removed
+after it, :func:`sweep`), no private ``/tmp`` counted in memory, and no cgroup unless the
 container allows one.
 """
 
@@ -271,6 +272,56 @@ def kill_all(uid: int) -> None:
         if failed and not _alive(uid):
             return
         time.sleep(0.01)
+
+
+#: The folders every user may write into (cleaned of a worker's files without Landlock).
+SHARED = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
+
+
+def sweep(uid: int) -> None:
+    """Remove what ``uid`` left in the shared writable folders (its processes are dead).
+    Safe against links: entries are judged by ``lstat`` and removed without following."""
+    for folder in SHARED:
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            path = os.path.join(folder, name)
+            with contextlib.suppress(OSError):
+                info = os.lstat(path)
+                if info.st_uid != uid:
+                    continue
+                if stat.S_ISDIR(info.st_mode):
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    os.unlink(path)
+
+
+def files_mb(uid: int, most: int = 20000) -> float:
+    """What ``uid`` holds in files in the shared writable folders, in MB (counted as its
+    memory where Landlock does not keep it out of them); more than ``most`` entries
+    counts as infinite."""
+    total, seen = 0, 0
+    stack = list(SHARED)
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            seen += 1
+            if seen > most:
+                return float("inf")
+            with contextlib.suppress(OSError):
+                info = entry.stat(follow_symlinks=False)
+                if stat.S_ISDIR(info.st_mode):
+                    if info.st_uid == uid or folder not in SHARED:
+                        stack.append(entry.path)
+                elif info.st_uid == uid:
+                    total += info.st_blocks * 512
+    return total / (1024 * 1024)
 
 
 def _alive(uid: int) -> bool:

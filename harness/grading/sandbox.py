@@ -115,7 +115,12 @@ class Plan:
                        "submission), Keras/TensorFlow/JAX/torch absent; private /tmp and "
                        f"/dev/shm of {sizes['/tmp']} and {sizes['/dev/shm']} MB, counted "
                        "in memory_mb; no capabilities")
-        return (sandbox, self.cgroups.describe(),
+        groups = self.cgroups.describe()
+        if self.container is not None and not self.cgroups.ok:
+            groups = (f"no cgroup limits ({self.cgroups.problem}): per-process limits, the "
+                      "process count of its uid, and the grader watches the memory and CPU "
+                      "time of every process of its uid")
+        return (sandbox, groups,
                 f"limits memory_mb={limits.memory_mb}, processes={limits.processes}, "
                 f"cpu_seconds={limits.cpu_seconds}, file_mb={limits.file_mb}, "
                 f"open_files={limits.open_files}, no core dumps",
@@ -177,6 +182,8 @@ class Launch:
     replies: int
     #: The worker's own uid in the container mode (every process of it is killed).
     uid: int | None = None
+    #: Remove the uid's files from the shared writable folders (no Landlock kept it out).
+    sweep: bool = False
 
     def kill(self) -> None:
         """Kill every process of the worker (control group, then ``bwrap``, whose pid
@@ -191,6 +198,8 @@ class Launch:
             self.proc.wait(timeout=5)
         if self.uid is not None:
             container.kill_all(self.uid)  # anything started while the worker died
+            if self.sweep:
+                container.sweep(self.uid)
             container.release(self.uid)
             self.uid = None
         if self.group is not None:
@@ -227,7 +236,8 @@ def launch(plan: Plan, limits: Limits) -> Launch:
             container.release(uid)
         shutil.rmtree(root, ignore_errors=True)
         raise
-    return Launch(root, folder, group, proc, requests, replies, uid)
+    sweep = plan.container is not None and not plan.container.landlock
+    return Launch(root, folder, group, proc, requests, replies, uid, sweep)
 
 
 def _spawn(plan: Plan, folder: str, group: cgroups.Group | None, limits: Limits,
@@ -372,7 +382,10 @@ class WorkerProcess:
                 return
             if self.group is None:
                 tree = _Tree(self.proc.pid, self.launched.uid)
-                if tree.memory_mb() > self.resident_mb:
+                held = tree.memory_mb()
+                if self.launched.sweep and self.launched.uid is not None:
+                    held += container.files_mb(self.launched.uid)  # no Landlock: /tmp...
+                if held > self.resident_mb:
                     self._stop(CRASHED, f"the code used more than {self.memory_mb} MB of "
                                         "memory in all its processes together")
                 used = tree.cpu_seconds()
