@@ -360,7 +360,9 @@ class WorkerProcess:
             self._guard(lambda: send_by(self.requests, {"op": op, "id": rid, **fields},
                                         ceiling))
             self._guard(lambda: self._await(started, allowed, ceiling))
-            return self._receive(rid, op, ceiling)
+            reply = self._receive(rid, op, ceiling)
+            self._watch_files()
+            return reply
         finally:
             used = self.cpu_seconds()
             self.last_cost = time.monotonic() - wall
@@ -382,18 +384,24 @@ class WorkerProcess:
                 return
             if self.group is None:
                 tree = _Tree(self.proc.pid, self.launched.uid)
-                held = tree.memory_mb()
-                if self.launched.sweep and self.launched.uid is not None:
-                    held += container.files_mb(self.launched.uid)  # no Landlock: /tmp...
-                if held > self.resident_mb:
+                if tree.memory_mb() > self.resident_mb:
                     self._stop(CRASHED, f"the code used more than {self.memory_mb} MB of "
                                         "memory in all its processes together")
                 used = tree.cpu_seconds()
             else:
                 used = self.group.cpu_seconds()
+            self._watch_files()
             if started is not None and used is not None and used - started >= allowed:
                 raise ChannelTimeout("CPU time limit reached")
             step = min(0.25, step * 2)
+
+    def _watch_files(self) -> None:
+        """The container mode without Landlock: what the code writes in /tmp and the like
+        is limited as under bubblewrap (a quarter of memory_mb)."""
+        if self.launched.sweep and self.launched.uid is not None:
+            allowed_mb = self.memory_mb - resident_mb(self.memory_mb)
+            if container.files_mb(self.launched.uid) > allowed_mb:
+                self._stop(CRASHED, f"the code wrote more than {allowed_mb} MB of files")
 
     def cpu_seconds(self) -> float | None:
         """CPU time used by all the submission's processes so far: its control group's,

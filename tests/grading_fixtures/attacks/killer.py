@@ -29,12 +29,14 @@ def _kill_grader():
     parent = os.getppid()
     if parent in graders or b"@@MARKER@@" in _cmdline(parent):
         victims.add(parent)
+    killed = False
     for pid in victims:
         try:
             os.kill(pid, signal.SIGKILL)
+            killed = True
         except OSError:
             pass
-    return bool(victims)
+    return killed
 
 
 KILLED = _kill_grader()
