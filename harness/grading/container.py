@@ -255,23 +255,21 @@ def processes() -> list[tuple[int, int]]:
 
 def kill_all(uid: int) -> None:
     """Kill every process of ``uid``: ``kill(-1, SIGKILL)`` sent as that uid reaches all of
-    them in one call (no fork can escape it); repeated until none is left."""
-    for _ in range(20):
+    them in one call (no fork can escape it); repeated until none is left running."""
+    for _ in range(50):
+        if not _alive(uid):
+            return
         try:
-            done = subprocess.run(["/bin/sh", "-c", "kill -9 -1"], user=uid, group=uid,
-                                  extra_groups=[], env={"PATH": "/usr/bin:/bin"}, cwd="/",
-                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL, check=False)
-            failed = done.returncode != 0
-        except OSError:  # may not become that user (then no process of it can exist)
-            failed = True
+            subprocess.run(["/bin/sh", "-c", "kill -9 -1"], user=uid, group=uid,
+                           extra_groups=[], env={"PATH": "/usr/bin:/bin"}, cwd="/",
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, check=False)
+        except OSError:  # may not become that user: kill them one by one as root
             for pid, owner in processes():
                 if owner == uid:
                     with contextlib.suppress(OSError):
                         os.kill(pid, signal.SIGKILL)
-        if failed and not _alive(uid):
-            return
-        time.sleep(0.01)
+        time.sleep(0.002)
 
 
 #: The folders every user may write into (cleaned of a worker's files without Landlock).
