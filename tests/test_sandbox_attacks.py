@@ -31,7 +31,7 @@ from conftest_grading import dockerlike, no_worker_processes, sandbox_name
 from harness.errors import SandboxError
 from harness.grading import bwrap, container, grade
 from harness.grading.policy import resident_mb, tmpfs_mb, worker_policy
-from harness.grading.sandbox import Isolation, plan_for
+from harness.grading.sandbox import Isolation, _Tree, plan_for
 
 ATTACKS = Path(__file__).parent / "grading_fixtures" / "attacks"
 ASSIGNMENT = ATTACKS / "assignment.toml"
@@ -338,3 +338,39 @@ def test_gradescope_holds_against_a_student_who_tries_everything(tmp_path: Path)
         scores[name] = written["score"]
         assert no_worker_processes() == []
     assert scores == {"gradescope_attacker": 0, "honest": 2}
+
+
+DETACHED = """
+import os, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        block = bytearray(200 * 1024 * 1024)
+        for i in range(0, len(block), 4096):
+            block[i] = 1
+        time.sleep(120)
+    os._exit(0)
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0,
+                    reason="starts a process as a user of its own, which needs root")
+def test_the_container_mode_counts_and_kills_every_process_of_the_workers_uid() -> None:
+    """Without a cgroup (Docker's usual case) the container mode watches every process
+    of the worker's uid, so a daemon that left the worker's process tree still counts,
+    and ``kill_all`` reaches it.  (A normal user's path, the process tree, is proved by
+    the memory tests above.)"""
+    uid = container.allocate()
+    try:
+        # The process started here has ended: the daemon is no one's child of ours.
+        subprocess.run([sys.executable, "-I", "-S", "-c", DETACHED], user=uid, group=uid,
+                       extra_groups=[], cwd="/", check=True, timeout=60)
+        deadline = time.monotonic() + 30
+        while _Tree(os.getpid(), uid).memory_mb() < 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _Tree(os.getpid(), uid).memory_mb() >= 200
+        container.kill_all(uid)
+        assert not container.alive(uid)
+    finally:
+        container.kill_all(uid)
+        container.release(uid)

@@ -257,7 +257,7 @@ def kill_all(uid: int) -> None:
     """Kill every process of ``uid``: ``kill(-1, SIGKILL)`` sent as that uid reaches all of
     them in one call (no fork can escape it); repeated until none is left running."""
     for _ in range(50):
-        if not _alive(uid):
+        if not alive(uid):
             return
         try:
             subprocess.run(["/bin/sh", "-c", "kill -9 -1"], user=uid, group=uid,
@@ -322,7 +322,7 @@ def files_mb(uid: int, most: int = 20000) -> float:
     return total / (1024 * 1024)
 
 
-def _alive(uid: int) -> bool:
+def alive(uid: int) -> bool:
     """Whether a process of ``uid`` is still running (a zombie waiting for its parent to
     collect it, such as the worker itself, runs nothing)."""
     for pid, owner in processes():

@@ -222,9 +222,9 @@ def launch(plan: Plan, limits: Limits) -> Launch:
     uid = container.allocate() if plan.container is not None else None
     try:
         os.mkdir(folder, 0o755)
-        if uid is not None:  # only this worker's user may enter; the files stay root's
-            os.chmod(folder, 0o755)
-            os.chown(root, uid, uid)
+        if uid is not None:  # only this worker's group may enter, and may write nothing
+            os.chown(root, 0, uid)
+            os.chmod(root, 0o750)
         if plan.cgroups.ok:
             group = cgroups.Group(plan.cgroups, limits.memory_mb, limits.processes)
         proc, requests, replies = _spawn(plan, folder, group, limits, uid)
