@@ -368,7 +368,7 @@ class Checker:
                  counterexample: Counterexample | None = None,
                  message: str | None = None, behaviour: str | None = None) -> Verdict:
         return Verdict(
-            file=claim.file, function=claim.function, name=claim.name, layer=claim.spec,
+            file=claim.file, function=claim.function, name=claim.name, layer=claim.shown,
             scope=claim.scope.text, recorded=claim.refuted, verdict=status, cases=cases,
             seed=self.settings.seed, seconds=round(time.perf_counter() - start, 4),
             counterexample=counterexample, message=message, line=claim.line,

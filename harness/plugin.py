@@ -195,8 +195,8 @@ class HypothesisItem(pytest.Item):
     def reportinfo(self) -> tuple[Path, int | None, str]:
         where = place(self.claim.file, self.claim.line)
         if where.startswith("line"):  # a .py file: pytest shows the line itself
-            return self.path, self.claim.line - 1, f"{self.claim.name} [{self.claim.spec}]"
-        return self.path, None, f"{self.claim.name} [{self.claim.spec}] ({where})"
+            return self.path, self.claim.line - 1, f"{self.claim.name} [{self.claim.shown}]"
+        return self.path, None, f"{self.claim.name} [{self.claim.shown}] ({where})"
 
 
 class LoadFailureItem(pytest.Item):

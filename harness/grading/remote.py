@@ -165,12 +165,14 @@ class Session:
         and its layer never built (``make_scope`` and the parameter check would ask
         Keras for its weights: fifty large layers named by a hostile submission must
         not make the grader build and keep them)."""
-        spec = rebuild_layer(meta["layer"], validate=False)
+        written = rebuild_layer(meta["layer"], validate=False)
         formula = RemoteFormula(self, index, _names(meta["params"]))
         self.proxies.append(formula)
-        if self.accepts is not None and not self.accepts(spec):
+        spec = written
+        if self.accepts is not None and not self.accepts(written):
             scope, params = Scope(), _names(meta["params"])
-        else:
+        else:  # checked as the exercise's layer, however the student spelt it
+            spec = written.canonical()
             spec.validate()
             scope, params = self._scope(index, meta, spec), parameters_of(
                 formula, spec, "the formula")
@@ -178,7 +180,8 @@ class Session:
                      refuted=_bool(meta["refuted"]), params=params,
                      scope=replace(scope, text=_text(meta["scope"], 300)),
                      file=_text(meta["file"], 200), line=int(meta["line"]),
-                     function=_text(meta["function"], 200))
+                     function=_text(meta["function"], 200),
+                     written=None if spec == written else written)
 
     def _scope(self, index: int, meta: dict[str, Any], spec: LayerSpec) -> Scope:
         where = None

@@ -388,7 +388,7 @@ def _unchecked(ctx: GradingContext, claim: Claim, kind: VerdictKind, message: st
     never reached): a verdict of that kind, on 0 cases."""
     exercise = ctx.assignment.exercise_for(claim.spec)
     verdict = Verdict(
-        file=claim.file, function=claim.function, name=claim.name, layer=claim.spec,
+        file=claim.file, function=claim.function, name=claim.name, layer=claim.shown,
         scope=claim.scope.text, recorded=claim.refuted, verdict=kind, cases=0,
         seed=ctx.checker.settings.seed, message=message, line=claim.line,
         general=claim.scope.is_general)
