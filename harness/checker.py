@@ -28,7 +28,7 @@ import inspect
 import time
 import types
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -45,12 +45,16 @@ from harness.layers import LayerSpec
 from harness.numbers import to_plain
 from harness.oracle import Oracle
 from harness.scope import Scope
+from harness.settings import DEFAULT_CASES as DEFAULT_CASES
+from harness.settings import DEFAULT_FRESH as DEFAULT_FRESH
+from harness.settings import DEFAULT_SEED as DEFAULT_SEED
+from harness.settings import MAX_CASES as MAX_CASES
+from harness.settings import CheckSettings as CheckSettings
 from harness.verdict import ERROR, HOLDS, REFUTED, Counterexample, Verdict, VerdictKind
 
-DEFAULT_SEED = 20240601
-DEFAULT_CASES = 200
-#: Most cases a run may ask for per hypothesis (more would never end in class time).
-MAX_CASES = 100_000
+# CheckSettings and the defaults above live in harness.settings (importable without
+# NumPy, for the pytest plugin) and are re-exported here.
+
 #: The first search looks at whole numbers in [-3, 3] and sequences of at most 3 steps.
 SMALL_STEPS = 3
 SMALL_EXAMPLES = 100
@@ -58,38 +62,9 @@ SMALL_EXAMPLES = 100
 MAX_PATHS = 8
 REPLAY_CHUNK = 32
 SAMPLE_ROUNDS = 6
-#: Fresh cases per claim when grading with a secret (seeded samples, then a few draws).
-DEFAULT_FRESH = 50
 FRESH_DRAWN = 8
 #: The fresh pool per layer and scope holds this many times ``fresh`` seeded samples.
 FRESH_POOL = 4
-
-
-@dataclass(frozen=True)
-class CheckSettings:
-    """How hard to look.
-
-    ``cases``: cases screened per hypothesis (notebook cases, then ``drawn`` cases
-    drawn by Hypothesis, then seeded samples).  ``search``: most examples
-    Hypothesis tries when looking for a minimal counterexample.  ``secret``
-    (grading; bytes, or text taken as UTF-8): when set, every seed comes from it
-    and ``seed`` (so nobody without the secret can know the cases), and a claim
-    that holds on the screening set is also checked on ``fresh`` cases of its
-    own (see :meth:`Checker.fresh`).  Never shown: it is left out of the
-    settings' ``repr``.
-    """
-
-    seed: int = DEFAULT_SEED
-    cases: int = DEFAULT_CASES
-    drawn: int = 25
-    search: int = 300
-    secret: bytes | str | None = field(default=None, repr=False)
-    fresh: int = DEFAULT_FRESH
-
-    @property
-    def secret_bytes(self) -> bytes | None:
-        """The secret as bytes (text is taken as UTF-8)."""
-        return self.secret.encode() if isinstance(self.secret, str) else self.secret
 
 
 @dataclass(frozen=True)

@@ -39,11 +39,10 @@ from harness.claims import Claim
 from harness.formula import Outcome
 from harness.layers import LayerSpec
 from harness.scope import DEFAULT_TIMESTEPS, Scope, make_scope
+from harness.settings import DEFAULT_BUDGET as DEFAULT_BUDGET
+from harness.settings import MAX_BUDGET as MAX_BUDGET
 from harness.verdict import REFUTED, Hints, Regime, Verdict
 
-DEFAULT_BUDGET = 2.0
-#: The most seconds a hint search may be given (--hint-seconds, hint_seconds=).
-MAX_BUDGET = 600.0
 MIN_CASES = 100
 MAX_REGIMES = 4
 #: Cases each candidate regime is first tried on (one batch for all candidates).
