@@ -36,7 +36,7 @@ from harness.grading.protocol import (
 )
 from harness.grading.sandbox import TAMPERED, Isolation, Limits, WorkerProcess, WorkerStopped
 from harness.grading.submissions import Submission
-from harness.layers import CONSTRUCTORS, LayerSpec, parse_layer
+from harness.layers import LayerSpec, parse_layer
 from harness.scope import DEFAULT_TIMESTEPS, Scope, make_scope, parameters_of
 
 #: Cases sent to a worker in one request.
@@ -351,25 +351,16 @@ def _is_shape(shape: Any) -> bool:
 def rebuild_layer(fields: Any, *, validate: bool = True) -> LayerSpec:
     """A layer from what the worker reported: its constructor text, parsed safely (never
     evaluated) and, unless ``validate=False``, validated with Keras here (the worker
-    cannot); or, from an older worker, the recurrent layer's fields, through the public
-    constructors."""
-    if isinstance(fields, str):
-        try:
-            spec = parse_layer(fields)
-        except HarnessError:  # an honest worker sends str(spec), which always parses
-            raise ValueError("unreadable layer") from None
-        if validate:
-            spec.validate()
-        return spec
-    if not isinstance(fields, dict) or fields.get("kind") not in CONSTRUCTORS:
-        raise ValueError("unknown layer")
-    kind = fields["kind"]
-    accepted = [n for n, p in inspect.signature(CONSTRUCTORS[kind]).parameters.items()
-                if p.kind is not p.VAR_KEYWORD]
-    given = {n: v for n, v in fields.items() if n != "kind" and v is not None}
-    if set(given) - set(accepted):
-        raise ValueError("inconsistent layer")
-    return CONSTRUCTORS[kind](**given)
+    cannot).  Anything but text is refused."""
+    if not isinstance(fields, str):
+        raise ValueError("unreadable layer")
+    try:
+        spec = parse_layer(fields)
+    except HarnessError:  # an honest worker sends str(spec), which always parses
+        raise ValueError("unreadable layer") from None
+    if validate:
+        spec.validate()
+    return spec
 
 
 def _payload(claim: Claim, case: Case) -> dict[str, Any]:
