@@ -92,6 +92,10 @@ class Path:
     replayable: bool = True
 
 
+#: A memo key: the layer, the scope's key (fixed entries, timesteps, ``where``), then more.
+MemoKey = tuple[Any, ...]
+
+
 class _Found(Exception):
     """Raised inside the Hypothesis search to carry a failure out of it."""
 
@@ -112,10 +116,20 @@ class Checker:
         self.oracle = oracle or Oracle()
         self.evaluator: Evaluator = evaluator or InProcess()
         self.salt = salt
-        self._screens: dict[tuple[object, ...], tuple[list[Case], list[np.ndarray]]] = {}
-        self._fresh: dict[tuple[object, ...], tuple[int, list[Case], list[np.ndarray]]] = {}
-        self._paths: dict[tuple[object, ...], list[Path]] = {}
-        self._seeds: dict[tuple[object, ...], int] = {}
+        # Memos of the run, each keyed by (layer, scope key, ...): see forget().
+        self._screens: dict[MemoKey, tuple[list[Case], list[np.ndarray]]] = {}
+        self._fresh: dict[MemoKey, tuple[int, list[Case], list[np.ndarray]]] = {}
+        self._paths: dict[MemoKey, list[Path]] = {}
+        self._seeds: dict[MemoKey, tuple[bytes, ...]] = {}
+
+    def forget(self, where: Callable[..., Any]) -> None:
+        """Drop every memo of scopes with this ``where=`` condition (grading: a finished
+        submission's condition, which no later claim can have).  The memos are keyed by
+        the layer and the scope (:attr:`Scope.key`, holding the condition itself), so a
+        run's memory grows with its distinct layers and scopes, not with its claims."""
+        for memo in (self._screens, self._fresh, self._paths, self._seeds):
+            for key in [k for k in list(memo) if k[1][2] is where]:
+                memo.pop(key, None)
 
     def check(self, claim: Claim) -> Verdict:
         """Screen, then search and shrink if anything failed."""
@@ -317,15 +331,15 @@ class Checker:
         in grading those are reported by the untrusted worker, and could steer
         which cases later submissions get.  Never the run order either.
         """
-        key = (claim.spec, claim.scope.key, purpose, salt)
-        if key not in self._seeds:
+        key = (claim.spec, claim.scope.key, purpose)
+        if key not in self._seeds:  # the scope's identity may read the condition's source
             secret = self.settings.secret_bytes
             material: tuple[bytes, ...] = (b"seed", str(self.settings.seed).encode())
             if secret is not None:
                 material = (b"secret", secret, *material)
-            self._seeds[key] = derive_seed(*material, purpose.encode(), str(claim.spec).encode(),
-                                           *scope_identity(claim.scope), salt)
-        return self._seeds[key]
+            self._seeds[key] = (*material, purpose.encode(), str(claim.spec).encode(),
+                                *scope_identity(claim.scope))
+        return derive_seed(*self._seeds[key], salt)  # per submission: not memoised
 
     def _counterexample(self, claim: Claim, failure: Failure) -> Counterexample:
         steps = None

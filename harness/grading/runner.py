@@ -70,7 +70,6 @@ class GradingContext:
     fingerprint: str
     version: str = __version__
     teaching: TeachingMemo = field(default_factory=TeachingMemo)
-    keep: list[object] = field(default_factory=list)
 
     def key(self, submission: Submission) -> str:
         """What a stored result is valid for; ``fingerprint`` holds the secret's digest,
@@ -338,9 +337,10 @@ class Checked(NamedTuple):
 
 
 def check_claim(ctx: GradingContext, claim: Claim) -> Checked:
-    """Screen (and draw the fresh cases) in the worker outside the lock, then check
-    under it: the proxy memoises the outcomes, so the locked part waits on Keras and
-    on the search for a minimal counterexample, not on student code."""
+    """Send the screening and fresh cases to the worker in one batch, then check: the
+    proxy memoises the outcomes, so :meth:`Checker.check` asks the worker again only
+    for the cases of its search for a minimal counterexample.  The outcomes on the
+    screening set also decide whether a recorded ``refuted=True`` is plausible."""
     cases, wants = ctx.checker.screening(claim)
     fresh, _ = ctx.checker.fresh(claim)
     outcomes = RemoteEvaluator().evaluate(claim, cases + fresh)[:len(cases)]
@@ -441,13 +441,13 @@ def _failed(ctx: GradingContext, submission: Submission, key: str, status: str,
 
 
 def _detach(ctx: GradingContext, session: Session) -> None:
-    """Let go of the session and its memoised outcomes, but keep ``where=`` proxies
-    alive: the checker keys its screening cache by their ``id``, which must not be
-    reused by another student's condition."""
+    """Let go of the session and its memoised outcomes, and of the checker's memos for
+    its ``where=`` conditions: they are keyed by the proxy itself, which no other
+    submission can ever ask about again."""
     for proxy in session.proxies:
         proxy.detach()
         if isinstance(proxy, RemoteWhere):
-            ctx.keep.append(proxy)
+            ctx.checker.forget(proxy)
     session.proxies.clear()
 
 
