@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, TypeVar
 
-from harness.cases import BINDABLE
 from harness.errors import ClaimError
 from harness.ipynb import parse_cell_name
 from harness.layers import LayerSpec
@@ -163,4 +162,4 @@ def _check_layer(layer: object) -> None:
         f"(PART_A, PART_B, PART_C). Received: {layer!r}.")
 
 
-__all__ = ["BINDABLE", "Claim", "claim_of", "claims_in", "hypothesis"]
+__all__ = ["Claim", "claim_of", "claims_in", "hypothesis"]

@@ -53,7 +53,6 @@ class Credit(StrEnum):
 
 
 GRADED = Status.GRADED
-STATUSES = tuple(Status)
 
 #: Hypothesis verdicts beyond the checker's holds / refuted / error.
 TIMEOUT = VerdictKind.TIMEOUT
