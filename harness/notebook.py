@@ -143,11 +143,9 @@ def _checker(settings: CheckSettings) -> Checker:
 
 
 def _enrich(checker: Checker, claim: Claim, verdict: Verdict, hints: bool) -> Verdict:
-    """Hints and the sweep (:mod:`harness.teach`), where that module is there."""
-    try:
-        from harness.teach import enrich
-    except ImportError:
-        return verdict
+    """Hints and the sweep (:mod:`harness.teach`)."""
+    from harness.teach import enrich
+
     return enrich(checker, claim, verdict, hints=hints)
 
 
@@ -221,10 +219,8 @@ def page(result: CheckResult) -> str:
 def _pictures(verdict: Verdict) -> list[str]:
     if verdict.counterexample is None or verdict.verdict == HOLDS:
         return []
-    try:
-        from harness.pictures import svgs
-    except ImportError:
-        return []
+    from harness.pictures import svgs
+
     return svgs(verdict)
 
 
