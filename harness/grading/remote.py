@@ -35,6 +35,7 @@ from harness.grading.protocol import (
     element_count,
 )
 from harness.grading.sandbox import TAMPERED, Isolation, Limits, WorkerProcess, WorkerStopped
+from harness.grading.spares import SparePool
 from harness.grading.submissions import Submission
 from harness.layers import LayerSpec, parse_layer
 from harness.scope import DEFAULT_TIMESTEPS, Scope, make_scope, parameters_of
@@ -69,10 +70,13 @@ class Session:
 
     def __init__(self, submission: Submission, limits: Limits, isolation: Isolation,
                  budget: Budget, max_hypotheses: int, load_seconds: float | None = None,
-                 accepts: Callable[[LayerSpec], bool] | None = None) -> None:
+                 accepts: Callable[[LayerSpec], bool] | None = None,
+                 spares: SparePool | None = None) -> None:
         """``accepts``: the layers the grader checks (the assignment's); a claim about
-        any other is kept, to be reported, but its layer is never built with Keras."""
+        any other is kept, to be reported, but its layer is never built with Keras.
+        ``spares``: the class run's workers started ahead (none outside a class run)."""
         self.submission = submission
+        self.spares = spares
         self.accepts = accepts
         self.limits = limits
         self.isolation = isolation
@@ -91,7 +95,7 @@ class Session:
         """Start a fresh worker and load the submission in it."""
         self.stop()
         self.worker = self._timed(lambda deadline: WorkerProcess(
-            dict(self.submission.files), self.limits, self.isolation, deadline))
+            dict(self.submission.files), self.limits, self.isolation, deadline, self.spares))
         self.in_force = self.worker.isolation
         if self.load_seconds is not None:  # importing the files has its own, shorter limit
             self.claim_budget = Budget(self.load_seconds)

@@ -50,6 +50,7 @@ from harness.grading.results import (
 from harness.grading.sandbox import Isolation, Limits, WorkerStopped, plan_for
 from harness.grading.scoring import score_exercises, score_hypothesis, zero_exercises
 from harness.grading.secret import submission_salt
+from harness.grading.spares import SparePool
 from harness.grading.submissions import Submission
 from harness.grading.teaching import TeachingMemo
 from harness.oracle import Oracle
@@ -70,6 +71,8 @@ class GradingContext:
     fingerprint: str
     version: str = __version__
     teaching: TeachingMemo = field(default_factory=TeachingMemo)
+    #: The class run's workers started ahead (:func:`harness.grading.spares.class_run`).
+    spares: SparePool | None = None
 
     def key(self, submission: Submission) -> str:
         """What a stored result is valid for; ``fingerprint`` holds the secret's digest,
@@ -156,7 +159,8 @@ def _grade_guarded(submission: Submission, ctx: GradingContext, key: str,
     session = Session(submission, ctx.limits, ctx.isolation,
                       Budget(rules.submission_timeout), rules.max_hypotheses,
                       load_seconds=rules.load_timeout,
-                      accepts=lambda spec: rules.exercise_for(spec) is not None)
+                      accepts=lambda spec: rules.exercise_for(spec) is not None,
+                      spares=ctx.spares)
     try:
         return _grade(ctx, submission, key, session, start)
     finally:

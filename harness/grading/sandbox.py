@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import SandboxError
 from harness.grading import bwrap, cgroups
@@ -43,6 +43,9 @@ from harness.grading.protocol import (
     receive_by,
     send_by,
 )
+
+if TYPE_CHECKING:
+    from harness.grading.spares import SparePool
 
 TIMEOUT = "timeout"
 CRASHED = "crashed"
@@ -229,21 +232,21 @@ def _spawn(plan: Plan, folder: str,
 
 
 class WorkerProcess:
-    """One live worker for one submission (a spare one when a class run has one ready,
-    see :mod:`harness.grading.spares`)."""
+    """One live worker for one submission (a spare one when the class run's ``spares``
+    has one ready, see :mod:`harness.grading.spares`)."""
 
     def __init__(self, files: dict[str, bytes], limits: Limits, isolation: Isolation,
-                 deadline: float) -> None:
-        from harness.grading import spares
-
+                 deadline: float, spares: SparePool | None = None) -> None:
         self.plan = plan_for(isolation)
         self.nonce = secrets.token_hex(16)
         self.next_id = 1
         self.last_cost: float | None = None
         self.memory_mb = limits.memory_mb
         self.isolation = list(self.plan.describe(limits))
-        self.launched = spares.take(self.plan, limits) or launch(self.plan, limits)
-        spares.want(self.plan, limits)
+        taken = spares.take(self.plan, limits) if spares is not None else None
+        self.launched = taken or launch(self.plan, limits)
+        if spares is not None:
+            spares.want(self.plan, limits)
         try:
             self._stage(files)
             self._hello(files, limits, deadline)
