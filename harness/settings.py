@@ -20,6 +20,8 @@ DEFAULT_FRESH = 50
 #: (``--hint-seconds``, ``hint_seconds=``).
 DEFAULT_BUDGET = 2.0
 MAX_BUDGET = 600.0
+#: The grading worker's address-space limit in MB (an assignment's ``memory_mb``).
+DEFAULT_MEMORY_MB = 1536
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ from harness.grading.protocol import (
     receive_by,
     send_by,
 )
+from harness.settings import DEFAULT_MEMORY_MB
 
 if TYPE_CHECKING:
     from harness.grading.spares import SparePool
@@ -78,7 +79,7 @@ class Limits:
     """Resource limits for one worker (see :func:`harness.grading.confine.set_limits`)."""
 
     cpu_seconds: int = 120
-    memory_mb: int = 1536
+    memory_mb: int = DEFAULT_MEMORY_MB
     file_mb: int = 16
     open_files: int = 64
     processes: int = 64
