@@ -34,7 +34,15 @@ from harness.grading.protocol import (
     ProtocolError,
     element_count,
 )
-from harness.grading.sandbox import TAMPERED, Isolation, Limits, WorkerProcess, WorkerStopped
+from harness.grading.results import Status
+from harness.grading.sandbox import (
+    CRASHED,
+    TAMPERED,
+    Isolation,
+    Limits,
+    WorkerProcess,
+    WorkerStopped,
+)
 from harness.grading.spares import SparePool
 from harness.grading.submissions import Submission
 from harness.layers import LayerSpec, parse_layer
@@ -42,7 +50,9 @@ from harness.scope import DEFAULT_TIMESTEPS, Scope, make_scope, parameters_of
 
 #: Cases sent to a worker in one request.
 BATCH = 256
-LOAD_STATUSES = ("syntax-error", "import-error", "load-error", "bad-hypothesis", "used-keras")
+#: The statuses a worker may report for a submission that did not load.
+LOAD_STATUSES = frozenset({Status.SYNTAX_ERROR, Status.IMPORT_ERROR, Status.LOAD_ERROR,
+                           Status.BAD_HYPOTHESIS, Status.USED_KERAS})
 
 
 @dataclass
@@ -61,7 +71,7 @@ class Loaded:
 
     claims: tuple[Claim, ...] = ()
     total: int = 0
-    status: str | None = None
+    status: Status | None = None
     message: str | None = None
 
 
@@ -109,7 +119,7 @@ class Session:
         """One request to the worker, within the hypothesis's and submission's budgets."""
         worker = self.worker
         if worker is None:
-            raise WorkerStopped("crashed", "the grading worker is not running")
+            raise WorkerStopped(CRASHED, "the grading worker is not running")
         try:
             reply = self._timed(lambda deadline: worker.request(op, deadline, **fields))
         except WorkerStopped:
@@ -145,7 +155,7 @@ class Session:
             message = reply.get("message")
             if status not in LOAD_STATUSES or not isinstance(message, str):
                 raise self._tampered("an invalid load report")
-            return Loaded(status=str(status), message=message[:2000])
+            return Loaded(status=Status(status), message=message[:2000])
         raw, total = reply.get("claims"), reply.get("total")
         if not isinstance(raw, list) or not isinstance(total, int) or len(raw) > total \
                 or len(raw) > self.max_hypotheses:
@@ -158,7 +168,7 @@ class Session:
                 if not _deferred(meta):  # the worker checked it itself, so its report lies
                     raise self._tampered(f"an invalid hypothesis ({_reason(exc)})") from None
                 # only the grader can tell (no Keras in the worker); as in the student's run
-                return Loaded(status="bad-hypothesis", message=_mistake(i, meta, exc))
+                return Loaded(status=Status.BAD_HYPOTHESIS, message=_mistake(i, meta, exc))
             except Exception as exc:  # noqa: BLE001 - whatever fails here, the worker's data
                 raise self._tampered(f"an invalid hypothesis ({_reason(exc)})") from None
         return Loaded(claims=tuple(claims), total=total)
@@ -215,7 +225,7 @@ class _Proxy:
     @property
     def session(self) -> Session:
         if self._session is None:
-            raise WorkerStopped("crashed", "this submission's grading session has ended")
+            raise WorkerStopped(CRASHED, "this submission's grading session has ended")
         return self._session
 
     def detach(self) -> None:

@@ -54,11 +54,6 @@ class Credit(StrEnum):
 
 GRADED = Status.GRADED
 
-#: Hypothesis verdicts beyond the checker's holds / refuted / error.
-TIMEOUT = VerdictKind.TIMEOUT
-CRASHED = VerdictKind.CRASHED
-NOT_CHECKED = VerdictKind.NOT_CHECKED
-
 
 @dataclass(frozen=True)
 class HypothesisResult:

@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import SandboxError
@@ -48,9 +49,18 @@ from harness.settings import DEFAULT_MEMORY_MB
 if TYPE_CHECKING:
     from harness.grading.spares import SparePool
 
-TIMEOUT = "timeout"
-CRASHED = "crashed"
-TAMPERED = "tampered"
+class StopReason(StrEnum):
+    """Why a worker was stopped (:class:`WorkerStopped`); the grader maps each to a
+    hypothesis's verdict and a submission's status (:mod:`harness.grading.runner`)."""
+
+    TIMEOUT = "timeout"
+    CRASHED = "crashed"
+    TAMPERED = "tampered"
+
+
+TIMEOUT = StopReason.TIMEOUT
+CRASHED = StopReason.CRASHED
+TAMPERED = StopReason.TAMPERED
 TOKEN_VARIABLE = "HARNESS_WORKER_TOKEN"
 #: The wall-clock ceiling of a request: this many times its CPU budget, plus WALL_SLACK s.
 WALL_FACTOR = 2.0
@@ -68,7 +78,7 @@ class WorkerStopped(BaseException):
     so that the grader, not the hypothesis, gets the blame right.
     """
 
-    def __init__(self, reason: str, detail: str) -> None:
+    def __init__(self, reason: StopReason, detail: str) -> None:
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
@@ -356,7 +366,7 @@ class WorkerProcess:
         except ProtocolError as exc:
             self._stop(TAMPERED, f"the grading worker sent a malformed message ({exc})")
 
-    def _stop(self, reason: str, detail: str) -> None:
+    def _stop(self, reason: StopReason, detail: str) -> None:
         self.kill()
         raise WorkerStopped(reason, detail)
 
