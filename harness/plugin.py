@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from harness.collect import LoadFailure
     from harness.verdict import Verdict
 
+
 class Refuted(Exception):
     """The hypothesis disagrees with Keras (expected when recorded ``refuted=True``)."""
 
