@@ -193,3 +193,21 @@ def test_the_kernel_session_shares_one_oracle_and_keeps_few_checkers() -> None:
     assert session.checker(CheckSettings(seed=KEPT_CHECKERS + 2)) is later[-1]
     again = session.checker(CheckSettings(seed=0))  # forgotten: made again, same oracle
     assert again is not first and again.oracle is first.oracle
+
+
+def test_a_check_with_a_where_condition_leaves_no_memo_behind() -> None:
+    """Each run of a notebook cell makes a new ``where=`` function: the session's checker
+    forgets it after the check, so a long session's memory does not grow with re-runs."""
+    from harness import PART_A, check, hypothesis
+    from harness.notebook import SESSION
+
+    @hypothesis(PART_A, where=lambda xs: len(xs) > 1, refuted=True)
+    def last_input(kernel, xs):  # type: ignore[no-untyped-def]
+        return xs[-1] @ kernel
+
+    result = check(last_input, cases=30, hints=False)
+    assert [str(v.verdict) for v in result] == ["refuted"]
+    checker = SESSION.checker(result.settings)
+    memos: tuple[dict[Any, Any], ...] = (checker._screens, checker._fresh, checker._paths,
+                                         checker._seeds)
+    assert not [key for memo in memos for key in memo if key[1][2] is not None]
