@@ -97,7 +97,8 @@ class Setup:
         files = ("Landlock: reads only Python, numpy, the harness and its submission, writes "
                  "nothing" if self.landlock else
                  "no Landlock in this kernel: it can read world-readable files and write "
-                 "into world-writable folders")
+                 "into world-writable folders (/tmp...: at most a quarter of memory_mb, "
+                 "removed after it)")
         return (f"{NAME} (no namespaces here: bubblewrap cannot run, the grader is root): "
                 "each worker runs as its own unprivileged uid with no groups, from an "
                 "environment without Keras/TensorFlow, with a clean environment; the "

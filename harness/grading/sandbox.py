@@ -160,10 +160,14 @@ def plan_for(isolation: Isolation) -> Plan:
         if problem is None and executable is not None:
             return Plan(executable, policy, support)
         problems.append(str(problem))
-    setup = container.setup() if os.geteuid() == 0 else None
+    setup, problem = None, None
+    try:
+        setup = container.setup() if os.geteuid() == 0 else None
+    except SandboxError as exc:
+        problem = str(exc)
     if setup is not None:
         container.guard(isolation.secret, isolation.hide)  # then check: still runs?
-    problem = container.check(setup) if setup is not None else (
+    problem = container.check(setup) if setup is not None else problem or (
         f"the {container.NAME} needs the grader to run as root (it starts each worker as a "
         "user of its own)")
     if setup is not None and problem is None:
