@@ -236,21 +236,30 @@ def test_the_mode_matches_the_machine() -> None:
 
 def test_a_secret_others_can_read_is_refused_and_grader_folders_are_closed(
         tmp_path: Path) -> None:
+    """The container mode's checks of the grader's files (any user may run them)."""
     folder = Path(tempfile.mkdtemp(prefix="harness-guard-"))  # /tmp: open to others
     try:
         folder.chmod(0o755)
-        secret, out = folder / "secret.txt", folder / "out"
+        secret, out, submissions = folder / "secret.txt", folder / "out", folder / "class"
         secret.write_text("s" * 40)
         secret.chmod(0o644)
-        out.mkdir(mode=0o755)
-        out.chmod(0o755)
+        for made in (out, submissions):
+            made.mkdir()
+            made.chmod(0o755)
         assert container.readable_by_others(str(secret))
         with pytest.raises(SandboxError, match=r"chmod 600 .*secret.txt"):
-            container.guard((str(secret),), (str(out),))
+            container.guard((str(secret),), (), (str(out),), landlock=1)
         secret.chmod(0o600)
-        container.guard((str(secret),), (str(secret), str(out)))
+        # The grader's own folder is closed; the instructor's are left as they are, and
+        # with Landlock (which keeps the worker out of them) accepted.
+        container.guard((str(secret),), (str(secret), str(submissions)), (str(out),),
+                        landlock=1)
         assert not container.readable_by_others(str(out))
         assert out.stat().st_mode & 0o777 == 0o750
+        assert submissions.stat().st_mode & 0o777 == 0o755
+        # Without Landlock an instructor's folder open to all is refused, with the fix.
+        with pytest.raises(SandboxError, match=r"no Landlock.*chmod o-rwx .*class"):
+            container.guard((str(secret),), (str(submissions),), (str(out),), landlock=0)
         assert not container.readable_by_others(str(tmp_path))  # pytest's own is closed
     finally:
         shutil.rmtree(folder)

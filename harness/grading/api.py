@@ -92,7 +92,8 @@ def grade(submissions: str | Path, *, assignment: str | Path | Assignment | None
     store = ResultStore(out)
     hide = (*_hidden(submissions, out, assignment), *hidden_paths(rules))
     run = GradeRun(rules, [], out, skipped=scan.skipped, renamed=scan.renamed)
-    run.isolation = isolation_in_force(rules, hide, isolate)  # refuses without a sandbox
+    private = (str(out.resolve()),)  # the grader's own: closed to other users
+    run.isolation = isolation_in_force(rules, hide, isolate, private)  # or refuses
     todo: list[Submission] = []
     fingerprint = rules.fingerprint()
     for submission in found:
@@ -120,7 +121,7 @@ def grade(submissions: str | Path, *, assignment: str | Path | Assignment | None
 
         grade_on_cluster(scheduler, todo, rules, hide, isolate, finished)
     elif todo:
-        _grade_local(todo, make_context(rules, hide, isolate), workers, finished)
+        _grade_local(todo, make_context(rules, hide, isolate, private), workers, finished)
     run.results.sort(key=lambda r: r.student)
     write_reports(out, rules, run.results, summary=False)
     write_run_metadata(out, rules, run.isolation)
@@ -160,16 +161,17 @@ def grade_one(folder: str | Path, *, assignment: str | Path | Assignment | None 
               seed: int | None = None, student: str = "submission",
               secret: Secret | str | Path | None = None,
               isolate: bool = True,
-              hide: Sequence[str] = ()) -> tuple[SubmissionResult, Assignment]:
+              private: Sequence[str] = ()) -> tuple[SubmissionResult, Assignment]:
     """Grade one folder as one student's submission (Gradescope's layout); the secret as
     for :func:`grade`, else one made for this run only.  Refuses (``SandboxError``)
-    without a sandbox unless ``isolate=False``.  ``hide``: more paths no worker may see
-    (Gradescope's ``source`` folder, with the reference solutions)."""
+    without a sandbox unless ``isolate=False``.  ``private``: the grader's own folders
+    (Gradescope's ``source``, with the reference solutions), which no worker may see."""
     rules = attach_secret(resolve_assignment(assignment, seed), None, secret)
     submission = submission_from_folder(folder, student)
     hide = tuple(p for p in (str(assignment),) if assignment and not isinstance(
-        assignment, Assignment)) + hidden_paths(rules) + tuple(hide)
-    return grade_submission(submission, make_context(rules, hide, isolate)), rules
+        assignment, Assignment)) + hidden_paths(rules) + tuple(private)
+    context = make_context(rules, hide, isolate, tuple(private))
+    return grade_submission(submission, context), rules
 
 
 def _ordered(found: list[Submission], order: Sequence[str] | None) -> list[Submission]:

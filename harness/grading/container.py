@@ -14,9 +14,10 @@ namespaces bubblewrap needs.  Root may still change user, so each worker runs:
   are not on its path (``import tensorflow`` fails for real);
 * with a **clean environment** (no secret in it) and every grader file out of
   reach: the secret must not be readable by other users (the run refuses
-  otherwise), and the other hidden paths (submissions, ``--out``, the
-  assignment, Gradescope's ``source`` folder) lose their permissions for
-  others before any worker starts;
+  otherwise), the grader's own folders (``--out``, Gradescope's ``source``)
+  lose their permissions for others before any worker starts, and without
+  Landlock the other hidden paths (submissions, assignment) must not be
+  readable by others either (:func:`guard`);
 * **confined by itself** before any student code (:func:`harness.grading.confine.lock_down`):
   Landlock, where the kernel offers it (read-only access to its own view of
   the file system, nothing writable), then a seccomp filter (network sockets,
@@ -363,9 +364,12 @@ def readable_by_others(path: str) -> bool:
         parent = os.path.dirname(parent)
 
 
-def guard(secret: tuple[str, ...], hidden: tuple[str, ...]) -> None:
-    """Refuse when the secret can be read by others; take the other hidden paths out of
-    others' reach (the permission bits for others only)."""
+def guard(secret: tuple[str, ...], hidden: tuple[str, ...], private: tuple[str, ...] = (),
+          landlock: int = 0) -> None:
+    """Refuse when the secret can be read by others; take the grader's own folders
+    (``private``) out of others' reach (their permission bits for others only); without
+    Landlock, refuse when another hidden path (the submissions, the assignment) can be
+    read by others, saying how to fix it.  Nothing else of the instructor's is changed."""
     for path in secret:
         if readable_by_others(path):
             mode = stat.S_IMODE(os.stat(path).st_mode)
@@ -373,12 +377,15 @@ def guard(secret: tuple[str, ...], hidden: tuple[str, ...]) -> None:
                 f"the secret file {path} can be read by every user of this machine (mode "
                 f"{mode:o}), so a submission could read it in the {NAME}. Make it private "
                 f"(chmod 600 {path}) and, since others could read it, make a new secret")
-    for path in hidden:
-        if path in secret or not readable_by_others(path):
-            continue
-        try:
-            os.chmod(path, stat.S_IMODE(os.stat(path).st_mode) & ~0o007)
-        except OSError as exc:
-            raise SandboxError(f"{path} can be read by every user of this machine and the "
-                               f"grader could not change that ({exc.strerror}); make it "
-                               f"private (chmod o-rwx {path})") from None
+    for path in private:
+        if readable_by_others(path):
+            with contextlib.suppress(OSError):
+                os.chmod(path, stat.S_IMODE(os.stat(path).st_mode) & ~0o007)
+    open_to_all = [p for p in (*private, *hidden) if p not in secret
+                   and readable_by_others(p) and (not landlock or p in private)]
+    if open_to_all:
+        raise SandboxError(
+            f"{', '.join(open_to_all)} can be read by every user of this machine, so a "
+            f"submission could read them in the {NAME}"
+            f"{'' if landlock else ' (this kernel has no Landlock to keep it out)'}. Make "
+            f"them private: chmod o-rwx {' '.join(open_to_all)}")

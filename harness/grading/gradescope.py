@@ -123,8 +123,8 @@ def run_gradescope(submission_dir: str | Path | None = None,
 
     submission, results = layout_paths(submission_dir, results_file)
     source = autograder_root() / "source"  # the instructor's files: reference solutions
-    hide = (str(source.resolve()),) if source.is_dir() else ()
+    private = (str(source.resolve()),) if source.is_dir() else ()
     result, loaded = grade_one(submission, assignment=assignment, seed=seed, isolate=isolate,
-                               secret=secret, hide=hide)
+                               secret=secret, private=private)
     write_json(results, results_json(loaded, result))
     return result

@@ -82,7 +82,7 @@ class GradingContext:
 
 
 def make_context(assignment: Assignment, hide: tuple[str, ...] = (),
-                 isolate: bool = True) -> GradingContext:
+                 isolate: bool = True, private: tuple[str, ...] = ()) -> GradingContext:
     """A context for ``assignment`` (``hide``: paths no worker may see).  With the
     assignment's secret, every case comes from it, and a hypothesis that holds is
     also checked on fresh cases salted with its submission's content."""
@@ -92,7 +92,8 @@ def make_context(assignment: Assignment, hide: tuple[str, ...] = (),
                              fresh=assignment.fresh_cases)
     checker = Checker(settings, oracle=SharedOracle(), evaluator=RemoteEvaluator(),
                       salt=submission_salt)
-    isolation = Isolation(sandbox=isolate, hide=hide, secret=hidden_paths(assignment))
+    isolation = Isolation(sandbox=isolate, hide=hide, secret=hidden_paths(assignment),
+                          private=private)
     plan_for(isolation)  # refuses here, before anything is graded, when there is no sandbox
     return GradingContext(assignment, checker, limits_for(assignment), isolation,
                           assignment.fingerprint())
@@ -128,10 +129,12 @@ def limits_for(assignment: Assignment) -> Limits:
 
 
 def isolation_in_force(assignment: Assignment, hide: tuple[str, ...] = (),
-                       isolate: bool = True) -> tuple[str, ...]:
+                       isolate: bool = True,
+                       private: tuple[str, ...] = ()) -> tuple[str, ...]:
     """The isolation workers will get, in words; raises :class:`SandboxError` when there
     is no sandbox here and ``isolate`` asks for one."""
-    isolation = Isolation(sandbox=isolate, hide=hide, secret=hidden_paths(assignment))
+    isolation = Isolation(sandbox=isolate, hide=hide, secret=hidden_paths(assignment),
+                          private=private)
     return plan_for(isolation).describe(limits_for(assignment))
 
 

@@ -105,6 +105,9 @@ class Isolation:
     hide: tuple[str, ...] = field(default=())
     #: The secret's file: the container mode refuses to run when others may read it.
     secret: tuple[str, ...] = field(default=())
+    #: The grader's own folders (``--out``, Gradescope's ``source``): the container mode
+    #: removes other users' permissions on them.
+    private: tuple[str, ...] = field(default=())
 
 
 @dataclass(frozen=True)
@@ -166,7 +169,8 @@ def plan_for(isolation: Isolation) -> Plan:
     except SandboxError as exc:
         problem = str(exc)
     if setup is not None:
-        container.guard(isolation.secret, isolation.hide)  # then check: still runs?
+        container.guard(isolation.secret, isolation.hide, isolation.private,
+                        setup.landlock)  # then check: does it still run?
     problem = container.check(setup) if setup is not None else problem or (
         f"the {container.NAME} needs the grader to run as root (it starts each worker as a "
         "user of its own)")
