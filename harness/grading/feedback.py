@@ -117,7 +117,7 @@ def hypothesis_lines(h: HypothesisResult, *, full: bool = True) -> list[str]:
     mark = "earned" if h.earned > 0 else "no points"
     where = f"{markdown_code(v.function, NAME)} in {markdown(v.file, FILE)}, line {v.line}"
     lines = [f"### {markdown(v.name, NAME)} ({mark}: {format_points(h.earned)})", "",
-             _what(v.verdict, v.cases), "", f"**Points:** {h.note[:1].upper()}{h.note[1:]}", "",
+             _what(v.verdict, v.cases), "", f"**Points:** {_note(h.note)}", "",
              f"*Where:* {where}. *Scope:* {markdown(v.scope, MESSAGE)}.", ""]
     if v.message and v.verdict != VerdictKind.REFUTED:
         message = markdown(v.message, MESSAGE if full else SHORT_MESSAGE)
@@ -127,6 +127,11 @@ def hypothesis_lines(h: HypothesisResult, *, full: bool = True) -> list[str]:
     elif v.counterexample:
         lines += ["It failed on this call:", "", "```python", render.call(v), "```", ""]
     return lines
+
+
+def _note(note: str) -> str:
+    """Why it earns what it earns (it may quote the student's scope), escaped."""
+    return markdown(note[:1].upper() + note[1:], 3 * MESSAGE)
 
 
 def _what(kind: VerdictKind, cases: int) -> str:
