@@ -22,7 +22,7 @@ import numpy as np
 from harness.course import PRESETS
 from harness.layers import LayerSpec
 from harness.numbers import format_array, format_number, to_plain
-from harness.untrusted import MESSAGE, NAME, cut, html_text, markdown, markdown_code
+from harness.untrusted import MESSAGE, NAME, SENTENCE, cut, html_text, markdown, markdown_code
 from harness.verdict import ERROR, HOLDS, REFUTED, Counterexample, Hints, Regime, Verdict
 
 RULE = "_" * 70
@@ -195,7 +195,7 @@ def failure_text(verdict: Verdict) -> str:
     if verdict.verdict == HOLDS:
         return _holds_but_recorded_refuted(verdict)
     if verdict.counterexample is None:
-        return f"{cut(verdict.name, NAME)} could not be checked: {cut(verdict.message, MESSAGE)}."
+        return f"{cut(verdict.name, NAME)} could not be checked: {cut(verdict.message, SENTENCE)}."
     lines = [_headline(verdict), "", "  " + call(verdict), f"  layer: {verdict.layer}", ""]
     lines += ["  " + f"{label:<{_width(verdict)}}  {value}" for label, value in outputs(verdict)]
     table = step_rows(verdict) or side_rows(verdict)
@@ -212,7 +212,7 @@ def failure_text(verdict: Verdict) -> str:
 def _headline(verdict: Verdict) -> str:
     name = cut(verdict.name, NAME)
     if verdict.verdict == ERROR:
-        return f"{name} could not be checked: {cut(verdict.message, MESSAGE)}, on this case:"
+        return f"{name} could not be checked: {cut(verdict.message, SENTENCE)}, on this case:"
     return f"{name} is refuted: it disagrees with Keras on this case:"
 
 
@@ -331,7 +331,7 @@ def _summary(verdict: Verdict, escape: Any = cut) -> str:
     if verdict.verdict == REFUTED:
         recorded = " (as recorded)" if verdict.recorded else ""
         return f"It disagrees with Keras{recorded}; the smallest case found:"
-    message = f": {escape(verdict.message, MESSAGE)}" if verdict.message else "."
+    message = f": {escape(verdict.message, SENTENCE)}" if verdict.message else "."
     return f"It could not be checked{message}"
 
 

@@ -28,6 +28,7 @@ from harness.untrusted import (
     FILE,
     MESSAGE,
     NAME,
+    SENTENCE,
     csv_cell,
     cut,
     fenced,
@@ -96,7 +97,7 @@ def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 #: The columns holding what the student wrote, and their bounds.
-TEXT_COLUMNS = {"file": FILE, "name": NAME, "scope": MESSAGE, "message": MESSAGE}
+TEXT_COLUMNS = {"file": FILE, "name": NAME, "scope": MESSAGE, "message": SENTENCE}
 
 
 def csv_text(table: pd.DataFrame) -> str:

@@ -34,12 +34,14 @@ import unicodedata
 NAME = 80
 #: A file name or a path inside a submission.
 FILE = 120
-#: An error message (the harness's sentence with the student's exception text in it),
-#: a scope's text, a formula's returned value shown as text.
+#: What the student's code said (an exception's type and message, as the grader receives
+#: it from a worker), a scope's text, a formula's returned value shown as text.
 MESSAGE = 200
+#: The harness's sentence around such a message (a verdict's message, a points note).
+SENTENCE = 500
 #: Messages shown at full length in one student's feedback; the rest are cut shorter.
 FULL_MESSAGES = 5
-SHORT_MESSAGE = 60
+SHORT_MESSAGE = 100
 #: A multi-line text shown as a block (a file's load error, a traceback): lines, and
 #: characters per line.
 BLOCK_LINES = 24
@@ -49,9 +51,12 @@ SOURCE_LINES = 40
 
 ELLIPSIS = "\u2026"
 _REPLACEMENT = "\ufffd"
-#: Characters CommonMark (and GFM, KaTeX/MathJax in Markdown) gives a meaning inline; an
-#: ``_`` between two letters or digits never makes emphasis (``part_a`` stays as written).
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*{}\[\]<>!#|~$&^]|(?<![^\W_])_|_(?![^\W_]))")
+#: Characters CommonMark (and GFM, KaTeX/MathJax in Markdown) gives a meaning inline,
+#: backslash-escaped (``str.translate``: C speed, whatever the text) ...
+_MARKDOWN_ESCAPES = str.maketrans({c: "\\" + c for c in "\\`*{}[]<>!#|~$&^"})
+#: ... and ``_`` unless between two letters or digits, where it never makes emphasis
+#: (``part_a`` stays as written).
+_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
 #: Bare links GFM would make: ``https://``, ``www.``, ``someone@example.org``.
 _AUTOLINK = re.compile(r"(:)(?=//)|(?<=www)(\.)|(@)", re.IGNORECASE)
 #: A spreadsheet reads a cell starting with these as a formula (OWASP's list).
@@ -62,6 +67,8 @@ def clean(text: object) -> str:
     """``text`` as a string with control and format characters replaced (newlines and
     tabs kept, for blocks)."""
     value = _text(text)
+    if value.isprintable():  # the usual case, at C speed
+        return value
     return "".join(c if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Co")
                    else _REPLACEMENT for c in value)
 
@@ -70,33 +77,40 @@ def cut(text: object, limit: int) -> str:
     """One line of at most ``limit`` characters: whitespace runs (newlines included)
     collapsed, and past the limit cut at a space near it, ending with ``…``."""
     value = _text(text)
-    line = clean(" ".join(value[:8 * limit + 64].split()))  # never clean megabytes
+    line = " ".join(value[:8 * limit + 64].split())  # never split megabytes
     if len(line) <= limit and len(value) <= 8 * limit + 64:
-        return line
+        return clean(line)
     head = line[:limit - 1]
     space = head.rfind(" ")
     if space >= limit * 3 // 4:
         head = head[:space]
-    return head.rstrip() + ELLIPSIS
+    return clean(head.rstrip()) + ELLIPSIS
 
 
 def cut_block(text: object, lines: int = BLOCK_LINES) -> str:
-    """Several lines: at most ``lines`` of them (the first ones and the last ones, where
-    a traceback says what went wrong, with a line saying how many are left out between),
-    each cut to :data:`LINE` characters."""
-    every = _text(text).replace("\r\n", "\n").replace("\r", "\n").rstrip().split("\n")
-    if len(every) <= lines:
-        return "\n".join(_cut_line(line) for line in every)
-    head, tail = (lines + 1) // 2, lines // 2
-    left = len(every) - head - tail
-    return "\n".join([*(_cut_line(line) for line in every[:head]),
-                      f"{ELLIPSIS} ({left} lines not shown)",
-                      *(_cut_line(line) for line in every[len(every) - tail:])])
+    """Several lines, long ones wrapped at :data:`LINE` characters: at most ``lines`` of
+    them (the first ones and the last ones, where a traceback says what went wrong, with
+    a line saying how many are left out between)."""
+    raw = _text(text).replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
+    every = [piece for line in raw.rstrip().split("\n") for piece in _wrapped(line)]
+    if len(every) > lines:
+        head, tail = (lines + 1) // 2, lines // 2
+        left = len(every) - head - tail
+        every = [*every[:head], f"{ELLIPSIS} ({left} lines not shown)",
+                 *every[len(every) - tail:]]
+    return "\n".join(clean(line) for line in every)
 
 
-def _cut_line(line: str) -> str:
-    line = clean(line[:2 * LINE]).replace("\t", "    ").rstrip()
-    return line if len(line) <= LINE else line[:LINE - 1] + ELLIPSIS
+def _wrapped(line: str) -> list[str]:
+    """``line`` in pieces of at most :data:`LINE` characters, at a space when one is near."""
+    pieces = []
+    line = line.rstrip()
+    while len(line) > LINE:
+        space = line.rfind(" ", LINE * 3 // 4, LINE)
+        end = space if space > 0 else LINE
+        pieces.append(line[:end].rstrip())
+        line = line[end:].lstrip(" ")
+    return [*pieces, line]
 
 
 def _text(text: object) -> str:
@@ -109,7 +123,7 @@ def markdown(text: object, limit: int = MESSAGE) -> str:
     """Inline Markdown that shows ``text`` as written and makes nothing: every character
     with an inline meaning backslash-escaped, a block marker at its start escaped, bare
     links broken, all on one line."""
-    line = _MARKDOWN_SPECIAL.sub(r"\\\1", cut(text, limit))
+    line = _UNDERSCORE.sub(r"\\_", cut(text, limit).translate(_MARKDOWN_ESCAPES))
     line = _AUTOLINK.sub(lambda m: "\\" + m.group(0), line)
     if line.startswith(("-", "+", "=")):  # a list item or a setext heading's rule
         line = "\\" + line

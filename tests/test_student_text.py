@@ -32,8 +32,10 @@ from harness.lookalike import function_source
 from harness.report import write_reports
 from harness.untrusted import (
     FULL_MESSAGES,
+    LINE,
     MESSAGE,
     NAME,
+    SENTENCE,
     SHORT_MESSAGE,
     csv_cell,
     cut,
@@ -252,6 +254,9 @@ def test_cut_bounds_and_says_so() -> None:
     block = cut_block("\n".join(f"line {i}" for i in range(100)), 6)
     assert block.splitlines() == ["line 0", "line 1", "line 2", "\u2026 (94 lines not shown)",
                                   "line 97", "line 98", "line 99"]
+    wrapped = cut_block("word " * 100 + "\n" + "x" * 1000, 10).splitlines()
+    assert max(len(line) for line in wrapped) <= LINE and len(wrapped) == 11
+    assert wrapped[0].startswith("word word") and wrapped[-1] == "x" * (1000 - 6 * LINE)
 
 
 def test_a_picture_label_is_never_mathtext() -> None:
@@ -287,7 +292,7 @@ def test_feedback_bytes_are_bounded_whatever_the_messages() -> None:
     wrong = [line for line in text.splitlines() if line.startswith("*What went wrong:*")]
     lengths = [len(line.removeprefix("*What went wrong:* ").replace("\\", "")) for line in wrong]
     assert len(wrong) == assignment.max_hypotheses
-    assert all(n <= MESSAGE for n in lengths[:FULL_MESSAGES])
+    assert all(n <= SENTENCE for n in lengths[:FULL_MESSAGES])
     assert all(n <= SHORT_MESSAGE for n in lengths[FULL_MESSAGES:])
     assert len(text.encode()) < assignment.max_hypotheses * 1000  # 20 x 14 kB went in
     _assert_inert(text, "feedback")
@@ -302,4 +307,4 @@ def test_a_students_own_report_is_inert(tmp_path: Path) -> None:
     rows = list(csv.reader(io.StringIO((tmp_path / "report.csv").read_text())))
     cells = [cell for row in rows for cell in row]
     assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
-    assert max(len(c) for c in cells) <= 2 * MESSAGE
+    assert max(len(c) for c in cells) <= SENTENCE + 1

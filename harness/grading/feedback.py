@@ -24,6 +24,7 @@ from harness.untrusted import (
     FULL_MESSAGES,
     MESSAGE,
     NAME,
+    SENTENCE,
     SHORT_MESSAGE,
     cut,
     fenced,
@@ -120,7 +121,7 @@ def hypothesis_lines(h: HypothesisResult, *, full: bool = True) -> list[str]:
              _what(v.verdict, v.cases), "", f"**Points:** {_note(h.note)}", "",
              f"*Where:* {where}. *Scope:* {markdown(v.scope, MESSAGE)}.", ""]
     if v.message and v.verdict != VerdictKind.REFUTED:
-        message = markdown(v.message, MESSAGE if full else SHORT_MESSAGE)
+        message = markdown(v.message, SENTENCE if full else SHORT_MESSAGE)
         lines += [f"*What went wrong:* {message}", ""]
     if v.counterexample and v.verdict == VerdictKind.REFUTED:
         lines += counterexample_lines(h)
@@ -131,7 +132,7 @@ def hypothesis_lines(h: HypothesisResult, *, full: bool = True) -> list[str]:
 
 def _note(note: str) -> str:
     """Why it earns what it earns (it may quote the student's scope), escaped."""
-    return markdown(note[:1].upper() + note[1:], 3 * MESSAGE)
+    return markdown(note[:1].upper() + note[1:], SENTENCE)
 
 
 def _what(kind: VerdictKind, cases: int) -> str:

@@ -38,6 +38,7 @@ from harness.grading.sandbox import TAMPERED, Isolation, Limits, WorkerProcess, 
 from harness.grading.submissions import Submission
 from harness.layers import CONSTRUCTORS, LayerSpec, parse_layer
 from harness.scope import DEFAULT_TIMESTEPS, Scope, make_scope, parameters_of
+from harness.untrusted import MESSAGE, cut
 
 #: Cases sent to a worker in one request.
 BATCH = 256
@@ -296,7 +297,7 @@ def decode_outcome(claim: Claim, case: Case, raw: Any) -> Outcome:
     if "error" in raw:
         if not isinstance(raw["error"], str):
             raise ProtocolError("an error must be text")
-        return Outcome.failed(raw["error"][:1000])
+        return Outcome.failed(cut(raw["error"], MESSAGE))  # what the student's code said
     value = raw.get("value")
     if not isinstance(value, dict):
         raise ProtocolError("a value must be an object")

@@ -50,6 +50,7 @@ from harness.untrusted import (
     html_block,
     html_text,
     markdown,
+    markdown_code,
 )
 from harness.verdict import HOLDS, REFUTED
 
@@ -231,18 +232,23 @@ def not_graded_lines(results: list[SubmissionResult], skipped: Sequence[Skipped]
     if not (skipped or invalid or renamed):
         return [*lines, "Everything found was graded."]
     lines += ["| path | reason |", "|---|---|"]
-    lines += [f"| {_cell(s.path, FILE)} | {_cell(s.reason)} |" for s in [*invalid, *skipped]]
+    lines += [f"| {_path_cell(s.path)} | {_cell(s.reason)} |" for s in [*invalid, *skipped]]
     if renamed:
         lines += ["", "Graded under another id (their names give the same id):", "",
                   "| path | graded as |", "|---|---|"]
-        lines += [f"| {_cell(s.path, FILE)} | {_cell(s.reason)} |" for s in renamed]
+        lines += [f"| {_path_cell(s.path)} | {_cell(s.reason)} |" for s in renamed]
     return lines
 
 
-def _cell(text: str, limit: int = FILE + MESSAGE) -> str:
-    """A table cell of student text (a path, or a reason quoting one): escaped Markdown
-    on one line (a code span would show a table's ``\\|`` as written)."""
-    return markdown(text, limit)
+def _cell(text: str) -> str:
+    """A table cell of student text (a reason may quote a path): escaped, one line."""
+    return markdown(text, FILE + MESSAGE)
+
+
+def _path_cell(path: str) -> str:
+    """A path as code in a table cell: its ``|`` escaped, which GFM tables read inside a
+    code span too."""
+    return markdown_code(path, FILE).replace("|", "\\|")
 
 
 def summary_png(assignment: Assignment, results: list[SubmissionResult]) -> bytes:
