@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -157,7 +159,15 @@ def draw(verdict: Verdict, *, png: bool = True) -> list[Picture]:
 
 def svgs(verdict: Verdict) -> list[str]:
     """Each picture as an inline ``<svg>`` element (with a title for screen readers)."""
-    return [p.svg for p in draw(verdict, png=False)]
+    return [draw_one() for draw_one in svg_drawers(verdict)]
+
+
+def svg_drawers(verdict: Verdict) -> list[Callable[[], str]]:
+    """One function per picture that draws it as :func:`svgs` does, so a caller can keep
+    the other pictures when drawing one fails (the grading summary)."""
+    return [partial(_svg_text, figure, alt, f"{verdict.file}:{verdict.function}:"
+                    f"{verdict.line}:{number}")
+            for number, (alt, figure) in enumerate(figures(verdict))]
 
 
 def _svg_text(figure: Figure, alt: str, salt: str) -> str:

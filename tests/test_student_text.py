@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import logging
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -171,10 +172,11 @@ def test_grades_csv_cells_are_never_formulas(hostile: dict[str, Any]) -> None:
     assert {row[0] for row in rows[1:]} == {"'-2-3", "'-A1-B2", "cmd", "x"}
 
 
-def test_a_rerun_never_leaves_a_stale_summary(hostile: dict[str, Any]) -> None:
+def test_a_rerun_never_leaves_a_stale_summary(hostile: dict[str, Any], tmp_path: Path) -> None:
     from harness.grading import grade
 
-    out = hostile["out"]
+    out = tmp_path / "out"  # a copy: the other tests read the class's own outputs
+    shutil.copytree(hostile["out"], out)
     (out / "summary.md").write_text("# stale summary from an earlier run\n")
     run = grade(hostile["folder"], assignment=ASSIGNMENT, out=out, workers=1, summary=False)
     assert run.reused == 4
@@ -207,6 +209,28 @@ def test_a_failing_part_is_replaced_by_a_line_and_logged(
     logged = [r for r in caplog.records if r.name == "harness.grading"]
     assert any("misconception 1" in r.getMessage() and r.exc_info for r in logged)
     assert any("the chart" in r.getMessage() for r in logged)
+
+
+def test_a_picture_that_cannot_be_drawn_leaves_the_other(
+        hostile: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    from harness import pictures
+    from harness.grading.summary import summary_html
+
+    drawn = pictures._svg_text
+
+    def first_only(figure: Any, alt: str, salt: str) -> str:
+        if salt.endswith(":1"):
+            raise ValueError("Unknown symbol: \\foo")
+        return drawn(figure, alt, salt)
+
+    monkeypatch.setattr(pictures, "_svg_text", first_only)
+    with caplog.at_level(logging.ERROR, logger="harness.grading"):
+        page = summary_html(load_assignment(ASSIGNMENT), _stored(hostile["out"]))
+    section = page.split('class="misconception"', 1)[1]
+    assert section.count("<svg") == 1
+    assert "(Picture 2 of misconception 1 could not be built; the grader" in section
+    assert any("picture 2 of misconception 1" in r.getMessage() for r in caplog.records)
 
 
 def _stored(out: Path) -> list[SubmissionResult]:

@@ -52,7 +52,7 @@ from harness.untrusted import (
     markdown,
     markdown_code,
 )
-from harness.verdict import HOLDS, REFUTED
+from harness.verdict import HOLDS, REFUTED, Verdict
 
 TOP = 10
 #: Misconceptions shown in full (the rest are counted).
@@ -388,21 +388,35 @@ def _misconceptions_html(results: list[SubmissionResult], sources: Sources) -> l
 
 
 def _misconception_html(number: int, cluster: Cluster, sources: Sources) -> list[str]:
-    from harness.pictures import svgs
     from harness.render import verdict_html
 
     verdict = cluster.representative.result.checked
     source = source_of(cluster, sources)
     code = (f'<pre class="source">{html_block(source, SOURCE_LINES)}</pre>'
             if source is not None else "<p>(source not available)</p>")
-    pictures = _guarded(f"the pictures of misconception {number}", lambda: svgs(verdict),
-                        _html_failed)
+    pictures = _guarded(f"the pictures of misconception {number}",
+                        partial(_pictures_html, number, verdict), _html_failed)
     section = verdict_html(verdict, pictures)
     section = section.replace(f"<h2>{html_text(verdict.name, NAME)}</h2>",
                               f"<h2>{_cluster_title(number, cluster, html_text)}</h2>"
                               f'<p class="where">{_recorded_words(cluster, html_text)}</p>'
                               f"{code}", 1)
     return [f'<div class="misconception" id="m-{number}">{section}</div>']
+
+
+def _pictures_html(number: int, verdict: Verdict) -> list[str]:
+    """The representative's pictures as inline SVG, each drawn on its own."""
+    from harness.pictures import svg_drawers
+
+    parts: list[str] = []
+    for index, draw in enumerate(svg_drawers(verdict), start=1):
+        parts += _guarded(f"picture {index} of misconception {number}",
+                          partial(_drawn, draw), _html_failed)
+    return parts
+
+
+def _drawn(draw: Callable[[], str]) -> list[str]:
+    return [draw()]
 
 
 def _not_graded_html(results: list[SubmissionResult], skipped: Sequence[Skipped],
