@@ -52,8 +52,9 @@ SOURCE_LINES = 40
 ELLIPSIS = "\u2026"
 _REPLACEMENT = "\ufffd"
 #: Characters CommonMark (and GFM, KaTeX/MathJax in Markdown) gives a meaning inline,
-#: backslash-escaped (``str.translate``: C speed, whatever the text) ...
-_MARKDOWN_ESCAPES = str.maketrans({c: "\\" + c for c in "\\`*{}[]<>!#|~$&^"})
+#: backslash-escaped (``str.translate``: C speed, whatever the text); ``!`` needs no
+#: escape, as an image needs the ``[`` that is escaped ...
+_MARKDOWN_ESCAPES = str.maketrans({c: "\\" + c for c in "\\`*{}[]<>#|~$&^"})
 #: ... and ``_`` unless between two letters or digits, where it never makes emphasis
 #: (``part_a`` stays as written).
 _UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")

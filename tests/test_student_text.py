@@ -250,7 +250,8 @@ def test_source_parser_survives_deep_and_huge_files() -> None:
 
 # ---------------------------------------------------------------- the escapers themselves
 
-@pytest.mark.parametrize("text", [IMG, IMG + FORGE, LINK, "$\\foo$", "- list", "1. list",
+@pytest.mark.parametrize("text", [IMG, IMG + FORGE, LINK, "!" + LINK, "$\\foo$", "- list",
+                                  "1. list",
                                   "> quote", "`code` *em* _em_ ~~s~~ | cell |", "# heading",
                                   "<https://example.org>", "&lt;img src=x&gt;", "a\\",
                                   "==\n---", "\x1b[31mred\x1b[0m\u202eevil"])
