@@ -123,11 +123,12 @@ def grade(submissions: str | Path, *, assignment: str | Path | Assignment | None
     elif todo:
         _grade_local(todo, make_context(rules, hide, isolate, private), workers, finished)
     run.results.sort(key=lambda r: r.student)
+    from harness.grading.summary import remove_summary, write_summary
+
+    remove_summary(out)  # new grades never stand beside an earlier run's summary
     write_reports(out, rules, run.results, summary=False)
     write_run_metadata(out, rules, run.isolation)
     if summary:
-        from harness.grading.summary import write_summary
-
         write_summary(out, rules, run.results, run.skipped, run.renamed,
                       isolation=run.isolation,
                       sources={s.student: s.files for s in found})  # misconceptions' code

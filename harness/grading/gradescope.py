@@ -65,12 +65,13 @@ def _overall(result: SubmissionResult) -> str:
     """The text above the tests: the score, and what went wrong if something did."""
     from harness.grading.feedback import STATUS_WORDS
     from harness.grading.results import format_points
+    from harness.untrusted import fenced
 
     output = f"**Score: {format_points(result.total)} / {format_points(result.max_total)}**"
     if result.status != GRADED:
         output += f"\n\n**Problem ({result.status}):** {STATUS_WORDS.get(result.status, '')}"
         if result.message:
-            output += "\n\n```\n" + result.message.strip().replace("```", "'''") + "\n```"
+            output += "\n\n" + "\n".join(fenced(result.message.strip()))
     return output
 
 

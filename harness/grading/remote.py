@@ -47,6 +47,7 @@ from harness.grading.spares import SparePool
 from harness.grading.submissions import Submission
 from harness.layers import LayerSpec, parse_layer
 from harness.scope import DEFAULT_TIMESTEPS, Scope, make_scope, parameters_of
+from harness.untrusted import MESSAGE, cut
 
 #: Cases sent to a worker in one request.
 BATCH = 256
@@ -313,7 +314,7 @@ def decode_outcome(claim: Claim, case: Case, raw: Any) -> Outcome:
     if "error" in raw:
         if not isinstance(raw["error"], str):
             raise ProtocolError("an error must be text")
-        return Outcome.failed(raw["error"][:1000])
+        return Outcome.failed(cut(raw["error"], MESSAGE))  # what the student's code said
     value = raw.get("value")
     if not isinstance(value, dict):
         raise ProtocolError("a value must be an object")
