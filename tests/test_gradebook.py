@@ -242,10 +242,10 @@ def test_a_roster_without_the_match_column_is_refused_with_the_columns(tmp_path:
     folder = _grades_dir(tmp_path, "alice,1,1,3,graded,\n")
     roster = tmp_path / "roster.csv"
     roster.write_text("First name;Last name;ID number;Email address\nA;L;1;a@x\n")
-    with pytest.raises(UsageError, match="no 'Username' column for --match login.*"
-                                         "Use --match email or sis or id"):
+    with pytest.raises(UsageError, match=r"no 'Username' column for --match login.*"
+                                         r"Use --match email or sis or id"):
         export_grades("moodle", folder, roster, tmp_path / "out.csv", match="login")
-    with pytest.raises(UsageError, match="grades.csv"):
+    with pytest.raises(UsageError, match=r"grades\.csv"):
         export_grades("moodle", tmp_path, roster, tmp_path / "out.csv")
 
 
@@ -329,7 +329,7 @@ def test_apply_overrides_last_entry_wins_and_bad_entries_are_warned() -> None:
 
 def test_append_override_refuses_text_that_is_not_utf8(tmp_path: Path) -> None:
     rules = load_assignment(ASSIGNMENT)
-    with pytest.raises(UsageError, match="--reason is not valid text"):
+    with pytest.raises(UsageError, match=r"--reason is not valid text"):
         append_override(tmp_path, rules, "alice", "part_a", 1, "bad \udcff")
     with pytest.raises(UsageError, match="--reason must be a text of 1 to 500"):
         append_override(tmp_path, rules, "alice", "part_a", 1, "  ")
