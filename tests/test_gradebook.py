@@ -306,6 +306,8 @@ def test_an_unreadable_file_is_a_problem_not_a_crash(tmp_path: Path) -> None:
     assert found.entries == [] and "line 2: the file is not UTF-8" in found.problems[0]
     path.write_text('override = "x"\n')
     assert "must be a list of [[override]] tables" in read_overrides(tmp_path).problems[0]
+    path.write_text('[[override]]\nstudent = ' + '[' * 50_000 + '\n')
+    assert "nested too deeply" in read_overrides(tmp_path).problems[0]
     path.unlink()
     assert read_overrides(tmp_path) == read_overrides(tmp_path / "nowhere")
 
@@ -318,7 +320,10 @@ def test_apply_overrides_last_entry_wins_and_bad_entries_are_warned() -> None:
                Entry("alice", "part_b", 2, "second", line=8),
                Entry("alice", "part_a", 4, "too many", line=15),
                Entry("Alice", "part_a", 1, "wrong case", line=22)]
-    (applied,), warnings = apply_overrides(rules, [result], entries)
+    odd = SubmissionResult("-2-3", "k", "graded", result.exercises)
+    (applied, odd), warnings = apply_overrides(
+        rules, [result, odd], [*entries, Entry("'-2-3", "part_b", 1, "as in grades.csv")])
+    assert odd.points("part_b") == 1
     assert (applied.points("part_a"), applied.points("part_b"), applied.total) == (3, 2, 5)
     override = applied.override("part_b")
     assert override is not None and (override.reason, override.graded) == ("second", 0)

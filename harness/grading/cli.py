@@ -241,6 +241,7 @@ def run_override(args: argparse.Namespace) -> int:
     import getpass
 
     from harness.grading.api import resolve_assignment
+    from harness.grading.export import graded_id
     from harness.grading.overrides import append_override, read_overrides
 
     try:
@@ -251,7 +252,7 @@ def run_override(args: argparse.Namespace) -> int:
     except (HarnessError, OSError) as exc:
         _say(f"harness override: {exc}", error=True)
         return EXIT_USAGE
-    if args.student not in _graded_ids(args.out):
+    if not {args.student, graded_id(args.student)} & _graded_ids(args.out):
         _say(f"harness override: warning: no graded submission {args.student!r} in "
              f"{args.out} yet; the override applies once one is graded under that id.",
              error=True)

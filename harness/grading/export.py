@@ -154,12 +154,12 @@ def read_grades(grades_dir: str | Path) -> list[Grade]:
         raise UsageError(f"{path} is not a grades.csv written by `harness grade`: it needs "
                          f"the columns {', '.join(sorted(needed))}. Received: "
                          f"{', '.join(reader.fieldnames or ()) or 'no header'}.")
-    return [Grade(_graded_id(row["student"]), row["total"], row["max_total"], row["status"])
+    return [Grade(graded_id(row["student"]), row["total"], row["max_total"], row["status"])
             for row in reader]
 
 
-def _graded_id(cell: str) -> str:
-    """Undo :func:`csv_cell`'s ``'`` (grades.csv's ids are escaped the same way)."""
+def graded_id(cell: str) -> str:
+    """An id as grades.csv shows it, as graded: :func:`csv_cell`'s ``'`` taken off."""
     return cell[1:] if cell.startswith("'") and csv_cell(cell[1:]) == cell else cell
 
 

@@ -38,6 +38,7 @@ from typing import Any
 
 from harness.errors import UsageError
 from harness.grading.assignment import Assignment
+from harness.grading.export import graded_id
 from harness.grading.results import Override, SubmissionResult, format_points
 
 FILE_NAME = "overrides.toml"
@@ -113,8 +114,8 @@ def _tables(text: str, problems: list[str]) -> Iterator[tuple[int, Any]]:
     lines = text.splitlines(keepends=True)
     starts = [i for i, line in enumerate(lines) if _HEADER.match(line)]
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        data = _parse(text)
+    except ValueError as exc:
         problems.append(f"{FILE_NAME}: {exc}; the entries that can be read on their own "
                         "are used, the rest left out.")
         yield from _blocks(lines, starts, problems)
@@ -137,14 +138,23 @@ def _blocks(lines: list[str], starts: list[int],
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(lines)
         try:
-            data = tomllib.loads("".join(lines[start:end]))
-        except tomllib.TOMLDecodeError as exc:
+            data = _parse("".join(lines[start:end]))
+        except ValueError as exc:
             where = _shift_lines(str(exc), start)
             problems.append(f"{FILE_NAME}, the entry at line {start + 1}: {where}; "
                             "it is left out.")
             continue
         for table in data.get("override", []):
             yield start + 1, table
+
+
+def _parse(text: str) -> dict[str, Any]:
+    """``tomllib.loads``; raises ``ValueError`` (``TOMLDecodeError`` is one) for text it
+    cannot read, nesting too deep for its recursive parser included."""
+    try:
+        return tomllib.loads(text)
+    except RecursionError:
+        raise ValueError("arrays or tables nested too deeply") from None
 
 
 def _shift_lines(message: str, offset: int) -> str:
@@ -196,6 +206,8 @@ def apply_overrides(assignment: Assignment, results: Sequence[SubmissionResult],
     chosen: dict[tuple[str, str], Entry] = {}
     warnings: list[str] = []
     for entry in entries:
+        if entry.student not in students:  # written as grades.csv shows it: '-2-3
+            entry = dataclasses.replace(entry, student=graded_id(entry.student))
         problem = _unusable(entry, exercises, students)
         if problem:
             where = f"the entry at line {entry.line}" if entry.line else "an entry"
@@ -270,8 +282,9 @@ def _check_new(assignment: Assignment, student: str, exercise: str, points: floa
                          "--assignment FILE if the class was graded with another).")
     top = ids[exercise].max_points
     if not (math.isfinite(points) and 0 <= points <= top):
+        shown = format_points(points) if math.isfinite(points) else points
         raise UsageError(f"points must be from 0 to {format_points(top)} (the maximum of "
-                         f"{exercise!r}). Received: {points!r}.")
+                         f"{exercise!r}). Received: {shown}.")
     for name, value, limit in (("STUDENT", student, 200), ("--reason", reason, MAX_REASON),
                                ("--by", who, MAX_WHO)):
         if len(value) > limit or (name != "--by" and not value.strip()):
