@@ -59,7 +59,8 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         handle.write('\n[[override]]\nstudent = "zed"\nexercise = "part_a"\npoints = 1\n'
                      'reason = "not in the class"\n'
                      '\n[[override]]\nstudent = "alice"\nexercise = "part_z"\npoints = 1\n'
-                     'reason = "no such exercise"\n')
+                     'reason = "no such exercise"\n'
+                     '\n[[override]]\nstudent = "carol\nexercise = "part_a"\n')  # broken
     overrides = (out / "overrides.toml").read_bytes()
     return {"root": root, "out": out, "submissions": submissions, "first": first,
             "before": before, "code": code, "overrides": overrides}
@@ -111,17 +112,19 @@ def test_an_override_shows_in_feedback_results_json_and_summary(
     assert (results["score"], part_a["score"]) == (3.5, 1.5)
     assert "Points set by your instructor" in part_a["output"]
     summary = (out / "summary.md").read_text()
-    assert "## Overrides" in summary and "1 applied, 2 problem(s)" in summary
+    assert "## Overrides" in summary and "1 applied, 4 problem(s)" in summary
     assert "| bob | part_a | 0 | 1.5 |" in summary and "TA Sam" in summary
     assert "Overrides" in (out / "summary.html").read_text()
 
 
-def test_grade_warns_about_an_unknown_student_and_exercise(graded: dict[str, Any],
+def test_grade_warns_about_unknown_students_exercises_and_a_malformed_file(graded: dict[str, Any],
                                                            resumed: dict[str, Any]) -> None:
     err = resumed["stderr"]
     assert "no submission 'zed' in this run" in err
     assert "no exercise 'part_z' in this assignment" in err
-    assert "overrides: 1 applied, 2 warning(s)" in resumed["stdout"]
+    assert "overrides: 1 applied, 4 warning(s)" in resumed["stdout"]
+    # a malformed file: its TOML error with the line, and grading went on with the rest
+    assert "the entry at line 23: Illegal character" in err and "(at line 24" in err
     summary = (graded["out"] / "summary.md").read_text()
     assert "no submission 'zed'" in summary and "'part_z'" in summary
 
