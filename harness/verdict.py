@@ -17,7 +17,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from harness.layers import LayerSpec, parse_layer
+from harness.layers import LayerSpec
+from harness.parse import parse_layer
 
 
 class VerdictKind(StrEnum):

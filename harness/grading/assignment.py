@@ -44,7 +44,8 @@ from typing import TYPE_CHECKING, Any
 
 from harness.errors import AssignmentError, HarnessError, LayerSpecError
 from harness.hints import MAX_BUDGET
-from harness.layers import LayerSpec, parse_layer
+from harness.layers import LayerSpec
+from harness.parse import parse_layer
 
 if TYPE_CHECKING:
     from harness.grading.secret import Secret

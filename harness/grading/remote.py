@@ -36,7 +36,8 @@ from harness.grading.protocol import (
 )
 from harness.grading.sandbox import TAMPERED, Isolation, Limits, WorkerProcess, WorkerStopped
 from harness.grading.submissions import Submission
-from harness.layers import CONSTRUCTORS, LayerSpec, parse_layer
+from harness.layers import CONSTRUCTORS, LayerSpec
+from harness.parse import parse_layer
 from harness.scope import DEFAULT_TIMESTEPS, Scope, make_scope, parameters_of
 
 #: Cases sent to a worker in one request.
