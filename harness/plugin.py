@@ -19,8 +19,9 @@ import pytest
 
 from harness.checker import DEFAULT_CASES, DEFAULT_SEED, MAX_CASES, Checker, CheckSettings
 from harness.claims import Claim
-from harness.collect import LoadFailure, load_claims, place
+from harness.collect import LoadFailure, load_claims
 from harness.errors import HarnessError
+from harness.faults import place
 from harness.hints import DEFAULT_BUDGET, MAX_BUDGET
 from harness.render import failure_text
 from harness.teach import enrich
