@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import UsageError
+from harness.files import write_json
 from harness.grading.assignment import Assignment, load_assignment
+from harness.grading.gradescope import layout_paths, results_json
 from harness.grading.outputs import write_reports, write_run_metadata
 from harness.grading.results import SubmissionResult
 from harness.grading.runner import (
@@ -190,3 +192,20 @@ def _version() -> str:
     from harness import __version__
 
     return __version__
+
+
+def run_gradescope(submission_dir: str | Path | None = None,
+                   results_file: str | Path | None = None,
+                   assignment: str | Path | None = None,
+                   seed: int | None = None, isolate: bool = True,
+                   secret: str | Path | None = None) -> SubmissionResult:
+    """Grade Gradescope's one submission and write its results.json.
+
+    Paths not given come from Gradescope's layout (see :func:`layout_paths`).
+    Refuses without a sandbox unless ``isolate=False`` (``--no-sandbox``).
+    """
+    submission, results = layout_paths(submission_dir, results_file)
+    result, loaded = grade_one(submission, assignment=assignment, seed=seed, isolate=isolate,
+                               secret=secret)
+    write_json(results, results_json(loaded, result))
+    return result

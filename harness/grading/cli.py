@@ -127,8 +127,8 @@ def run_grade(args: argparse.Namespace) -> int:
 
 
 def run_gradescope(args: argparse.Namespace) -> int:
+    from harness.grading.api import run_gradescope as grade_for_gradescope
     from harness.grading.gradescope import layout_paths
-    from harness.grading.gradescope import run_gradescope as grade_for_gradescope
 
     try:
         submission, results = layout_paths(args.submission, args.results)

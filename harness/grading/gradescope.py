@@ -115,23 +115,3 @@ def layout_paths(submission_dir: str | Path | None = None,
         raise UsageError(f"--results must be the results.json file to write; received "
                          f"{str(results)!r}, which is a folder.")
     return submission, results
-
-
-def run_gradescope(submission_dir: str | Path | None = None,
-                   results_file: str | Path | None = None,
-                   assignment: str | Path | None = None,
-                   seed: int | None = None, isolate: bool = True,
-                   secret: str | Path | None = None) -> SubmissionResult:
-    """Grade Gradescope's one submission and write its results.json.
-
-    Paths not given come from Gradescope's layout (see :func:`layout_paths`).
-    Refuses without a sandbox unless ``isolate=False`` (``--no-sandbox``).
-    """
-    from harness.grading.api import grade_one
-    from harness.grading.outputs import write_json
-
-    submission, results = layout_paths(submission_dir, results_file)
-    result, loaded = grade_one(submission, assignment=assignment, seed=seed, isolate=isolate,
-                               secret=secret)
-    write_json(results, results_json(loaded, result))
-    return result

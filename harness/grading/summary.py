@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from harness.files import write_atomic
 from harness.grading.assignment import Assignment
 from harness.grading.results import Status, SubmissionResult, format_points
 from harness.grading.submissions import Skipped
@@ -307,8 +308,6 @@ def write_summary(out: Path, assignment: Assignment, results: list[SubmissionRes
                   sources: Sources | None = None) -> list[Path]:
     """summary.md, summary.html and summary.png; ``sources`` (each student's files) gives
     the misconceptions their source code."""
-    from harness.grading.outputs import write_atomic
-
     text = summary_markdown(assignment, results, skipped, renamed, isolation, sources)
     chart = summary_png(assignment, results)
     page = summary_html(assignment, results, skipped, renamed, isolation, sources, chart)
