@@ -23,7 +23,7 @@ from pathlib import Path
 
 from harness.errors import UsageError
 from harness.files import write_json
-from harness.grading.assignment import Assignment, load_assignment
+from harness.grading.assignment import Assignment, attach_secret, hidden_paths, load_assignment
 from harness.grading.gradescope import layout_paths, results_json
 from harness.grading.outputs import write_reports, write_run_metadata
 from harness.grading.results import SubmissionResult
@@ -33,7 +33,7 @@ from harness.grading.runner import (
     isolation_in_force,
     make_context,
 )
-from harness.grading.secret import Secret, attach_secret, hidden_paths
+from harness.grading.secret import Secret
 from harness.grading.spares import class_run
 from harness.grading.store import ResultStore
 from harness.grading.submissions import (

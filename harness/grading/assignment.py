@@ -40,15 +40,13 @@ import tomllib
 from dataclasses import asdict, dataclass, replace
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from harness.errors import AssignmentError, HarnessError, LayerSpecError
+from harness.grading.secret import Secret, resolve_secret
 from harness.hints import MAX_BUDGET
 from harness.layers import LayerSpec
 from harness.parse import parse_layer
-
-if TYPE_CHECKING:
-    from harness.grading.secret import Secret
 
 DEFAULT_RESOURCE = "rnn_weights.toml"
 
@@ -259,3 +257,22 @@ def _canonical(spec: LayerSpec) -> LayerSpec:
         return spec.canonical()
     except HarnessError:
         return spec
+
+
+def attach_secret(assignment: Assignment, out: str | Path | None,
+                  secret: Secret | str | Path | None = None) -> Assignment:
+    """``assignment`` with its run's secret: ``secret`` itself or read from that file;
+    else the one the assignment already carries; else
+    :func:`harness.grading.secret.resolve_secret`."""
+    if isinstance(secret, Secret):
+        return assignment.with_secret(secret)
+    if secret is None and assignment.secret is not None:
+        return assignment
+    return assignment.with_secret(resolve_secret(out, secret))
+
+
+def hidden_paths(assignment: Assignment) -> tuple[str, ...]:
+    """The secret's file, which no worker may see (``<out>/.secret`` is hidden with
+    the output folder anyway)."""
+    secret = assignment.secret
+    return (secret.path,) if secret is not None and secret.path is not None else ()

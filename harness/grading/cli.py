@@ -84,9 +84,9 @@ def _isolation_options(parser: argparse.ArgumentParser) -> None:
 
 def run_grade(args: argparse.Namespace) -> int:
     from harness.grading.api import grade, resolve_assignment
+    from harness.grading.assignment import attach_secret
     from harness.grading.progress import Progress
     from harness.grading.runner import isolation_in_force
-    from harness.grading.secret import attach_secret
     from harness.grading.submissions import find_submissions
 
     try:
