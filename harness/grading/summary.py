@@ -7,7 +7,7 @@
   holding but refuted, the minimal cases that refuted them, most frequent
   first -- what the class got wrong;
 * the **misconceptions**: the class's refuted hypotheses clustered by their
-  outputs on the shared screening cases (:func:`harness.lookalike.clusters`),
+  outputs on the shared screening cases (:func:`harness.grading.misconceptions.clusters`),
   largest first, each with its size, one representative student and hypothesis,
   its source (found by parsing the submission, never by running it), its
   counterexample and hints.
@@ -27,9 +27,10 @@ from typing import Any
 
 from harness.files import write_atomic
 from harness.grading.assignment import Assignment
+from harness.grading.misconceptions import Cluster, clusters
 from harness.grading.results import Status, SubmissionResult, format_points
 from harness.grading.submissions import Skipped
-from harness.lookalike import Cluster, clusters, function_source
+from harness.lookalike import function_source
 from harness.render import case_text
 from harness.report import fenced
 from harness.verdict import HOLDS, REFUTED
