@@ -18,17 +18,10 @@ from pathlib import Path
 from harness.claims import Claim, claims_in
 from harness.errors import HarnessError, UsageError
 from harness.faults import describe_load_error
+from harness.verdict import LoadFailure
 
 #: What counts as a hypothesis file.
 SUFFIXES = (".py", ".ipynb")
-
-
-@dataclass(frozen=True)
-class LoadFailure:
-    """A hypothesis file that could not be imported, and why."""
-
-    file: str
-    message: str
 
 
 @dataclass

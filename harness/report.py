@@ -14,12 +14,11 @@ from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.collect import LoadFailure
 from harness.files import write_atomic
 from harness.lookalike import cases_of, sentences
 from harness.numbers import format_array
 from harness.render import case_text
-from harness.verdict import ERROR, HOLDS, REFUTED, Verdict
+from harness.verdict import ERROR, HOLDS, REFUTED, LoadFailure, Verdict
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -9,6 +9,7 @@ written to JSON as that text.
 A verdict holds only JSON-friendly values (and the layer spec), so it can be
 stored, compared across runs and rendered by any writer; :meth:`Verdict.to_json`
 and :meth:`Verdict.from_json` round-trip it exactly, with the same types.
+A file that could not be imported at all gets no verdict but a :class:`LoadFailure`.
 """
 
 from __future__ import annotations
@@ -204,3 +205,11 @@ class Verdict:
         fields["same_as"] = tuple(data.get("same_as", ()))
         fields["params"] = tuple(data.get("params", ()))
         return cls(**fields)
+
+
+@dataclass(frozen=True)
+class LoadFailure:
+    """A hypothesis file that could not be imported, and why."""
+
+    file: str
+    message: str
