@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.errors import SandboxError
-from harness.grading import bwrap, cgroups
+from harness.grading import bwrap, cgroups, spares
 from harness.grading.policy import Policy, worker_policy
 from harness.grading.protocol import (
     ChannelClosed,
@@ -234,16 +234,15 @@ class WorkerProcess:
 
     def __init__(self, files: dict[str, bytes], limits: Limits, isolation: Isolation,
                  deadline: float) -> None:
-        from harness.grading import spares
-
         self.plan = plan_for(isolation)
         self.nonce = secrets.token_hex(16)
         self.next_id = 1
         self.last_cost: float | None = None
         self.memory_mb = limits.memory_mb
         self.isolation = list(self.plan.describe(limits))
-        self.launched = spares.take(self.plan, limits) or launch(self.plan, limits)
-        spares.want(self.plan, limits)
+        self.launched = (spares.take(self.plan, limits, Launch)
+                         or launch(self.plan, limits))
+        spares.want(self.plan, limits, launch)
         try:
             self._stage(files)
             self._hello(files, limits, deadline)

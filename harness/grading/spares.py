@@ -16,20 +16,35 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Hashable, Iterator
+from typing import Any, Protocol, TypeVar
 
-if TYPE_CHECKING:
-    from harness.grading.sandbox import Launch, Limits, Plan
+
+class Spare(Protocol):
+    """A started worker (:class:`harness.grading.sandbox.Launch`): alive while its
+    process is, killed with its sandbox."""
+
+    @property
+    def proc(self) -> Any: ...
+
+    def kill(self) -> None: ...
+
+
+S = TypeVar("S", bound=Spare)
+#: What a spare was started for: the sandbox plan and the limits (both hashable values).
+Key = tuple[Hashable, Hashable]
+#: How a spare is started (:func:`harness.grading.sandbox.launch`, handed in by the
+#: sandbox, so this module needs nothing from it).
+Start = Callable[[Any, Any], Spare]
 
 #: Spares kept ready per kind of worker.
 READY = 2
 
 _lock = threading.Lock()
-_ready: dict[tuple[Plan, Limits], list[Launch]] = {}
-_pending: dict[tuple[Plan, Limits], int] = {}
+_ready: dict[Key, list[Spare]] = {}
+_pending: dict[Key, int] = {}
 _runs = 0
-_orders: queue.SimpleQueue[tuple[Plan, Limits]] = queue.SimpleQueue()
+_orders: queue.SimpleQueue[tuple[Key, Start]] = queue.SimpleQueue()
 _starter: threading.Thread | None = None
 
 
@@ -51,21 +66,22 @@ def class_run() -> Iterator[None]:
             worker.kill()
 
 
-def take(plan: Plan, limits: Limits) -> Launch | None:
-    """A ready spare for ``plan`` and ``limits``, if there is one alive."""
+def take(plan: Hashable, limits: Hashable, kind: type[S]) -> S | None:
+    """A ready spare (a ``kind``) for ``plan`` and ``limits``, if there is one alive."""
     while True:
         with _lock:
             ready = _ready.get((plan, limits))
             worker = ready.pop(0) if ready else None
         if worker is None:
             return None
-        if worker.proc.poll() is None:
+        if worker.proc.poll() is None and isinstance(worker, kind):
             return worker
         worker.kill()
 
 
-def want(plan: Plan, limits: Limits) -> None:
-    """Ask for a spare like this one, during a class run."""
+def want(plan: Hashable, limits: Hashable, start: Start) -> None:
+    """Ask for a spare like this one, started by ``start(plan, limits)``, during a class
+    run."""
     global _starter
     key = (plan, limits)
     with _lock:
@@ -76,16 +92,14 @@ def want(plan: Plan, limits: Limits) -> None:
             _starter = threading.Thread(target=_start_forever, name="harness-spares",
                                         daemon=True)
             _starter.start()
-    _orders.put(key)
+    _orders.put((key, start))
 
 
 def _start_forever() -> None:
-    from harness.grading.sandbox import launch
-
     while True:
-        plan, limits = key = _orders.get()
+        key, start = _orders.get()
         try:
-            worker: Launch | None = launch(plan, limits)
+            worker: Spare | None = start(*key)
         except (OSError, ValueError):
             worker = None
         with _lock:
