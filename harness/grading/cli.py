@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from harness.arguments import Parser, whole_number
 from harness.errors import HarnessError
 from harness.grading.results import SubmissionResult, format_points
 
@@ -22,8 +23,6 @@ MAX_WORKERS = 1024
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Add the ``grade`` and ``gradescope`` subcommands."""
-    from harness.cli import whole_number
-
     grade = subparsers.add_parser(
         "grade", help="grade a whole class: grades.csv, feedback, Gradescope results",
         description="Grade every submission (a folder or .zip of .py/.ipynb files or "
@@ -157,8 +156,6 @@ def _counts(results: list[SubmissionResult]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from harness.cli import Parser
-
     parser = Parser(prog="harness")
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
