@@ -1,4 +1,4 @@
-"""Gradescope: results.json for one student, and the ``harness gradescope`` entry point.
+"""Gradescope: results.json for one student, and where Gradescope keeps its files.
 
 The file follows Gradescope's autograder specification (results.json): top-level
 ``score``, ``execution_time``, ``output``, ``output_format``,
@@ -8,8 +8,9 @@ test with ``name``, ``score``, ``max_score``, ``status`` (``passed`` / ``failed`
 exercise; its output is that exercise's feedback, in Markdown (``"md"``).  No
 seed or secret is ever written here: the file is shown to the student.
 
-``harness gradescope`` grades the single submission Gradescope places in
-``/autograder/submission`` and writes ``/autograder/results/results.json``.  It
+``harness gradescope`` (:func:`harness.grading.api.run_gradescope`) grades the single
+submission Gradescope places in ``/autograder/submission`` and writes
+``/autograder/results/results.json``.  It
 refuses to run when that layout is not there, unless both paths are given, so a
 run by hand never writes into ``/autograder``.  ``HARNESS_AUTOGRADER_ROOT``
 moves the layout (default ``/autograder``).
