@@ -16,7 +16,7 @@ An assignment is a TOML file (the course exercise ships as the default,
     grader_seconds = 30       # CPU seconds of the grader's own work per submission
     memory_mb = 1536          # address-space limit of the worker
     fresh_cases = 50          # fresh secret cases per hypothesis that holds on the screening
-    hints = true              # feedback says where a refuted hypothesis holds (see harness.hints)
+    hints = true              # feedback says where a refuted hypothesis holds (hints.py)
     hint_seconds = 2          # most seconds spent looking for one hypothesis's hints
 
     [[exercise]]
