@@ -32,7 +32,7 @@ import re
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.untrusted import nesting_depth
+from harness.nesting import nesting_depth
 
 KEEP_CALLS = ("SimpleRNN", "LSTM", "GRU")
 #: Longest code cell read (characters); a whole file is capped by the submission rules.

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.untrusted import nesting_depth
+from harness.nesting import nesting_depth
 
 #: Top-level packages a formula may not import: the grader must not be faked by Keras.
 #: Both sides use it: the worker blocks them, the grader's policy hides them.

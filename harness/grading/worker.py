@@ -41,7 +41,7 @@ from harness.grading.protocol import BLOCKED, encode_value, read_message, write_
 PRELOAD = (
     "harness", "harness.cases", "harness.claims", "harness.course", "harness.errors",
     "harness.faults", "harness.ipynb", "harness.layers", "harness.numbers", "harness.parse",
-    "harness.scope", "harness.untrusted", "harness.verdict",
+    "harness.scope", "harness.nesting", "harness.verdict",
     "numpy", "numpy.linalg", "numpy.fft", "numpy.random", "numpy.polynomial",
     "numpy.lib.stride_tricks", "math", "cmath", "fractions", "decimal", "statistics",
     "itertools", "functools", "operator", "collections", "random", "string", "re",
