@@ -16,8 +16,9 @@ from harness import PART_A, PART_B, hypothesis
 from harness.cases import make_case
 from harness.claims import claim_of
 from harness.errors import AssignmentError, UsageError
+from harness.files import write_atomic
 from harness.grading.assignment import load_assignment, parse_assignment
-from harness.grading.outputs import grades_csv, write_atomic
+from harness.grading.outputs import grades_csv
 from harness.grading.progress import Progress
 from harness.grading.protocol import ProtocolError, encode_value, frame, parse
 from harness.grading.remote import decode_outcome, rebuild_layer

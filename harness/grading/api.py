@@ -22,7 +22,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from harness.errors import UsageError
-from harness.grading.assignment import Assignment, load_assignment
+from harness.files import write_json
+from harness.grading.assignment import Assignment, attach_secret, hidden_paths, load_assignment
+from harness.grading.gradescope import layout_paths, results_json
 from harness.grading.outputs import write_reports, write_run_metadata
 from harness.grading.overrides import apply_overrides, read_overrides
 from harness.grading.results import SubmissionResult
@@ -32,7 +34,8 @@ from harness.grading.runner import (
     isolation_in_force,
     make_context,
 )
-from harness.grading.secret import Secret, attach_secret, hidden_paths
+from harness.grading.sandbox import launch
+from harness.grading.secret import Secret
 from harness.grading.spares import class_run
 from harness.grading.store import ResultStore
 from harness.grading.submissions import (
@@ -153,7 +156,7 @@ def _check_workers(workers: int | None) -> None:
 def _grade_local(todo: list[Submission], ctx: GradingContext, workers: int | None,
                  finished: Tick) -> None:
     count = workers if workers is not None else os.cpu_count() or 1
-    with class_run() as spares:  # workers are started ahead, while others are graded
+    with class_run(launch) as spares:  # workers are started ahead, while others are graded
         ctx = replace(ctx, spares=spares)
         if count == 1:
             for submission in todo:
@@ -200,3 +203,20 @@ def _version() -> str:
     from harness import __version__
 
     return __version__
+
+
+def run_gradescope(submission_dir: str | Path | None = None,
+                   results_file: str | Path | None = None,
+                   assignment: str | Path | None = None,
+                   seed: int | None = None, isolate: bool = True,
+                   secret: str | Path | None = None) -> SubmissionResult:
+    """Grade Gradescope's one submission and write its results.json.
+
+    Paths not given come from Gradescope's layout (see :func:`layout_paths`).
+    Refuses without a sandbox unless ``isolate=False`` (``--no-sandbox``).
+    """
+    submission, results = layout_paths(submission_dir, results_file)
+    result, loaded = grade_one(submission, assignment=assignment, seed=seed, isolate=isolate,
+                               secret=secret)
+    write_json(results, results_json(loaded, result))
+    return result

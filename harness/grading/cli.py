@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from harness.arguments import Parser, whole_number
 from harness.errors import HarnessError
 from harness.grading.results import SubmissionResult, format_points
 
@@ -22,8 +23,6 @@ MAX_WORKERS = 1024
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Add the ``grade``, ``gradescope``, ``export`` and ``override`` subcommands."""
-    from harness.cli import whole_number
-
     grade = subparsers.add_parser(
         "grade", help="grade a whole class: grades.csv, feedback, Gradescope results",
         description="Grade every submission (a folder or .zip of .py/.ipynb files or "
@@ -148,9 +147,9 @@ def _isolation_options(parser: argparse.ArgumentParser) -> None:
 
 def run_grade(args: argparse.Namespace) -> int:
     from harness.grading.api import grade, resolve_assignment
+    from harness.grading.assignment import attach_secret
     from harness.grading.progress import Progress
     from harness.grading.runner import isolation_in_force
-    from harness.grading.secret import attach_secret
     from harness.grading.submissions import find_submissions
 
     try:
@@ -196,8 +195,8 @@ def run_grade(args: argparse.Namespace) -> int:
 
 
 def run_gradescope(args: argparse.Namespace) -> int:
+    from harness.grading.api import run_gradescope as grade_for_gradescope
     from harness.grading.gradescope import layout_paths
-    from harness.grading.gradescope import run_gradescope as grade_for_gradescope
 
     try:
         submission, results = layout_paths(args.submission, args.results)
@@ -288,8 +287,6 @@ def _counts(results: list[SubmissionResult]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from harness.cli import Parser
-
     parser = Parser(prog="harness")
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)

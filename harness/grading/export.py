@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import UsageError
+from harness.files import write_atomic
 from harness.untrusted import csv_cell
 
 LMS = ("canvas", "moodle")
@@ -93,8 +94,6 @@ def export_grades(lms: str, grades_dir: str | Path, roster: str | Path, out: str
                   *, column: str | None = None, match: str | None = None,
                   missing: str = "blank") -> Export:
     """Write ``out`` (the gradebook import) and ``out``'s ``.unmatched.csv`` beside it."""
-    from harness.grading.outputs import write_atomic
-
     _check_choice("the LMS", lms, LMS)
     match = match or DEFAULT_MATCH[lms]
     _check_choice("--match", match, MATCHES)

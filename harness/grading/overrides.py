@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import UsageError
+from harness.files import write_atomic
 from harness.grading.assignment import Assignment
 from harness.grading.export import graded_id
 from harness.grading.results import Override, SubmissionResult, format_points
@@ -252,8 +253,6 @@ def append_override(out: str | Path, assignment: Assignment, student: str, exerc
     """Append one entry to ``out/overrides.toml`` (atomically; the earlier entries are
     kept byte for byte).  Refuses an unknown exercise and points outside 0 to the
     exercise's maximum."""
-    from harness.grading.outputs import write_atomic
-
     _check_new(assignment, student, exercise, points, reason, who)
     stamp = (when or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     block = "".join(["\n[[override]]\n", f"student = {toml_string(student)}\n",

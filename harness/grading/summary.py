@@ -7,7 +7,7 @@
   holding but refuted, the minimal cases that refuted them, most frequent
   first -- what the class got wrong;
 * the **misconceptions**: the class's refuted hypotheses clustered by their
-  outputs on the shared screening cases (:func:`harness.lookalike.clusters`),
+  outputs on the shared screening cases (:func:`harness.grading.misconceptions.clusters`),
   largest first, each with its size, one representative student and hypothesis,
   its source (found by parsing the submission, never by running it), its
   counterexample and hints.
@@ -36,11 +36,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from harness.files import write_atomic
 from harness.grading.assignment import Assignment
+from harness.grading.misconceptions import Cluster, clusters
 from harness.grading.overrides import overrides_html, overrides_markdown
 from harness.grading.results import Status, SubmissionResult, format_points
 from harness.grading.submissions import Skipped
-from harness.lookalike import Cluster, clusters, function_source
+from harness.lookalike import function_source
 from harness.render import case_text
 from harness.untrusted import (
     FILE,
@@ -460,8 +462,6 @@ def write_summary(out: Path, assignment: Assignment, results: list[SubmissionRes
     """summary.md, summary.html and summary.png; ``sources`` (each student's files) gives
     the misconceptions their source code.  Always writes all three (a part that cannot
     be built says so, see :func:`_guarded`)."""
-    from harness.grading.outputs import write_atomic
-
     text = summary_markdown(assignment, results, skipped, renamed, isolation, sources,
                             override_warnings)
     chart = summary_png(assignment, results)
