@@ -36,13 +36,13 @@ from hypothesis.errors import HypothesisDeprecationWarning
 from harness import __version__
 from harness.checker import Checker, CheckSettings
 from harness.claims import Claim
-from harness.grading.assignment import Assignment
+from harness.grading.assignment import Assignment, hidden_paths
 from harness.grading.plausible import plausible, public_cases
 from harness.grading.remote import Budget, Loaded, RemoteEvaluator, RemoteWhere, Session
 from harness.grading.results import HypothesisResult, Status, SubmissionResult
 from harness.grading.sandbox import Isolation, Limits, StopReason, WorkerStopped, plan_for
 from harness.grading.scoring import score_exercises, score_hypothesis, zero_exercises
-from harness.grading.secret import hidden_paths, submission_salt
+from harness.grading.secret import submission_salt
 from harness.grading.spares import SparePool
 from harness.grading.submissions import Submission
 from harness.grading.teaching import TeachingMemo
