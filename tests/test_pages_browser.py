@@ -1,15 +1,18 @@
 """report.html and summary.html in a real browser: Debian's Chromium driven by Playwright.
 
 The browser is the system's (``/usr/bin/chromium``; ``.ci/run`` installs it when
-missing), never one Playwright downloads.  Each page must load with no console
+missing), never one Playwright downloads.  Without it these tests are skipped with the
+reason shown in pytest's summary (a fresh machine's ``pytest`` passes), unless
+``HARNESS_REQUIRE_BROWSER=1`` (``.ci/run`` sets it): then a missing browser fails them.  Each page must load with no console
 error, show the verdict colours, and every picture must have loaded (an ``<img>``
 has a natural width; an inline ``<svg>`` has a box on the page).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,7 @@ from harness.sweep import sweep_for
 from harness.verdict import REFUTED, Verdict
 
 CHROMIUM = "/usr/bin/chromium"
+REQUIRE = "HARNESS_REQUIRE_BROWSER"
 ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
         "--disable-dev-shm-usage"]
 
@@ -56,13 +60,23 @@ SOURCE = (b"import numpy as np\n\n@hypothesis(PART_A, name=\"Sum of inputs\")\n"
           b"def sum_of_inputs(kernel, recurrent_kernel, xs):\n    return 0\n")
 
 
+def need_browser(path: str = CHROMIUM, env: Mapping[str, str] = os.environ) -> None:
+    """Skip (with the reason) when ``path`` is not an executable browser; fail instead
+    when ``HARNESS_REQUIRE_BROWSER=1``, as in CI, where these tests are the proof that
+    the pages render."""
+    if shutil.which(path) is not None:
+        return
+    how = "install Debian's browser (apt-get install -y chromium); .ci/run does this"
+    if env.get(REQUIRE, "") == "1":
+        pytest.fail(f"{path} not found and {REQUIRE}=1: {how}")
+    pytest.skip(f"page tests need {path}, which is not installed: {how} "
+                f"(set {REQUIRE}=1 to make a missing browser fail)")
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """The system's Chromium.  Missing browser or package: a failure saying how to get
-    them (never a skip: these tests are the proof that the pages render)."""
-    if shutil.which(CHROMIUM) is None:
-        pytest.fail(f"{CHROMIUM} not found: install Debian's browser (apt-get install -y "
-                    "chromium); .ci/run does this when it is missing")
+    """The system's Chromium (see :func:`need_browser` when it is missing)."""
+    need_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -161,3 +175,12 @@ def test_summary_page_in_the_browser(browser: Any, pages: dict[str, Path]) -> No
     assert status == rgb(VERDICT_COLOURS["holds"][0])
     assert errors == []
     page.close()
+
+
+def test_a_missing_browser_skips_unless_required(tmp_path: Path) -> None:
+    missing = str(tmp_path / "no-chromium")
+    with pytest.raises(pytest.skip.Exception, match="not installed.*HARNESS_REQUIRE_BROWSER"):
+        need_browser(missing, {})
+    with pytest.raises(pytest.fail.Exception, match="not found and HARNESS_REQUIRE_BROWSER=1"):
+        need_browser(missing, {REQUIRE: "1"})
+    need_browser(shutil.which("sh") or "/bin/sh", {REQUIRE: "1"})  # present: nothing raised
