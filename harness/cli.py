@@ -189,8 +189,9 @@ def _print_progress(verdict: Any) -> None:
 
 def _print_failures(run: Any) -> None:
     from harness.render import RULE, failure_text, recorded_hints_text
+    from harness.surprises import ordered
 
-    for verdict in run.verdicts:
+    for verdict in ordered(run.verdicts):  # surprises first, as in the table
         if not verdict.as_expected:
             print("\n" + RULE + "\n" + failure_text(verdict))
         elif verdict.hints is not None:  # refuted, as recorded: the hints still teach

@@ -44,6 +44,7 @@ STYLE = """<style>
 .harness-check th,.harness-check td{border:1px solid #ccc;padding:2px 8px;text-align:left}
 .harness-check pre{background:#f6f8fa;padding:6px;white-space:pre-wrap}
 .harness-check .where{color:#57606a;font-size:.9em}
+.harness-check .surprises{color:#3e1f79;font-weight:600}
 .harness-check svg.picture{max-width:100%;height:auto}
 </style>"""
 
@@ -174,13 +175,15 @@ def _kernel_cell(filename: str) -> int | None:
 def text(result: CheckResult) -> str:
     """The result as plain text: one line per hypothesis, then what went wrong."""
     from harness import lookalike, render
+    from harness.surprises import lead_lines, ordered
 
-    lines = [_count(result)]
-    for v in result.verdicts:
+    shown = ordered(result.verdicts)  # surprises first
+    lines = [_count(result), *lead_lines(shown, result.failures)]
+    for v in shown:
         mark = "ok" if v.as_expected else "!!"
         lines.append(f"  [{mark}] {v.sentence}{_recorded(v)}: {_where(v)}")
     lines += ["  " + line for line in lookalike.sentences(result.verdicts)]
-    for v in result.verdicts:
+    for v in shown:
         if v.verdict != HOLDS or not v.as_expected:
             lines += ["", render.RULE, *_failure_lines(v, render.failure_text(v))]
     for failure in result.failures:
@@ -200,12 +203,17 @@ def page(result: CheckResult) -> str:
     """The result as HTML for Jupyter: each verdict through :func:`render.verdict_html`,
     with its pictures."""
     from harness import lookalike, render
+    from harness.surprises import heading, items, ordered
 
+    found = items(result.verdicts, result.failures)
     parts = [STYLE, '<div class="harness-check">', f"<p><strong>{html.escape(_count(result))}"
-             "</strong></p>"]
+             "</strong></p>", f'<p class="surprises">{html.escape(heading(len(found)))}</p>']
+    if found:
+        parts.append('<ul class="surprises">' + "".join(
+            f"<li>{html.escape(line)}</li>" for line in found) + "</ul>")
     for sentence in lookalike.sentences(result.verdicts):
         parts.append(f"<p>{html.escape(sentence)}</p>")
-    for v in result.verdicts:
+    for v in ordered(result.verdicts):
         section = render.verdict_html(v, _pictures(v))
         where = f'<p class="where">{html.escape(_where(v))}</p>\n'
         end = section.rfind("</section>")

@@ -20,6 +20,7 @@ from harness.collect import LoadFailure
 from harness.lookalike import cases_of, sentences
 from harness.numbers import format_array
 from harness.render import case_text
+from harness.surprises import MARK, heading, items, lead_lines, ordered
 from harness.verdict import ERROR, HOLDS, REFUTED, Verdict
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ def _record(v: Verdict) -> dict[str, Any]:
     return {
         "file": display_path(v.file), "name": v.name, "function": v.function,
         "layer": str(v.layer), "scope": v.scope, "verdict": str(v.verdict),
-        "recorded": v.recorded, "expected": str(v.expected), "as_expected": v.as_expected,
+        "recorded": str(v.expected), "as_expected": v.as_expected,
         "cases": v.cases,
         "counterexample": ce.case if ce else None,
         "keras_output": ce.keras_output if ce else None,
@@ -57,8 +58,7 @@ def _record(v: Verdict) -> dict[str, Any]:
 def _failure_record(f: LoadFailure) -> dict[str, Any]:
     return {
         "file": display_path(f.file), "name": "(file could not be imported)", "function": None,
-        "layer": None, "scope": None, "verdict": str(ERROR), "recorded": False,
-        "expected": str(HOLDS),
+        "layer": None, "scope": None, "verdict": str(ERROR), "recorded": None,
         "as_expected": False, "cases": 0, "counterexample": None, "keras_output": None,
         "hypothesis_output": None, "seconds": 0.0, "seed": None, "message": f.message,
         "hints": None, "same_as": [],
@@ -69,7 +69,8 @@ def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """The report as a DataFrame, one row per hypothesis, nested values as text."""
     import pandas as pd
 
-    table = pd.DataFrame(rows, columns=[*COLUMNS, "expected", "as_expected"])
+    table = pd.DataFrame(rows, columns=[*COLUMNS, "as_expected"])
+    table["recorded"] = table["recorded"].fillna("")
     for column in ("keras_output", "hypothesis_output"):
         table[column] = table[column].map(lambda v: "" if v is None else format_array(v))
     table["counterexample"] = table["counterexample"].map(case_text)
@@ -81,7 +82,7 @@ def summaries(verdicts: Sequence[Verdict], failures: Sequence[LoadFailure] = ())
     """One sentence per file: ``part_a.py: Hypothesis #1 is refuted; Hypothesis #2 holds.``,
     then one per look-alike hypothesis (:func:`harness.lookalike.sentences`)."""
     by_file: dict[str, list[str]] = {}
-    for v in verdicts:
+    for v in ordered(verdicts):  # files with a surprise first
         by_file.setdefault(display_path(v.file), []).append(sentence(v))
     for f in failures:
         by_file.setdefault(display_path(f.file), []).append("the file could not be imported")
@@ -113,6 +114,7 @@ def write_reports(directory: str | Path, verdicts: Sequence[Verdict],
     """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
+    verdicts = ordered(verdicts)  # surprises first, the student's own files first
     rows = records(verdicts, failures)
     table = frame(rows)
     lines = summaries(verdicts, failures)
@@ -169,12 +171,15 @@ def markdown(table: pd.DataFrame, lines: list[str], verdicts: Sequence[Verdict],
     one section per hypothesis (from :func:`harness.render.verdict_markdown`)."""
     from harness.render import verdict_markdown
 
-    shown = table[["file", "name", "scope", "verdict", "expected", "cases", "seconds"]].copy()
-    shown = shown.rename(columns={"expected": "recorded"})
+    shown = table[["file", "name", "scope", "verdict", "recorded", "cases", "seconds"]].copy()
+    shown["verdict"] = _marked(shown["verdict"], table["as_expected"], len(verdicts))
     shown.loc[len(verdicts):, ["scope", "recorded"]] = ""  # a file that did not import
     for column in ("file", "name", "scope"):  # student text must not break the table
         shown[column] = shown[column].map(lambda t: str(t).replace("|", "\\|"))
     parts = ["# Hypothesis report", ""]
+    found = items(verdicts, failures)
+    parts += [f"**{heading(len(found))}**", "", *(f"- {line}" for line in found)]
+    parts += ["", "## All hypotheses", ""]
     if seed is not None:
         parts += [f"Seed: {seed} (run again with the same seed for the same cases).", ""]
     parts += [f"- {line}" for line in lines] + ["", shown.to_markdown(index=False), ""]
@@ -222,11 +227,28 @@ VERDICT_COLOURS = {
     "error": ("#fff8c5", "#7d4e00"),
 }
 
+#: A holds/refuted verdict that is not what its file records: white on purple, outlined,
+#: never the same cell as an expected refutation.
+SURPRISE_COLOURS = ("#8250df", "#ffffff")
+
 
 def verdict_style(kind: object) -> str:
-    """The CSS of a verdict cell: green holds, red refuted, amber could not be checked."""
-    background, colour = VERDICT_COLOURS.get(str(kind), VERDICT_COLOURS["error"])
+    """The CSS of a verdict cell: green holds, red refuted, amber could not be checked;
+    a holds/refuted marked ``(!)`` (not what its file records) white on purple."""
+    text = str(kind)
+    if text.endswith(MARK) and text[:-len(MARK)] in ("holds", "refuted"):
+        background, colour = SURPRISE_COLOURS
+        return (f"background-color: {background}; color: {colour}; font-weight: 700; "
+                "outline: 3px solid #3e1f79; outline-offset: -3px")
+    background, colour = VERDICT_COLOURS.get(text.removesuffix(MARK), VERDICT_COLOURS["error"])
     return f"background-color: {background}; color: {colour}; font-weight: 600"
+
+
+def _marked(column: Any, as_expected: Any, count: int) -> list[str]:
+    """The verdict column, ``(!)`` after each of the first ``count`` (the hypotheses; the
+    rest are files that did not import) that is not what its file records."""
+    return [str(kind) + ("" if i >= count or ok else MARK)
+            for i, (kind, ok) in enumerate(zip(column, as_expected, strict=True))]
 
 
 STYLE = """
@@ -237,6 +259,8 @@ main { max-width: 62rem; margin: 0 auto; padding: 1.5rem 1.25rem 4rem; }
 h1 { margin: 0 0 .25rem; font-size: 1.8rem; }
 h2 { margin: 0 0 .5rem; font-size: 1.3rem; }
 .meta { color: #59636e; margin: 0 0 1rem; }
+.surprises { border: 2px solid #8250df; }
+.surprises h2 { color: #3e1f79; }
 .card, section.verdict { background: #fff; border: 1px solid #d1d9e0; border-radius: 8px;
        padding: 1rem 1.25rem; margin: 1rem 0; }
 section.verdict { border-left: 6px solid #d1d9e0; }
@@ -296,15 +320,19 @@ def html_page(table: pd.DataFrame, lines: list[str], seed: int | None,
     from harness.render import verdict_html
 
     esc = html.escape
-    shown = table[["name", "file", "scope", "verdict", "expected", "cases"]].copy()
-    shown = shown.rename(columns={"expected": "recorded"})
+    shown = table[["name", "file", "scope", "verdict", "recorded", "cases"]].copy()
+    shown["verdict"] = _marked(shown["verdict"], table["as_expected"], len(verdicts))
     anchors = [f'<a href="#h-{i}">{esc(str(n))}</a>'
                for i, n in enumerate(shown["name"][:len(verdicts)], start=1)]
     shown["name"] = anchors + [esc(str(n)) for n in shown["name"][len(verdicts):]]
     shown.loc[len(verdicts):, "recorded"] = ""  # a file that did not import records nothing
     seed_text = (f'<p class="meta">Seed {seed}: run again with the same seed for the same '
                  "cases.</p>") if seed is not None else ""
-    parts = ["<h1>Hypothesis report</h1>", seed_text, '<div class="card">',
+    found = items(verdicts, failures)
+    lead = (f'<div class="card surprises"><h2>{esc(heading(len(found)))}</h2>'
+            + ('<ul class="summary">' + "".join(f"<li>{esc(line)}</li>" for line in found)
+               + "</ul>" if found else "") + "</div>")
+    parts = ["<h1>Hypothesis report</h1>", lead, seed_text, '<div class="card">',
              '<ul class="summary">' + "".join(f"<li>{esc(line)}</li>" for line in lines)
              + "</ul>", styled_table(shown, raw=["name"]), "</div>"]
     if failures:
@@ -325,23 +353,46 @@ def html_page(table: pd.DataFrame, lines: list[str], seed: int | None,
 
 
 def terminal_lines(verdicts: Sequence[Verdict], failures: Sequence[LoadFailure] = ()) -> list[str]:
-    """A compact table for the terminal (no pandas needed)."""
-    rows = [(v.name, v.verdict + ("" if v.as_expected else " (!)"),
-             str(v.expected), str(v.cases), _short_case(v))
-            for v in verdicts]
+    """The surprises (:func:`harness.surprises.lead_lines`), then a compact table for the
+    terminal (no pandas needed), surprises first."""
+    verdicts = ordered(verdicts)
+    full = [(v.name, _short_case(v)) for v in verdicts]
+    rows = [(elide(v.name, NAME_WIDTH), v.verdict + ("" if v.as_expected else MARK),
+             str(v.expected), str(v.cases), elide(text, CELL_WIDTH))
+            for v, (_, text) in zip(verdicts, full, strict=True)]
     rows += [(display_path(f.file), ERROR + " (!)", "-", "0", "could not be imported")
              for f in failures]
     header = ("hypothesis", "verdict", "recorded", "cases", "minimal counterexample")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
-    return ["  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4]
-            for r in [header, *rows]]
+    table = ["  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4]
+             for r in [header, *rows]]
+    cut = [f"{name}: {text}" if text else name
+           for (name, text), row in zip(full, rows, strict=True)
+           if row[0] != name or row[4] != text]
+    below = ["", "In full (cut short in the table):", *(f"  {line}" for line in cut)]
+    return [*lead_lines(verdicts, failures), "", *table, *(below if cut else [])]
+
+
+#: Widest name and last cell in the terminal table; longer text is cut at a word.
+NAME_WIDTH, CELL_WIDTH = 40, 70
+
+
+def elide(text: str, width: int) -> str:
+    """``text`` on one line, cut at the last word boundary before ``width`` with ``...``
+    (a single word longer than that is cut where it must be)."""
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    room = text[:width - 3]
+    space = room.rfind(" ")
+    return (room[:space] if space > width // 2 else room).rstrip(" ,;:") + "..."
 
 
 def _short_case(v: Verdict) -> str:
     if v.verdict == REFUTED and v.counterexample is not None:
         return case_text(v.counterexample.case)
     if v.verdict == ERROR:
-        return (v.message or "")[:70]
+        return v.message or ""
     return ""
 
 

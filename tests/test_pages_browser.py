@@ -3,9 +3,10 @@
 The browser is the system's (``/usr/bin/chromium``; ``.ci/run`` installs it when
 missing), never one Playwright downloads.  Without it these tests are skipped with the
 reason shown in pytest's summary (a fresh machine's ``pytest`` passes), unless
-``HARNESS_REQUIRE_BROWSER=1`` (``.ci/run`` sets it): then a missing browser fails them.  Each page must load with no console
-error, show the verdict colours, and every picture must have loaded (an ``<img>``
-has a natural width; an inline ``<svg>`` has a box on the page).
+``HARNESS_REQUIRE_BROWSER=1`` (``.ci/run`` sets it): then a missing browser fails them.
+Each page must load with no console error, show the verdict colours, and every picture
+must have loaded (an ``<img>`` has a natural width; an inline ``<svg>`` has a box on the
+page).
 """
 
 from __future__ import annotations
@@ -179,7 +180,7 @@ def test_summary_page_in_the_browser(browser: Any, pages: dict[str, Path]) -> No
 
 def test_a_missing_browser_skips_unless_required(tmp_path: Path) -> None:
     missing = str(tmp_path / "no-chromium")
-    with pytest.raises(pytest.skip.Exception, match="not installed.*HARNESS_REQUIRE_BROWSER"):
+    with pytest.raises(pytest.skip.Exception, match=r"not installed.*HARNESS_REQUIRE_BROWSER"):
         need_browser(missing, {})
     with pytest.raises(pytest.fail.Exception, match="not found and HARNESS_REQUIRE_BROWSER=1"):
         need_browser(missing, {REQUIRE: "1"})
