@@ -437,6 +437,7 @@ def _recurrent(kind: str, kwargs: dict[str, Any],
         input_dim = shape[1]
     input_dim = 1 if input_dim is None else input_dim
     _check_positive_int("input_dim", input_dim, kind)
+    _near_misses(kind, kwargs)
     if "units" not in kwargs:
         raise LayerSpecError(f"{kind}(...) needs units=, the number of units. "
                              f"Received: {kind}({_call_text(kwargs)}).")
@@ -458,6 +459,22 @@ def _recurrent(kind: str, kwargs: dict[str, Any],
     _check_names(kind, kwargs)
     extra = {name: _literal(kind, name, value, 1) for name, value in kwargs.items()}
     return tuple(sorted({**known, **extra}.items())), (None, input_dim)
+
+
+def _near_misses(kind: str, kwargs: dict[str, Any]) -> None:
+    """An argument the harness does not know by name but that is close to one it does
+    (``unit`` for ``units``) is a typo: named as unknown, with the nearest known name,
+    before anything else is said (Keras takes many more arguments, so a name far from
+    all of these goes on to Keras's own check)."""
+    import difflib
+
+    known = ["units", "input_dim", *_DEFAULTS[kind]]
+    for given in kwargs:
+        near = [] if given in known else difflib.get_close_matches(given, known, n=1,
+                                                                     cutoff=0.75)
+        if near:
+            raise LayerSpecError(f"{kind}(...) has no argument {given!r}; did you mean "
+                                 f"{near[0]}? Received: {given}={kwargs[given]!r}.")
 
 
 def _recurrent_known(layer: Layer) -> tuple[tuple[str, Any], ...]:
@@ -685,6 +702,7 @@ def _layer_call(node: ast.expr, text: str, depth: int) -> Layer:
                                                  "first, then keyword arguments"))
             return Layer(args[0], **kwargs)
         if name in CONSTRUCTORS:
+            _near_misses(name, kwargs)  # before Python's "missing units"
             return CONSTRUCTORS[name](*args, **kwargs)
         if args:
             raise LayerSpecError(_parse_help(text, f"{name}(...) takes keyword arguments "

@@ -40,6 +40,10 @@ def test_probe_lstm_sequence(capsys: pytest.CaptureFixture[str]) -> None:
     ("SimpleRNN(units=1, activation=open('x'))", "[[[1]], [[1]]]", "[1]", "plain numbers"),
     ("Dense(units=1)", "[[[1]], [[1]]]", "[1]", "needs input_shape="),
     ("SimpleRNN(units=0)", "[[[1]], [[1]]]", "[1]", "at least 1"),
+    ("SimpleRNN(unit=1)", "[[[1]], [[1]], [0]]", "[1]",
+     "has no argument 'unit'; did you mean units?"),
+    ("LSTM(units=1, recurent_activation='tanh')", "[]", "[1]",
+     "has no argument 'recurent_activation'; did you mean recurrent_activation?"),
     ("PART_A", "[[[1]], [[1]]", "[1]", "--weights is not valid JSON"),
     ("PART_A", "[[[1, 2]], [[1]]]", "[1]", "kernel must have shape (1, 1)"),
     ("PART_A", "[[[1]]]", "[1]", "has 2 weight arrays"),
@@ -141,8 +145,12 @@ def test_check_exit_1_when_a_verdict_is_not_as_recorded(
 
 
 def test_check_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["check", str(tmp_path / "missing.py")]) == 2
-    assert "is not a hypothesis file" in capsys.readouterr().err
+    assert main(["check", str(tmp_path / "nope.py")]) == 2
+    err = capsys.readouterr().err
+    assert "nope.py does not exist" in err and "not a hypothesis file" not in err
+    (tmp_path / "notes.txt").write_text("a guess")
+    assert main(["check", str(tmp_path / "notes.txt")]) == 2
+    assert "notes.txt is not a hypothesis file (.py or .ipynb)" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_info:
         main(["check", "x.py", "--cases", "0"])
     assert exit_info.value.code == 2

@@ -97,8 +97,10 @@ def _recorded_words(cluster: Cluster) -> str:
     return words + (f" Also: {shown}." if shown else "")
 
 
-def misconceptions_markdown(results: list[SubmissionResult], sources: Sources) -> list[str]:
-    """The misconceptions section of summary.md."""
+def misconceptions_markdown(results: list[SubmissionResult], sources: Sources, *,
+                            secret: bool = False) -> list[str]:
+    """The misconceptions section of summary.md (``secret``: the cases came from the
+    grader's secret, so no seed is printed)."""
     from harness.render import verdict_markdown
 
     found = clusters(results)
@@ -109,7 +111,8 @@ def misconceptions_markdown(results: list[SubmissionResult], sources: Sources) -
         return [*lines, "None."]
     for number, cluster in enumerate(found[:MISCONCEPTIONS], start=1):
         source = source_of(cluster, sources)
-        section = verdict_markdown(cluster.representative.result.checked).split("\n", 1)[1]
+        section = verdict_markdown(cluster.representative.result.checked,
+                                   secret=secret).split("\n", 1)[1]
         lines += [f"### {_cluster_title(number, cluster)}", "", _recorded_words(cluster), ""]
         lines += ([*fenced(source, "python"), ""] if source is not None
                   else ["(source not available)", ""])
@@ -142,7 +145,8 @@ def summary_markdown(assignment: Assignment, results: list[SubmissionResult],
     common = common_counterexamples(results)
     lines += ["| exercise | case | students |", "|---|---|---|"] if common else ["None."]
     lines += [f"| {ex} | `{case}` | {n} |" for ex, case, n in common]
-    lines += misconceptions_markdown(results, sources or {})
+    lines += misconceptions_markdown(results, sources or {},
+                                     secret=assignment.secret is not None)
     lines += not_graded_lines(results, skipped, renamed)
     return "\n".join(lines) + "\n"
 
@@ -171,10 +175,20 @@ def _cell(text: str) -> str:
 
 def summary_png(assignment: Assignment, results: list[SubmissionResult]) -> bytes:
     """Two panels: pass rate per exercise and the score histogram."""
+    figure = summary_figure(assignment, results)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def summary_figure(assignment: Assignment, results: list[SubmissionResult]) -> Any:
+    """The chart's matplotlib figure: pass rates, and the scores' histogram, whose axis
+    counting students has whole-number ticks only."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     rates = pass_rates(assignment, results)
     figure = Figure(figsize=(9, 3.5))
@@ -188,11 +202,10 @@ def summary_png(assignment: Assignment, results: list[SubmissionResult]) -> byte
                range=(-0.25, assignment.max_total + 0.25))
     right.set_xlabel("total score")
     right.set_ylabel("students")
+    right.yaxis.set_major_locator(MaxNLocator(integer=True))  # students come whole
     right.set_title("Score distribution")
     figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Software": None})
-    return buffer.getvalue()
+    return figure
 
 
 def summary_html(assignment: Assignment, results: list[SubmissionResult],
@@ -210,6 +223,7 @@ def summary_html(assignment: Assignment, results: list[SubmissionResult],
     parts = [f"<h1>Grading summary: {esc(assignment.name)}</h1>",
              f'<p class="meta">{len(results)} submissions, seed {assignment.seed}, '
              f"{assignment.cases} cases per hypothesis. "
+             '<a href="#students">Each student</a> · '
              '<a href="#misconceptions">What the class got wrong</a></p>']
     if isolation:
         parts.append('<div class="card"><h2>Isolation in force</h2><ul>'
@@ -230,16 +244,37 @@ def summary_html(assignment: Assignment, results: list[SubmissionResult],
                            for t, n in sorted(totals.items(), key=lambda i: float(i[0]))])
     common = pd.DataFrame([{"exercise": ex, "case": case, "students": n}
                            for ex, case, n in common_counterexamples(results)])
-    parts += ["</div>", '<div class="card"><h2>Scores</h2>',
+    parts += ["</div>", *_students_html(assignment, results),
+              '<div class="card"><h2>Scores</h2>',
               _plain_table(scores, "scores") if not scores.empty else "<p>None.</p>",
               "<h2>Statuses</h2>",
               styled_table(status_table, "status", colours=_status_style)
               if not status_table.empty else "<p>None.</p>",
               "<h2>Most common refuting counterexamples</h2>",
               _plain_table(common, "common") if not common.empty else "<p>None.</p>", "</div>"]
-    parts += _misconceptions_html(results, sources or {})
+    parts += _misconceptions_html(results, sources or {}, secret=assignment.secret is not None)
     parts += _not_graded_html(results, skipped, renamed)
     return page(f"Grading summary: {assignment.name}", "\n".join(parts))
+
+
+def _students_html(assignment: Assignment, results: list[SubmissionResult]) -> list[str]:
+    """The per-student table: id, points per exercise, total, status, and a link to the
+    student's feedback (``feedback/<id>.md`` beside this page)."""
+    from urllib.parse import quote
+
+    from harness.report import styled_table
+
+    table = frame(assignment, sorted(results, key=lambda r: r.student))
+    if table.empty:
+        return ['<div class="card"><h2>Students</h2><p>None.</p></div>']
+    for column in [e.id for e in assignment.exercises] + ["total"]:
+        table[column] = table[column].map(format_points)
+    table["status"] = table["status"].map(str)
+    table["feedback"] = [f'<a href="feedback/{quote(str(s), safe="")}.md">feedback</a>'
+                         for s in table["student"]]
+    return ['<div class="card"><h2 id="students">Students</h2>',
+            styled_table(table, "status", raw=["feedback"], colours=_status_style,
+                         name="students"), "</div>"]
 
 
 def _plain_table(table: Any, name: str) -> str:
@@ -253,7 +288,8 @@ def _status_style(status: object) -> str:
     return verdict_style("holds" if str(status) == "graded" else "error")
 
 
-def _misconceptions_html(results: list[SubmissionResult], sources: Sources) -> list[str]:
+def _misconceptions_html(results: list[SubmissionResult], sources: Sources, *,
+                         secret: bool = False) -> list[str]:
     from harness.pictures import svgs
     from harness.render import verdict_html
 
@@ -270,7 +306,7 @@ def _misconceptions_html(results: list[SubmissionResult], sources: Sources) -> l
         source = source_of(cluster, sources)
         code = (f'<pre class="source">{esc(source)}</pre>' if source is not None
                 else "<p>(source not available)</p>")
-        section = verdict_html(verdict, svgs(verdict))
+        section = verdict_html(verdict, svgs(verdict), secret=secret)
         section = section.replace(f"<h2>{esc(verdict.name)}</h2>",
                                   f'<h2>{esc(_cluster_title(number, cluster))}</h2>'
                                   f'<p class="where">{esc(_recorded_words(cluster))}</p>'
