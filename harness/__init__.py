@@ -21,7 +21,13 @@ Then run ``pytest hypotheses/`` or ``harness check hypotheses/``, or, in a noteb
 TensorFlow, Keras or pandas.
 """
 
+import os as _os
 from typing import TYPE_CHECKING, Any
+
+# TensorFlow's C++ start-up lines (CPU features, oneDNN, absl) are not a student's business:
+# quiet them before anything imports TensorFlow, e.g. a notebook's `import keras` in the
+# cell after `import harness` (a value the user set wins).
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from harness.claims import Claim, hypothesis
 from harness.course import PART_A, PART_B, PART_C

@@ -99,9 +99,11 @@ def check(target: Any, *, seed: int = DEFAULT_SEED, cases: int = DEFAULT_CASES,
     settings = CheckSettings(seed=seed, cases=cases)
     checker = _checker(settings)
     result = CheckResult(failures=failures, settings=checker.settings)
-    for claim in claims:
-        verdict = _enrich(checker, claim, checker.check(claim), hints)
-        result.verdicts.append(_shown(verdict))
+    from harness.teach import enrich_all
+
+    verdicts = enrich_all(checker, claims, [checker.check(claim) for claim in claims],
+                          hints=hints)
+    result.verdicts = [_shown(verdict) for verdict in verdicts]
     from harness import lookalike
 
     result.verdicts = lookalike.group(result.verdicts)
@@ -141,15 +143,6 @@ def _checker(settings: CheckSettings) -> Checker:
     if settings not in _CHECKERS:
         _CHECKERS[settings] = Checker(settings)
     return _CHECKERS[settings]
-
-
-def _enrich(checker: Checker, claim: Claim, verdict: Verdict, hints: bool) -> Verdict:
-    """Hints and the sweep (:mod:`harness.teach`), where that module is there."""
-    try:
-        from harness.teach import enrich
-    except ImportError:
-        return verdict
-    return enrich(checker, claim, verdict, hints=hints)
 
 
 def _shown(verdict: Verdict) -> Verdict:

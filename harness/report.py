@@ -106,11 +106,12 @@ def write_reports(directory: str | Path, verdicts: Sequence[Verdict],
                   pictures: bool = True) -> list[Path]:
     """Write report.md/.csv/.html/.json into ``directory``; return their paths.
 
-    Every refuted hypothesis with a sweep (the run computed teaching extras) gets
-    its pictures: inline SVG in report.html, PNG files under ``pictures/`` linked
-    from report.md.  ``pictures=False`` draws none.  Drawing costs ~0.2 s per
-    hypothesis (two figures, SVG and PNG), so a run with nothing to draw never
-    imports matplotlib.
+    Every refuted hypothesis with a sweep (the run gave it teaching extras, which
+    :mod:`harness.teach` keeps to a few) gets its pictures, each drawn once as SVG:
+    inline in report.html, as files under ``pictures/`` linked from report.md.
+    ``pictures=False`` draws none; a run with nothing to draw never imports
+    matplotlib.  The verdicts are written surprises first
+    (:func:`harness.surprises.ordered`).
     """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
@@ -146,19 +147,20 @@ PICTURES = "pictures"
 
 def _write_pictures(out: Path, verdicts: Sequence[Verdict],
                     drawn: list[list[Any]]) -> list[list[str]]:
-    """PNG files under ``out/pictures`` (stale ones removed); their relative links."""
-    from harness.pictures import write_pngs
+    """SVG files under ``out/pictures`` (stale ones, and PNGs of older runs, removed);
+    their relative links."""
+    from harness.pictures import write_svgs
 
     folder = out / PICTURES
     links: list[list[str]] = []
     kept: set[Path] = set()
     for number, (v, pictures) in enumerate(zip(verdicts, drawn, strict=True), start=1):
         stem = re.sub(r"[^A-Za-z0-9_-]+", "_", f"{number:02d}-{Path(v.file).stem}-{v.function}")
-        written = write_pngs(pictures, folder, stem) if pictures else []
+        written = write_svgs(pictures, folder, stem) if pictures else []
         kept.update(path for _, path in written)
         links.append([f"{PICTURES}/{path.name}" for _, path in written])
     if folder.is_dir():
-        for stale in folder.glob("*.png"):
+        for stale in [*folder.glob("*.png"), *folder.glob("*.svg")]:
             if stale not in kept:
                 stale.unlink(missing_ok=True)
     return links
@@ -367,7 +369,7 @@ def terminal_lines(verdicts: Sequence[Verdict], failures: Sequence[LoadFailure] 
     table = ["  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4]
              for r in [header, *rows]]
     cut = [f"{name}: {text}" if text else name
-           for (name, text), row in zip(full, rows, strict=True)
+           for (name, text), row in zip(full, rows[:len(full)], strict=True)
            if row[0] != name or row[4] != text]
     below = ["", "In full (cut short in the table):", *(f"  {line}" for line in cut)]
     return [*lead_lines(verdicts, failures), "", *table, *(below if cut else [])]
