@@ -5,6 +5,7 @@ Two pictures, both facts observed from Keras (never a formula):
 * **steps**: the output after each step of the counterexample, Keras and the
   hypothesis (from ``Verdict.sweep``'s step outputs; without a sweep, from the
   counterexample when the layer returns sequences, else Keras's steps alone);
+  none for a one-step counterexample (one dot per line shows nothing);
 * **sweep**: one weight swept around the counterexample's value, everything
   else as in the counterexample, the final output of both.
 
@@ -70,7 +71,7 @@ def figures(verdict: Verdict) -> list[tuple[str, Figure]]:
         return []
     data = series(verdict)
     out = []
-    if "steps" in data:
+    if "steps" in data and len(data["steps"][0]) > 1:  # one step: one dot, nothing to see
         out.append(_steps_figure(verdict, *data["steps"]))
     if "sweep" in data:
         out.append(_sweep_figure(verdict, *data["sweep"]))
