@@ -28,7 +28,7 @@ from harness.collect import LoadFailure
 from harness.grading.results import GRADED, Credit, HypothesisResult, SubmissionResult
 from harness.grading.summary import write_summary
 from harness.lookalike import group
-from harness.report import VERDICT_COLOURS, write_reports
+from harness.report import SURPRISE_COLOURS, VERDICT_COLOURS, write_reports
 from harness.sweep import sweep_for
 from harness.verdict import REFUTED, Verdict
 
@@ -145,18 +145,22 @@ def test_report_page_in_the_browser(browser: Any, pages: dict[str, Path]) -> Non
             .findIndex(th => th.textContent.trim() === 'verdict');
         return [...table.querySelectorAll('tbody tr')].map(tr => tr.children[column])
             .map(td => [td.textContent.trim(), getComputedStyle(td).backgroundColor]); }""")
-    assert sorted(cells) == sorted([
-        ["refuted", rgb(VERDICT_COLOURS["refuted"][0])],
+    assert cells == [  # surprises first; the refutation nobody recorded is not red
+        ["refuted (!)", rgb(SURPRISE_COLOURS[0])],
+        ["error (!)", rgb(VERDICT_COLOURS["error"][0])],  # the formula that crashes
         ["holds", rgb(VERDICT_COLOURS["holds"][0])],
-        ["error", rgb(VERDICT_COLOURS["error"][0])],   # the formula that crashes
-        ["error", rgb(VERDICT_COLOURS["error"][0])]])  # the file that did not import
+        ["error", rgb(VERDICT_COLOURS["error"][0])]]  # the file that did not import
+    assert rgb(SURPRISE_COLOURS[0]) != rgb(VERDICT_COLOURS["refuted"][0])
+    lead = page.locator("div.surprises").inner_text()
+    assert lead.startswith("Not what the files record (3; look at these first)")
+    assert "Sum of inputs is refuted, but its file records it as holding" in lead
     loaded = pictures_loaded(page)
     assert len(loaded["svg"]) == 2 and all(size > 100 for size in loaded["svg"])
     assert page.locator("section.verdict").count() == 4  # 3 hypotheses + the import failure
     assert page.get_by_text("SyntaxError at line 1").count() == 1
     # Each row's name links to its section.
     page.get_by_role("link", name="Recurrence").click()
-    assert page.evaluate("location.hash") == "#h-2"
+    assert page.evaluate("location.hash") == "#h-3"
     assert errors == []
     page.close()
 
