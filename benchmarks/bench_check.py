@@ -573,7 +573,43 @@ def phase_class(params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-PHASES = {"naive": phase_naive, "oracle": phase_oracle, "class": phase_class,
+def phase_teach(params: dict[str, Any]) -> dict[str, Any]:
+    """What teaching costs in one process, timed around it alone (less noisy than the
+    difference of two whole runs on a shared machine): check every claim, then
+    ``teach.enrich_all`` (hints and sweeps) and the reports with their pictures,
+    against the same reports without them."""
+    import warnings
+
+    import numpy as np
+
+    from harness.checker import Checker
+    from harness.collect import collect
+    from harness.report import write_reports
+    from harness.teach import enrich_all
+
+    found = collect(params["paths"])
+    checker = Checker()
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        verdicts = [checker.check(claim) for claim in found.claims]
+        clocks = (time.perf_counter(), time.process_time())
+        taught = enrich_all(checker, found.claims, verdicts)
+        enrich = (time.perf_counter() - clocks[0], time.process_time() - clocks[1])
+    with tempfile.TemporaryDirectory() as tmp:
+        write_reports(Path(tmp) / "warm", verdicts, found.failures, pictures=False)  # pandas
+        timings = {}
+        for name, shown, pictures in (("plain", verdicts, False), ("taught", taught, True)):
+            clocks = (time.perf_counter(), time.process_time())
+            write_reports(Path(tmp) / name, shown, found.failures, pictures=pictures)
+            timings[name] = (time.perf_counter() - clocks[0], time.process_time() - clocks[1])
+    return {"hypotheses": len(verdicts), "taught": sum(v.hints is not None for v in taught),
+            "enrich_s": enrich[0], "enrich_cpu_s": enrich[1],
+            "reports_plain_s": timings["plain"][0], "reports_taught_s": timings["taught"][0],
+            "teaching_s": enrich[0] + timings["taught"][0] - timings["plain"][0],
+            "teaching_cpu_s": enrich[1] + timings["taught"][1] - timings["plain"][1]}
+
+
+PHASES = {"teach": phase_teach, "naive": phase_naive, "oracle": phase_oracle, "class": phase_class,
           "any_layer": phase_any_layer}
 
 
@@ -803,8 +839,10 @@ def measure_teaching(sizes: Any, naive_cases_per_s: float) -> dict[str, Any]:
         "no_teaching_s": statistics.median(walls["plain"]),
         "no_teaching_options": list(NO_TEACHING), "runs": runs}
     student["teaching_overhead_s"] = round(student["default_s"] - student["no_teaching_s"], 3)
+    student["in_process"], _ = run_phase("teach", {"paths": ["hypotheses"]})
     say(f"bundled run: {student['default_s']:.2f} s default, {student['no_teaching_s']:.2f} s "
-        f"without hints and pictures: teaching adds {student['teaching_overhead_s']:+.2f} s")
+        f"without hints and pictures: teaching adds {student['teaching_overhead_s']:+.2f} s "
+        f"(timed alone in process: {student['in_process']['teaching_s']:.2f} s)")
     with tempfile.TemporaryDirectory(prefix="bench-class-") as tmp:
         root = Path(tmp) / "class"
         write_class(root, students=sizes.students)
@@ -815,13 +853,15 @@ def measure_teaching(sizes: Any, naive_cases_per_s: float) -> dict[str, Any]:
         records = json.loads((reports / "report.json").read_text())
         pictures = len(list((reports / "pictures").glob("*"))) \
             if (reports / "pictures").is_dir() else 0
+        alone, _ = run_phase("teach", {"paths": dirs})
     cases = sum(r["cases"] for r in records)
     rate = cases / child.wall_s
     cls = {"command": f"harness check <{sizes.students} student folders> (default settings)",
            "wall_s": child.wall_s, "hypotheses": len(records), "total_cases": cases,
            "cases_per_s": rate, "ratio": rate / naive_cases_per_s,
            "with_hints": sum(1 for r in records if r["hints"] is not None),
-           "picture_files": pictures, "process": child.stats(), "exit": child.returncode}
+           "picture_files": pictures, "process": child.stats(), "exit": child.returncode,
+           "teaching_in_process": alone}
     say(f"class via harness check: {cls['wall_s']:.1f} s wall, {cls['ratio']:,.0f}x naive "
         f"({cls['with_hints']} hypotheses with hints, {pictures} picture files)")
     return {"teaching": {"student_bundled_run": student, "class_check": cls},
