@@ -1,5 +1,9 @@
 """Reports: verdicts -> one pandas DataFrame -> Markdown, CSV, HTML and JSON files.
 
+What the student wrote (names, files, scopes, messages) is cut to the bounds of
+:mod:`harness.untrusted` in the table and escaped for each file (CSV cells never
+start a formula).
+
 Every file is rebuilt from the verdicts and written atomically (temp file in
 the same folder, then ``os.replace``), so a reader never sees a torn report.
 pandas is imported only here, and only when a report is built.
@@ -21,6 +25,19 @@ from harness.lookalike import cases_of, sentences
 from harness.numbers import format_array
 from harness.render import case_text
 from harness.surprises import MARK, heading, items, lead_lines, ordered
+from harness.untrusted import (
+    FILE,
+    MESSAGE,
+    NAME,
+    SENTENCE,
+    csv_cell,
+    cut,
+    fenced,
+    html_block,
+    html_text,
+    markdown_code,
+)
+from harness.untrusted import markdown as md_inline
 from harness.verdict import ERROR, HOLDS, REFUTED, Verdict
 
 if TYPE_CHECKING:
@@ -75,7 +92,21 @@ def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
         table[column] = table[column].map(lambda v: "" if v is None else format_array(v))
     table["counterexample"] = table["counterexample"].map(case_text)
     table["message"] = table["message"].fillna("")
+    for column, limit in TEXT_COLUMNS.items():  # the student's text, bounded
+        table[column] = table[column].map(lambda t, n=limit: "" if t is None else cut(t, n))
     return table
+
+
+#: The columns holding what the student wrote, and their bounds.
+TEXT_COLUMNS = {"file": FILE, "name": NAME, "scope": MESSAGE, "message": SENTENCE}
+
+
+def csv_text(table: pd.DataFrame) -> str:
+    """report.csv: the table, every text cell safe to open in a spreadsheet."""
+    safe = table[COLUMNS].copy()
+    for column in (*TEXT_COLUMNS, "layer"):
+        safe[column] = safe[column].map(lambda t: "" if t is None else csv_cell(t))
+    return str(safe.to_csv(index=False))
 
 
 def summaries(verdicts: Sequence[Verdict], failures: Sequence[LoadFailure] = ()) -> list[str]:
@@ -83,22 +114,24 @@ def summaries(verdicts: Sequence[Verdict], failures: Sequence[LoadFailure] = ())
     then one per look-alike hypothesis (:func:`harness.lookalike.sentences`)."""
     by_file: dict[str, list[str]] = {}
     for v in ordered(verdicts):  # files with a surprise first
-        by_file.setdefault(display_path(v.file), []).append(sentence(v))
+        by_file.setdefault(cut(display_path(v.file), FILE), []).append(sentence(v))
     for f in failures:
-        by_file.setdefault(display_path(f.file), []).append("the file could not be imported")
+        by_file.setdefault(cut(display_path(f.file), FILE), []).append(
+            "the file could not be imported")
     lines = [f"{file}: {'; '.join(parts)}." for file, parts in by_file.items()]
     return lines + sentences(verdicts)  # then "#3 behaves exactly like #2 on all 200 cases"
 
 
 def sentence(v: Verdict) -> str:
-    """``Hypothesis #1 is refuted (as recorded)``."""
+    """``Hypothesis #1 is refuted (as recorded)`` (the name cut to its bound)."""
+    said = f"{cut(v.name, NAME)} {v.words}"
     if v.verdict == ERROR:
-        return v.sentence
+        return said
     if v.as_expected:
-        return v.sentence + (" (as recorded)" if v.recorded else "")
+        return said + (" (as recorded)" if v.recorded else "")
     if v.verdict == HOLDS:
-        return v.sentence + " (but it was recorded as refuted)"
-    return v.sentence
+        return said + " (but it was recorded as refuted)"
+    return said
 
 
 def write_reports(directory: str | Path, verdicts: Sequence[Verdict],
@@ -123,7 +156,7 @@ def write_reports(directory: str | Path, verdicts: Sequence[Verdict],
     links = _write_pictures(out, verdicts, drawn)
     contents = {
         "report.md": markdown(table, lines, verdicts, seed, failures, links),
-        "report.csv": table[COLUMNS].to_csv(index=False),
+        "report.csv": csv_text(table),
         "report.html": html_page(table, lines, seed, verdicts, failures, drawn),
         "report.json": json.dumps(rows, indent=2, allow_nan=False) + "\n",
     }
@@ -177,18 +210,21 @@ def markdown(table: pd.DataFrame, lines: list[str], verdicts: Sequence[Verdict],
     shown["verdict"] = _marked(shown["verdict"], table["as_expected"], len(verdicts))
     shown.loc[len(verdicts):, ["scope", "recorded"]] = ""  # a file that did not import
     for column in ("file", "name", "scope"):  # student text must not break the table
-        shown[column] = shown[column].map(lambda t: str(t).replace("|", "\\|"))
+        shown[column] = shown[column].map(lambda t: md_inline(t, MESSAGE))
     parts = ["# Hypothesis report", ""]
     found = items(verdicts, failures)
-    parts += [f"**{heading(len(found))}**", "", *(f"- {line}" for line in found)]
+    parts += [f"**{heading(len(found))}**", "",
+              *(f"- {md_inline(line, 100 * MESSAGE)}" for line in found)]
     parts += ["", "## All hypotheses", ""]
     if seed is not None:
         parts += [f"Seed: {seed} (run again with the same seed for the same cases).", ""]
-    parts += [f"- {line}" for line in lines] + ["", shown.to_markdown(index=False), ""]
+    parts += [f"- {md_inline(line, 100 * MESSAGE)}" for line in lines]
+    parts += ["", shown.to_markdown(index=False), ""]
     if failures:
         parts += ["## Files that could not be imported", ""]
         for f in failures:
-            parts += [f"### {display_path(f.file)}", "", *fenced(f.message.rstrip(), "text"), ""]
+            parts += [f"### {md_inline(display_path(f.file), FILE)}", "",
+                      *fenced(f.message.rstrip(), "text"), ""]
     for i, v in enumerate(verdicts):
         pictures = links[i] if i < len(links) else []
         section = verdict_markdown(v, pictures)
@@ -196,31 +232,27 @@ def markdown(table: pd.DataFrame, lines: list[str], verdicts: Sequence[Verdict],
     return "\n".join(parts)
 
 
-def fenced(text: str, language: str = "") -> list[str]:
-    """``text`` as a Markdown code block whose fence is longer than any run of backticks
-    in it (so no text can end the block early)."""
-    runs = [len(r) for r in re.findall(r"`+", text)]
-    fence = "`" * max(3, 1 + max(runs, default=0))
-    return [fence + language, text, fence]
-
-
 def _with_file(section: str, v: Verdict, kind: str) -> str:
     """The section, its heading followed by the file and line it comes from."""
-    where = f"{display_path(v.file)}, line {v.line}" if v.line else display_path(v.file)
+    where = cut(display_path(v.file), FILE) + (f", line {v.line}" if v.line else "")
     if kind == "md":
         head, _, rest = section.partition("\n")
-        return f"{head}\n\n`{where}`\n{rest}"
+        return f"{head}\n\n{markdown_code(where, 2 * FILE)}\n{rest}"
     return section.replace("</h2>", f'</h2>\n<p class="where">{html.escape(where)}</p>', 1)
 
 
 def _lookalike_md(v: Verdict) -> str:
     if not v.same_as:
         return ""
-    return f"\nBehaves exactly like {_names(v.same_as)} on all {cases_of(v.behaviour)} cases.\n"
+    names = _names([md_inline(n, NAME) for n in v.same_as])
+    return f"\nBehaves exactly like {names} on all {cases_of(v.behaviour)} cases.\n"
 
 
 def _names(names: Sequence[str]) -> str:
-    return ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + names[-1]
+    """``a, b and c``; at most ten, then how many more (each name already escaped)."""
+    more = f" and {len(names) - 10} more" if len(names) > 10 else ""
+    names = names[:10]
+    return ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + names[-1] + more
 
 
 VERDICT_COLOURS = {
@@ -340,14 +372,15 @@ def html_page(table: pd.DataFrame, lines: list[str], seed: int | None,
     if failures:
         parts.append('<section class="verdict verdict-error failure">'
                      "<h2>Files that could not be imported</h2>")
-        parts += [f"<h3>{esc(display_path(f.file))}</h3><pre>{esc(f.message.rstrip())}</pre>"
-                  for f in failures]
+        parts += [f"<h3>{html_text(display_path(f.file), FILE)}</h3>"
+                  f"<pre>{html_block(f.message)}</pre>" for f in failures]
         parts.append("</section>")
     for i, v in enumerate(verdicts, start=1):
         svgs = [p.svg for p in drawn[i - 1]] if i - 1 < len(drawn) else []
         section = _with_file(verdict_html(v, svgs), v, "html")
         if v.same_as:
-            note = (f'<p class="lookalike">Behaves exactly like {esc(_names(v.same_as))} on '
+            names = _names([html_text(n, NAME) for n in v.same_as])
+            note = (f'<p class="lookalike">Behaves exactly like {names} on '
                     f"all {cases_of(v.behaviour)} cases.</p>")
             section = section.replace('<p class="sentence">', note + '<p class="sentence">', 1)
         parts.append(f'<div id="h-{i}">{section}</div>')
@@ -358,43 +391,33 @@ def terminal_lines(verdicts: Sequence[Verdict], failures: Sequence[LoadFailure] 
     """The surprises (:func:`harness.surprises.lead_lines`), then a compact table for the
     terminal (no pandas needed), surprises first."""
     verdicts = ordered(verdicts)
-    full = [(v.name, _short_case(v)) for v in verdicts]
-    rows = [(elide(v.name, NAME_WIDTH), v.verdict + ("" if v.as_expected else MARK),
-             str(v.expected), str(v.cases), elide(text, CELL_WIDTH))
-            for v, (_, text) in zip(verdicts, full, strict=True)]
-    rows += [(display_path(f.file), ERROR + " (!)", "-", "0", "could not be imported")
+    full = [(cut(v.name, NAME), _short_case(v)) for v in verdicts]
+    rows = [(cut(name, NAME_WIDTH), v.verdict + ("" if v.as_expected else MARK),
+             str(v.expected), str(v.cases), cut(text, CELL_WIDTH))
+            for v, (name, text) in zip(verdicts, full, strict=True)]
+    rows += [(cut(display_path(f.file), FILE), ERROR + MARK, "-", "0", "could not be imported")
              for f in failures]
     header = ("hypothesis", "verdict", "recorded", "cases", "minimal counterexample")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
     table = ["  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4]
              for r in [header, *rows]]
-    cut = [f"{name}: {text}" if text else name
-           for (name, text), row in zip(full, rows[:len(full)], strict=True)
-           if row[0] != name or row[4] != text]
-    below = ["", "In full (cut short in the table):", *(f"  {line}" for line in cut)]
-    return [*lead_lines(verdicts, failures), "", *table, *(below if cut else [])]
+    shortened = [f"{name}: {text}" if text else name
+                 for (name, text), row in zip(full, rows[:len(full)], strict=True)
+                 if row[0] != name or row[4] != text]
+    below = ["", "In full (cut short in the table):", *(f"  {line}" for line in shortened)]
+    return [*lead_lines(verdicts, failures), "", *table, *(below if shortened else [])]
 
 
-#: Widest name and last cell in the terminal table; longer text is cut at a word.
+#: Widest name and last cell in the terminal table; longer text is cut at a word
+#: (:func:`harness.untrusted.cut`) and printed in full below the table.
 NAME_WIDTH, CELL_WIDTH = 40, 70
-
-
-def elide(text: str, width: int) -> str:
-    """``text`` on one line, cut at the last word boundary before ``width`` with ``...``
-    (a single word longer than that is cut where it must be)."""
-    text = " ".join(text.split())
-    if len(text) <= width:
-        return text
-    room = text[:width - 3]
-    space = room.rfind(" ")
-    return (room[:space] if space > width // 2 else room).rstrip(" ,;:") + "..."
 
 
 def _short_case(v: Verdict) -> str:
     if v.verdict == REFUTED and v.counterexample is not None:
         return case_text(v.counterexample.case)
     if v.verdict == ERROR:
-        return v.message or ""
+        return cut(v.message or "", MESSAGE)
     return ""
 
 

@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from harness.collect import LoadFailure, place
+from harness.untrusted import FILE, SENTENCE, cut
 from harness.verdict import HOLDS, REFUTED, Verdict
 
 #: The first 16 hex digits of :func:`digest` of every file shipped in ``hypotheses/``
@@ -92,9 +93,11 @@ def located(v: Verdict) -> str:
 
 def items(verdicts: Sequence[Verdict], failures: Sequence[LoadFailure] = ()) -> list[str]:
     """Each surprise with its file and line (own files first), then each file that could
-    not be imported."""
-    lines = [f"{surprise(v)} ({located(v)})" for v in ordered(verdicts) if not v.as_expected]
-    return lines + [f"{Path(f.file).name} could not be imported" for f in failures]
+    not be imported: one line each, bounded (:func:`harness.untrusted.cut`); a caller
+    escapes them for where they go."""
+    lines = [f"{cut(surprise(v), SENTENCE)} ({cut(located(v), FILE)})"
+             for v in ordered(verdicts) if not v.as_expected]
+    return lines + [f"{cut(Path(f.file).name, FILE)} could not be imported" for f in failures]
 
 
 def heading(count: int) -> str:

@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 from harness import PART_A
-from harness.report import elide, terminal_lines
+from harness.report import terminal_lines
 from harness.surprises import SHIPPED, digest, is_bundled, items, ordered
 from harness.teach import worth_teaching
 from harness.verdict import ERROR, HOLDS, REFUTED, Counterexample, Verdict
@@ -89,9 +89,6 @@ def test_everything_as_recorded_says_so(tmp_path: Path) -> None:
 
 
 def test_terminal_text_is_cut_at_a_word_with_the_full_text_below(tmp_path: Path) -> None:
-    assert elide("one two three four", 12) == "one two..."
-    assert elide("a" * 30, 10) == "aaaaaaa..."  # one long word: cut where it must be
-    assert elide("short", 10) == "short"
     message = ("the formula returned None instead of an array: add a return statement "
                "at the end of the function body")
     v = Verdict(file=str(tmp_path / "a.py"), function="f", name="Returns nothing",
@@ -99,5 +96,5 @@ def test_terminal_text_is_cut_at_a_word_with_the_full_text_below(tmp_path: Path)
                 message=message)  # type: ignore[arg-type]
     lines = terminal_lines([v])
     row = next(line for line in lines if line.startswith("Returns nothing"))
-    assert row.endswith("an array: add a return...")  # a whole word, then ...
+    assert row.endswith("instead of an array: add a\u2026")  # a whole word, then \u2026
     assert lines[-2:] == ["In full (cut short in the table):", f"  Returns nothing: {message}"]

@@ -4,6 +4,11 @@ Per exercise: what held, and for what did not, the smallest case the harness
 found, written so it can be checked by hand (the weights, the inputs, Keras's
 output after every step, the formula's answer) plus the ``harness probe``
 command that shows Keras's output for that case.
+
+Everything the student wrote (names, files, scopes, messages, their id) is bounded
+and escaped by :mod:`harness.untrusted`; only the first
+:data:`~harness.untrusted.FULL_MESSAGES` messages are shown at full length, so the
+bytes a submission can push into its feedback are bounded in total.
 """
 
 from __future__ import annotations
@@ -14,6 +19,18 @@ from harness import render
 from harness.grading.assignment import Assignment, Exercise
 from harness.grading.results import HypothesisResult, Status, SubmissionResult, format_points
 from harness.numbers import format_array
+from harness.untrusted import (
+    FILE,
+    FULL_MESSAGES,
+    MESSAGE,
+    NAME,
+    SENTENCE,
+    SHORT_MESSAGE,
+    cut,
+    fenced,
+    markdown,
+    markdown_code,
+)
 from harness.verdict import VerdictKind
 
 STATUS_WORDS = {
@@ -38,15 +55,17 @@ _CHECKED = (Status.GRADED, Status.TIMEOUT, Status.CRASHED, Status.USED_KERAS)
 
 def feedback_markdown(assignment: Assignment, result: SubmissionResult) -> str:
     """The whole feedback file for one student."""
-    lines = [f"# Feedback for {result.student}: {assignment.name}", "",
+    lines = [f"# Feedback for {markdown(result.student, NAME)}: {assignment.name}", "",
              f"**Score: {format_points(result.total)} / {format_points(result.max_total)}**", ""]
     lines += _status_lines(result)
     for exercise in assignment.exercises:
         lines += exercise_section(exercise, result)
-    others = [h for h in result.hypotheses if h.exercise is None]
+    full = full_messages(result)
+    others = [i for i, h in enumerate(result.hypotheses) if h.exercise is None]
     if others:
         lines += ["## Other hypotheses", ""]
-        lines += [line for h in others for line in hypothesis_lines(h)]
+        lines += [line for i in others
+                  for line in hypothesis_lines(result.hypotheses[i], full=full[i])]
     lines += _footer(assignment, result)
     return "\n".join(lines).rstrip() + "\n"
 
@@ -56,8 +75,25 @@ def _status_lines(result: SubmissionResult) -> list[str]:
         return []
     lines = [f"**Problem ({result.status}):** {STATUS_WORDS.get(result.status, result.status)}"]
     if result.message:
-        lines += ["", "```", result.message.strip(), "```"]
+        lines += ["", *fenced(result.message.strip())]
     return [*lines, ""]
+
+
+def full_messages(result: SubmissionResult) -> list[bool]:
+    """For each hypothesis: is its message shown at full length?  The first
+    :data:`FULL_MESSAGES` shown are, the others are cut to :data:`SHORT_MESSAGE`."""
+    shown = [bool(h.checked.message) and h.verdict != VerdictKind.REFUTED
+             for h in result.hypotheses]
+    return [i < FULL_MESSAGES for i in _running_count(shown)]
+
+
+def _running_count(flags: list[bool]) -> list[int]:
+    """How many of the earlier flags are set, for each position."""
+    counts, seen = [], 0
+    for flag in flags:
+        counts.append(seen)
+        seen += flag
+    return counts
 
 
 def exercise_section(exercise: Exercise, result: SubmissionResult) -> list[str]:
@@ -65,30 +101,38 @@ def exercise_section(exercise: Exercise, result: SubmissionResult) -> list[str]:
     points = result.points(exercise.id)
     lines = [f"## {exercise.name}: {format_points(points)} / "
              f"{format_points(exercise.max_points)} points", ""]
-    mine = [h for h in result.hypotheses if h.exercise == exercise.id]
+    mine = [i for i, h in enumerate(result.hypotheses) if h.exercise == exercise.id]
     if not mine and result.status in _CHECKED:
         lines += [f"You have no hypothesis about this layer ({exercise.layer}). Write one with "
                   f"`@hypothesis({exercise.layer})`.", ""]
-    for hypothesis in mine:
-        lines += hypothesis_lines(hypothesis)
+    full = full_messages(result)
+    for i in mine:
+        lines += hypothesis_lines(result.hypotheses[i], full=full[i])
     return lines
 
 
-def hypothesis_lines(h: HypothesisResult) -> list[str]:
-    """One hypothesis: what happened, why it earns what it earns, and the case."""
+def hypothesis_lines(h: HypothesisResult, *, full: bool = True) -> list[str]:
+    """One hypothesis: what happened, why it earns what it earns, and the case; ``full``:
+    its message at full length (else cut to :data:`SHORT_MESSAGE`)."""
     v = h.checked
     mark = "earned" if h.earned > 0 else "no points"
-    where = f"`{v.function}` in {v.file}, line {v.line}"
-    lines = [f"### {v.name} ({mark}: {format_points(h.earned)})", "",
-             _what(v.verdict, v.cases), "", f"**Points:** {h.note[:1].upper()}{h.note[1:]}", "",
-             f"*Where:* {where}. *Scope:* {v.scope}.", ""]
+    where = f"{markdown_code(v.function, NAME)} in {markdown(v.file, FILE)}, line {v.line}"
+    lines = [f"### {markdown(v.name, NAME)} ({mark}: {format_points(h.earned)})", "",
+             _what(v.verdict, v.cases), "", f"**Points:** {_note(h.note)}", "",
+             f"*Where:* {where}. *Scope:* {markdown(v.scope, MESSAGE)}.", ""]
     if v.message and v.verdict != VerdictKind.REFUTED:
-        lines += [f"*What went wrong:* {v.message}", ""]
+        message = markdown(v.message, SENTENCE if full else SHORT_MESSAGE)
+        lines += [f"*What went wrong:* {message}", ""]
     if v.counterexample and v.verdict == VerdictKind.REFUTED:
         lines += counterexample_lines(h)
     elif v.counterexample:
         lines += ["It failed on this call:", "", "```python", render.call(v), "```", ""]
     return lines
+
+
+def _note(note: str) -> str:
+    """Why it earns what it earns (it may quote the student's scope), escaped."""
+    return markdown(note[:1].upper() + note[1:], SENTENCE)
 
 
 def _what(kind: VerdictKind, cases: int) -> str:
@@ -116,7 +160,7 @@ def counterexample_lines(h: HypothesisResult) -> list[str]:
              "```python", render.call(v), "```", "",
              f"- Keras outputs `{_plain(example.keras_output)}`"]
     got = example.hypothesis_output
-    lines += [f"- your formula gives `{_plain(got)}`" if got is not None
+    lines += [f"- your formula gives {markdown_code(_plain(got), 20 * MESSAGE)}" if got is not None
               else "- your formula gave no usable answer (see above)", ""]
     lines += render.steps_markdown(v) + render.hints_markdown(v)
     lines += ["See Keras's answer yourself:", "", "```sh", render.probe_command(v), "```", ""]
@@ -127,7 +171,7 @@ def _plain(value: Any) -> str:
     try:
         return format_array(value)
     except (TypeError, ValueError):
-        return str(value)
+        return cut(value, MESSAGE)
 
 
 def _footer(assignment: Assignment, result: SubmissionResult) -> list[str]:
@@ -135,7 +179,11 @@ def _footer(assignment: Assignment, result: SubmissionResult) -> list[str]:
     if result.ignored:
         lines.append(f"Only the first {assignment.max_hypotheses} hypotheses were checked; "
                      f"{result.ignored} more were ignored.")
-    lines += [f"- {note}" for note in result.notes]
+    notes = [f"- {markdown(note, 2 * FILE + MESSAGE)}" for note in result.notes]
+    if len(notes) > 2 * FULL_MESSAGES:
+        notes = [*notes[:2 * FULL_MESSAGES],
+                 f"- ... and {len(notes) - 2 * FULL_MESSAGES} more notes like these."]
+    lines += notes
     if assignment.secret is not None:
         lines.append("Every student is checked on the same cases, which the grader keeps "
                      "secret. Run `harness check` on your file (a .py file or a notebook, "
