@@ -96,5 +96,5 @@ def test_terminal_text_is_cut_at_a_word_with_the_full_text_below(tmp_path: Path)
                 message=message)  # type: ignore[arg-type]
     lines = terminal_lines([v])
     row = next(line for line in lines if line.startswith("Returns nothing"))
-    assert row.endswith("instead of an array: add a\u2026")  # a whole word, then \u2026
+    assert row.endswith("instead of an array: add a return\u2026")  # a whole word, then \u2026
     assert lines[-2:] == ["In full (cut short in the table):", f"  Returns nothing: {message}"]
