@@ -117,7 +117,7 @@ def test_check_bundled_hypotheses_plus_one_surprise(
     md = (reports / "report.md").read_text()
     lead = md.split("## All hypotheses")[0]
     assert "look at these first" in lead and "My sum of inputs is refuted, but" in lead
-    assert md.index("| My sum of inputs") < md.index("| Hypothesis #1")
+    assert md.index("| My sum of inputs") < md.index("| Hypothesis \\#1")  # escaped #
     assert "| refuted (!) | holds" in md
     html = (reports / "report.html").read_text()
     first = html.index("My sum of inputs")
