@@ -24,6 +24,7 @@ from pathlib import Path
 from harness.errors import UsageError
 from harness.grading.assignment import Assignment, load_assignment
 from harness.grading.outputs import write_reports, write_run_metadata
+from harness.grading.overrides import apply_overrides, read_overrides
 from harness.grading.results import SubmissionResult
 from harness.grading.runner import (
     GradingContext,
@@ -60,6 +61,8 @@ class GradeRun:
     skipped: list[Skipped] = field(default_factory=list)
     #: Entries graded under another id than their name gives (colliding names), with why.
     renamed: list[Skipped] = field(default_factory=list)
+    #: Problems with out/overrides.toml (malformed, unknown student or exercise ...).
+    override_warnings: list[str] = field(default_factory=list)
 
     @property
     def statuses(self) -> dict[str, str]:
@@ -124,13 +127,18 @@ def grade(submissions: str | Path, *, assignment: str | Path | Assignment | None
     run.results.sort(key=lambda r: r.student)
     from harness.grading.summary import remove_summary, write_summary
 
+    # Overrides are read on every run and applied to the outputs, never to the store.
+    found_overrides = read_overrides(out)
+    run.results, applied = apply_overrides(rules, run.results, found_overrides.entries)
+    run.override_warnings = [*found_overrides.problems, *applied]
     remove_summary(out)  # new grades never stand beside an earlier run's summary
     write_reports(out, rules, run.results, summary=False)
     write_run_metadata(out, rules, run.isolation)
     if summary:
         write_summary(out, rules, run.results, run.skipped, run.renamed,
                       isolation=run.isolation,
-                      sources={s.student: s.files for s in found})  # misconceptions' code
+                      sources={s.student: s.files for s in found},  # misconceptions' code
+                      override_warnings=run.override_warnings)
     return run
 
 

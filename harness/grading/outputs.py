@@ -59,16 +59,17 @@ def write_json(path: str | Path, data: Any) -> Path:
 
 def grades_csv(assignment: Assignment, results: Iterable[SubmissionResult]) -> str:
     """grades.csv text: sorted by student, points as written by hand, no timestamps; an
-    id a spreadsheet would read as a formula (``-2-3``) starts with ``'``."""
+    id a spreadsheet would read as a formula (``-2-3``) starts with ``'``; ``overridden``
+    names the exercises whose points come from overrides.toml (space-separated)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     ids = [e.id for e in assignment.exercises]
-    writer.writerow(["student", *ids, "total", "max_total", "status"])
+    writer.writerow(["student", *ids, "total", "max_total", "status", "overridden"])
     for result in sorted(results, key=lambda r: r.student):
         writer.writerow([csv_cell(result.student), *(format_points(result.points(i))
                                                       for i in ids),
                          format_points(result.total), format_points(result.max_total),
-                         result.status])
+                         result.status, csv_cell(" ".join(o.exercise for o in result.overrides))])
     return buffer.getvalue()
 
 
