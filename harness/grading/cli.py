@@ -96,7 +96,8 @@ def _register_prairielearn(subparsers: argparse._SubParsersAction[Any]) -> None:
     autograder = subparsers.add_parser(
         "autograder", help="write what a grading platform needs (PrairieLearn)",
         description="Write the files a grading platform needs to grade with this harness.")
-    platforms = autograder.add_subparsers(dest="platform", required=True)
+    platforms = autograder.add_subparsers(dest="platform", required=True, metavar="PLATFORM",
+                                          help="the platform: prairielearn")
     question = platforms.add_parser(
         "prairielearn", help="a PrairieLearn question's grader files and image recipe",
         description="Write tests/ (the assignment and the secret) for the question folder, "
