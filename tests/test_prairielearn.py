@@ -27,6 +27,7 @@ from harness.grading.prairielearn import ROOT_VARIABLE, question_secret
 
 #: The hypothesis name of the hostile submission: HTML, Markdown, an ANSI colour code.
 HOSTILE_NAME = "<script>alert(1)</script> **b** [x](http://e.vil) \x1b[31mred"
+HOSTILE_FILE = "<img src=x onerror=alert(1)>*a*[l](x).py"
 FORGED = {"gradable": True, "score": 1.0, "points": 5, "max_points": 5,
           "message": "FORGED by the submission"}
 
@@ -96,6 +97,8 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         "wrong": ({"answers.py": (CLASS / "carol.py").read_text()}, []),
         "no_hypotheses": ({"answers.py": "import numpy as np\nTWO = 2\n"}, []),
         "syntax_error": ({"answers.py": "def broken(:  # <b>**x**</b> \x1b[31m\n    pass\n"}, []),
+        "empty": ({}, []),
+        "zip": ({"answers.zip": "not a zip <b>x</b>"}, []),
         "hostile": ({}, []),
         "hostile_unsandboxed": ({}, ["--no-sandbox"]),
     }
@@ -106,7 +109,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
             if case.startswith("hostile"):
                 # without a sandbox it could write to the real /grade: aim only at its own
                 targets = [str(root / "results"), *(["/grade/results"] if not options else [])]
-                files = {"answers.py": HOSTILE.format(root=str(root), forged=FORGED,
+                files = {HOSTILE_FILE: HOSTILE.format(root=str(root), forged=FORGED,
                                                       name=HOSTILE_NAME, targets=targets)}
             _layout(root, files)
             patch.setenv(ROOT_VARIABLE, str(root))
@@ -142,6 +145,8 @@ def test_wrong_submission_is_graded_zero(graded: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("case, words", [
+    ("empty", "could not be read"),
+    ("zip", "could not be read"),
     ("no_hypotheses", "no hypotheses were found"),
     ("syntax_error", "a syntax error"),
 ])
@@ -186,6 +191,8 @@ def test_hostile_names_are_escaped(graded: dict[str, Any]) -> None:
     assert "<script>" not in text and "[x](http" not in text and "**b**" not in text
     assert r"\<script\>alert(1)\</script\>" in output and r"\*\*b\*\*" in output
     assert r"\[x\](http\://e.vil)" in output  # no link made
+    # the file's name: graded under a plain one (the harness renames odd names)
+    assert "<img" not in text and "in img_src_x_onerror_alert_1_a_l_x.py, line" in output
     syntax = "\n".join(graded["syntax_error"]["data"]["format_errors"])
     assert "<b>**x**</b>" in syntax  # plain text: PrairieLearn escapes it for the page
 
