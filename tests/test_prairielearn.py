@@ -271,7 +271,15 @@ def test_autograder_writes_the_question_files(tmp_path: Path,
     assert not any("__pycache__" in name for name in names)
 
 
-def testquestion_secret_is_kept_copied_or_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("image", ["Course/Grader", "a b", "x\nRUN evil"])
+def test_autograder_refuses_an_image_name_docker_would_not_take(
+        tmp_path: Path, image: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["autograder", "prairielearn", "-o", str(tmp_path / "q"), "--image", image]) == 2
+    assert "--image must be a Docker image name" in capsys.readouterr().err
+    assert not (tmp_path / "q").exists()
+
+
+def test_question_secret_is_kept_copied_or_refused(tmp_path: Path) -> None:
     path = tmp_path / "secret"
     assert question_secret(path, None) == (path, True)
     first = path.read_text()

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -214,8 +215,10 @@ RUN python -m venv {venv} \\
  && {venv}/bin/pip install --no-cache-dir /tmp/{wheel} \\
  && rm /tmp/{wheel}
 ENV PATH={venv}/bin:$PATH
-# PrairieLearn starts `{entrypoint}` in /grade, without network.
+# PrairieLearn starts `{entrypoint}` with /grade mounted, without network.
 """
+#: A Docker image reference (lower case; registry, path, tag, digest).
+IMAGE_NAME = re.compile(r"[a-z0-9][a-z0-9._/:@-]{0,254}")
 
 
 @dataclass(frozen=True)
@@ -244,10 +247,14 @@ def write_question(out: str | Path, assignment: str | Path | None = None,
     ``image/`` (a Dockerfile and the wheel of this checkout it installs)."""
     from harness import __version__
     from harness.grading.assignment import load_assignment
+    from harness.untrusted import NAME, cut
 
     out = Path(out)
     rules = load_assignment(assignment)  # refuses a broken one before anything is written
     image = image or f"rnn-hypothesis-harness-grader:{__version__}"
+    if not IMAGE_NAME.fullmatch(image):
+        raise UsageError(f"--image must be a Docker image name such as you/rnn-grader:1 (lower "
+                         f"case, no spaces). Received: {image!r}.")
     tests = out / "tests"
     tests.mkdir(parents=True, exist_ok=True)
     written = tests / ASSIGNMENT_FILE
@@ -255,8 +262,8 @@ def write_question(out: str | Path, assignment: str | Path | None = None,
     secret, made = question_secret(tests / SECRET_FILE, secret_file)
     wheel = build_wheel(out / "image")
     dockerfile = out / "image" / "Dockerfile"
-    dockerfile.write_text(DOCKERFILE.format(name=rules.name, image=image, wheel=wheel.name,
-                                            venv=VENV, entrypoint=ENTRYPOINT))
+    dockerfile.write_text(DOCKERFILE.format(name=cut(rules.name, NAME), image=image,
+                                            wheel=wheel.name, venv=VENV, entrypoint=ENTRYPOINT))
     options = {"enabled": True, "image": image, "entrypoint": ENTRYPOINT,
                "timeout": min(MAX_TIMEOUT, int(rules.submission_timeout) + STARTUP_SECONDS),
                "enableNetworking": False}
