@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-import traceback
 import types
 import zlib
 from collections.abc import Callable, Iterable
@@ -18,18 +17,11 @@ from pathlib import Path
 
 from harness.claims import Claim, claims_in
 from harness.errors import HarnessError, UsageError
-from harness.ipynb import parse_cell_name
+from harness.faults import describe_load_error
+from harness.verdict import LoadFailure
 
 #: What counts as a hypothesis file.
 SUFFIXES = (".py", ".ipynb")
-
-
-@dataclass(frozen=True)
-class LoadFailure:
-    """A hypothesis file that could not be imported, and why."""
-
-    file: str
-    message: str
 
 
 @dataclass
@@ -125,48 +117,3 @@ def raise_load_error(path: Path, exc: BaseException) -> None:
     from harness.errors import LoadError
 
     raise LoadError(describe_load_error(path, exc)) from None
-
-
-def describe_load_error(path: Path, exc: BaseException) -> str:
-    """``part_a.py line 7: SyntaxError: ...`` with the offending line when known; for a
-    notebook, ``explore.ipynb, cell 3, line 2``."""
-    if isinstance(exc, SyntaxError):
-        return _syntax_error(path, exc)
-    if isinstance(exc, HarnessError):
-        cells = [f for f in _student_frames(path, exc) if parse_cell_name(f.filename)]
-        where = f" ({place(cells[-1].filename, cells[-1].lineno)})" if cells else ""
-        return f"{path.name}{where}: {exc}"
-    frames = _student_frames(path, exc)
-    where = ""
-    if frames:
-        where = (f" at {place(frames[-1].filename, frames[-1].lineno)}: "
-                 f"{(frames[-1].line or '').strip()}")
-    message = str(exc).strip()
-    return (f"{path.name} failed while it was being imported{where}: "
-            f"{type(exc).__name__}{': ' + message if message else ''}")
-
-
-def _syntax_error(path: Path, exc: SyntaxError) -> str:
-    text = (exc.text or "").rstrip()
-    shown = f"\n    {text}" if text else ""
-    cell = parse_cell_name(exc.filename or "")
-    if cell is not None:
-        return (f"{place(exc.filename or '', exc.lineno)} has a syntax error ({exc.msg}), "
-                f"so {Path(cell[0]).name} could not be read.{shown}")
-    where = f"line {exc.lineno}" if exc.lineno else "somewhere"
-    return f"{path.name} could not be read: {where} has a syntax error ({exc.msg}).{shown}"
-
-
-def _student_frames(path: Path, exc: BaseException) -> list[traceback.FrameSummary]:
-    """The frames of the student's own file (or of its notebook's cells)."""
-    return [f for f in traceback.extract_tb(exc.__traceback__)
-            if f.filename == str(path) or parse_cell_name(f.filename) is not None]
-
-
-def place(filename: str, line: int | None) -> str:
-    """``line 7``, or ``explore.ipynb, cell 3, line 2`` in a notebook's cell."""
-    where = f"line {line}" if line else "somewhere"
-    cell = parse_cell_name(filename)
-    if cell is None:
-        return where
-    return f"{Path(cell[0]).name}, cell {cell[1]}, {where}"
