@@ -23,7 +23,12 @@ import pytest
 from conftest_grading import ASSIGNMENT, CLASS
 
 from harness.cli import main
-from harness.grading.prairielearn import ROOT_VARIABLE, question_secret
+from harness.grading.prairielearn import (
+    MAX_BYTES,
+    ROOT_VARIABLE,
+    question_secret,
+    within_limit,
+)
 
 #: The hypothesis name of the hostile submission: HTML, Markdown, an ANSI colour code.
 HOSTILE_NAME = "<script>alert(1)</script> **b** [x](http://e.vil) \x1b[31mred"
@@ -198,6 +203,16 @@ def test_hostile_names_are_escaped(graded: dict[str, Any]) -> None:
 
 
 # ---------------------------------------------------------------- cheap cases: no grading
+
+def test_results_are_cut_to_prairielearns_limit() -> None:
+    small = {"gradable": True, "score": 1.0, "tests": [{"name": "A", "output": "fine"}]}
+    assert within_limit(json.loads(json.dumps(small))) == small
+    big = {"gradable": True, "score": 0.5, "tests": [
+        {"name": name, "output": "\u00e9" * 2 * MAX_BYTES} for name in "AB"]}
+    cut = within_limit(big)
+    assert len(json.dumps(cut).encode()) <= MAX_BYTES
+    assert all(t["output"].endswith("too long for PrairieLearn to show)") for t in cut["tests"])
+
 
 @pytest.fixture
 def no_grading(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -273,6 +273,7 @@ def run_prairielearn(args: argparse.Namespace) -> int:
     else:
         _say(f"score {format_points(result.total)} / {format_points(result.max_total)} "
              f"({result.status}, gradable: {str(data['gradable']).lower()}); wrote {where}")
+        _say(f"isolation in force: {'; '.join(result.isolation) or 'none reported'}")
     return EXIT_OK
 
 

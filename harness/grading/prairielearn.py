@@ -145,7 +145,7 @@ def results_json(assignment: Assignment, result: SubmissionResult) -> dict[str, 
         "output": test_output(exercise, result),
     } for exercise in assignment.exercises]
     score = result.total / result.max_total if result.max_total else 0.0
-    return _fit({"gradable": True, "score": round(min(max(score, 0.0), 1.0), 6),
+    return within_limit({"gradable": True, "score": round(min(max(score, 0.0), 1.0), 6),
                  "points": result.total, "max_points": result.max_total,
                  "message": overall_text(result), "tests": tests})
 
@@ -169,21 +169,27 @@ def not_gradable(errors: list[str]) -> dict[str, Any]:
             "message": "Your submission could not be graded: " + " ".join(errors[:1])}
 
 
-def _fit(data: dict[str, Any]) -> dict[str, Any]:
-    """``data`` cut to PrairieLearn's 1 MB: each test's output shortened alike."""
-    size = len(json.dumps(data).encode())
-    if size <= MAX_BYTES or not data.get("tests"):
-        return data
-    share = max(1000, (MAX_BYTES - 50_000) // len(data["tests"]) // 4)  # 4 bytes a character
-    for test in data["tests"]:
-        if len(test["output"]) > share:
-            test["output"] = (test["output"][:share] + "\n\n\u2026 (the rest of this feedback "
-                              "is too long for PrairieLearn to show)")
+def within_limit(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` within PrairieLearn's 1 MB as written (``\\u`` escapes counted): each
+    test's output cut alike, to half as many characters at a time, until it fits."""
+    tests = data.get("tests") or []
+    whole = [test["output"] for test in tests]
+    share = max((len(text) for text in whole), default=0)
+    while _size(data) > MAX_BYTES and share > 100:
+        share //= 2
+        for test, text in zip(tests, whole, strict=True):
+            if len(text) > share:
+                test["output"] = (text[:share] + "\n\n\u2026 (the rest of this feedback is "
+                                  "too long for PrairieLearn to show)")
     return data
 
 
+def _size(data: dict[str, Any]) -> int:
+    return len(json.dumps(data, indent=2, sort_keys=True).encode()) + 1
+
+
 def _write(where: Layout, data: dict[str, Any]) -> None:
-    from harness.grading.outputs import write_json
+    from harness.files import write_json
 
     where.results.parent.mkdir(parents=True, exist_ok=True)  # PrairieLearn does not make it
     write_json(where.results, data)
