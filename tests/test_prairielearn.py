@@ -204,6 +204,21 @@ def test_hostile_names_are_escaped(graded: dict[str, Any]) -> None:
 
 # ---------------------------------------------------------------- cheap cases: no grading
 
+def test_grader_failure_is_not_gradable_and_not_blamed_on_the_student() -> None:
+    from harness.grading.assignment import load_assignment
+    from harness.grading.prairielearn import results_json
+    from harness.grading.results import ExerciseResult, SubmissionResult
+
+    rules = load_assignment(ASSIGNMENT)
+    result = SubmissionResult("submission", "k", "grader-error", tuple(
+        ExerciseResult(e.id, e.name, 0.0, e.max_points) for e in rules.exercises),
+        message="MemoryError \x1b[2J in the grader")
+    data = results_json(rules, result)
+    assert data["gradable"] is False and "tell your instructor" in data["format_errors"][0]
+    assert "fix it" not in data["format_errors"][0]
+    assert data["format_errors"][1] == "MemoryError \ufffd[2J in the grader"
+
+
 def test_results_are_cut_to_prairielearns_limit() -> None:
     small = {"gradable": True, "score": 1.0, "tests": [{"name": "A", "output": "fine"}]}
     assert within_limit(json.loads(json.dumps(small))) == small

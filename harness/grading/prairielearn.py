@@ -146,8 +146,8 @@ def results_json(assignment: Assignment, result: SubmissionResult) -> dict[str, 
     } for exercise in assignment.exercises]
     score = result.total / result.max_total if result.max_total else 0.0
     return within_limit({"gradable": True, "score": round(min(max(score, 0.0), 1.0), 6),
-                 "points": result.total, "max_points": result.max_total,
-                 "message": overall_text(result), "tests": tests})
+                         "points": result.total, "max_points": result.max_total,
+                         "message": overall_text(result), "tests": tests})
 
 
 def format_errors(result: SubmissionResult) -> list[str]:
@@ -157,16 +157,20 @@ def format_errors(result: SubmissionResult) -> list[str]:
     from harness.untrusted import cut_block
 
     words = STATUS_WORDS.get(result.status, str(result.status))
+    then = ("submit again, and tell your instructor if it happens again" if
+            result.status == Status.GRADER_ERROR else "fix it and submit again")
     errors = [f"Not graded: {words[:1].upper()}{words[1:]} This attempt does not count; "
-              "fix it and submit again."]
+              f"{then}."]
     if result.message:
         errors.append(cut_block(result.message.strip()))
     return errors
 
 
 def not_gradable(errors: list[str]) -> dict[str, Any]:
+    """A results record saying the submission was not graded, and why (plain text)."""
     return {"gradable": False, "format_errors": errors,
-            "message": "Your submission could not be graded: " + " ".join(errors[:1])}
+            "message": "Your submission could not be graded (see the error above); this "
+                       "attempt does not count."}
 
 
 def within_limit(data: dict[str, Any]) -> dict[str, Any]:
