@@ -212,7 +212,7 @@ def page(result: CheckResult) -> str:
         parts.append(section[:end] + where + section[end:] if end >= 0 else section + where)
     for failure in result.failures:
         parts.append('<section class="verdict verdict-error"><h2>'
-                     f"{html.escape(Path(failure.file).name)} could not be imported</h2>"
+                     f"{html.escape(Path(failure.file).name)}: {html.escape(failure.what)}</h2>"
                      f"<pre>{html.escape(failure.message)}</pre></section>")
     parts.append("</div>")
     return "\n".join(parts)

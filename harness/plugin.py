@@ -19,8 +19,7 @@ import pytest
 
 from harness.checker import DEFAULT_CASES, DEFAULT_SEED, MAX_CASES, Checker, CheckSettings
 from harness.claims import Claim
-from harness.collect import LoadFailure, load_claims, place
-from harness.errors import HarnessError
+from harness.collect import LoadFailure, load_file, place
 from harness.hints import DEFAULT_BUDGET, MAX_BUDGET
 from harness.render import failure_text
 from harness.teach import enrich
@@ -151,13 +150,41 @@ class HypothesisFile(pytest.File):
     """A file of hypotheses: one item per ``@hypothesis`` function."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        try:
-            claims = load_claims(self.path)
-        except HarnessError as exc:
-            yield LoadFailureItem.from_parent(self, name="import", message=str(exc))
-            return
-        for claim in claims:
-            yield HypothesisItem.from_parent(self, name=claim.function, claim=claim)
+        found = load_file(self.path)
+        names: set[str] = set()
+        for failure in found.failures:  # the whole file, or a notebook's cell
+            yield LoadFailureItem.from_parent(self, name=_unique("import", names),
+                                              message=failure.message)
+        for claim in found.claims:  # broken ones too: each fails with its own error
+            yield HypothesisItem.from_parent(self, name=_unique(claim.function, names),
+                                             claim=claim)
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    """``name``, or ``name[2]``, ``name[3]``, ... when an item already has it."""
+    number, unique = 1, name
+    while unique in taken:
+        number += 1
+        unique = f"{name}[{number}]"
+    taken.add(unique)
+    return unique
+
+
+class _NotATestModule(pytest.Module):
+    """What pytest's own Python collector gets for a hypothesis file named on the command
+    line (``pytest hypotheses/part_a.py``): nothing.  Otherwise it would import the file
+    as a test module a second time, and a file that fails to import would end the run
+    with a collection error instead of the harness's own items and report."""
+
+    def collect(self) -> list[pytest.Item | pytest.Collector]:
+        return []
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> Any:
+    if is_hypothesis_file(module_path, parent.config):
+        return _NotATestModule.from_parent(parent, path=module_path)
+    return None
 
 
 class HypothesisItem(pytest.Item):

@@ -56,7 +56,7 @@ def _record(v: Verdict) -> dict[str, Any]:
 
 def _failure_record(f: LoadFailure) -> dict[str, Any]:
     return {
-        "file": display_path(f.file), "name": "(file could not be imported)", "function": None,
+        "file": display_path(f.file), "name": f"({f.what})", "function": None,
         "layer": None, "scope": None, "verdict": str(ERROR), "recorded": False,
         "expected": str(HOLDS),
         "as_expected": False, "cases": 0, "counterexample": None, "keras_output": None,
@@ -84,7 +84,7 @@ def summaries(verdicts: Sequence[Verdict], failures: Sequence[LoadFailure] = ())
     for v in verdicts:
         by_file.setdefault(display_path(v.file), []).append(sentence(v))
     for f in failures:
-        by_file.setdefault(display_path(f.file), []).append("the file could not be imported")
+        by_file.setdefault(display_path(f.file), []).append(f.what)
     lines = [f"{file}: {'; '.join(parts)}." for file, parts in by_file.items()]
     return lines + sentences(verdicts)  # then "#3 behaves exactly like #2 on all 200 cases"
 
@@ -329,7 +329,7 @@ def terminal_lines(verdicts: Sequence[Verdict], failures: Sequence[LoadFailure] 
     rows = [(v.name, v.verdict + ("" if v.as_expected else " (!)"),
              str(v.expected), str(v.cases), _short_case(v))
             for v in verdicts]
-    rows += [(display_path(f.file), ERROR + " (!)", "-", "0", "could not be imported")
+    rows += [(display_path(f.file), ERROR + " (!)", "-", "0", f.what)
              for f in failures]
     header = ("hypothesis", "verdict", "recorded", "cases", "minimal counterexample")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]

@@ -115,6 +115,26 @@ class ExerciseResult:
 
 
 @dataclass(frozen=True)
+class FileProblem:
+    """Part of a submission that could not be used, costing only its own hypotheses: a
+    file that could not be imported, a notebook cell that could not be run, or a
+    hypothesis whose ``@hypothesis(...)`` declaration is broken.  ``status`` says which
+    kind (``syntax-error``, ``import-error``, ``load-error``, ``used-keras``,
+    ``bad-hypothesis``); ``message`` names the file, the line and the reason."""
+
+    file: str
+    status: str
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"file": self.file, "status": self.status, "message": self.message}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FileProblem:
+        return cls(str(data["file"]), str(data["status"]), str(data["message"]))
+
+
+@dataclass(frozen=True)
 class SubmissionResult:
     """One student's grade and everything the feedback needs."""
 
@@ -128,6 +148,9 @@ class SubmissionResult:
     ignored: int = 0
     seconds: float = 0.0
     isolation: tuple[str, ...] = field(default=())
+    #: Files (or notebook cells, or declarations) that could not be used; the rest is
+    #: graded as usual.
+    problems: tuple[FileProblem, ...] = field(default=())
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", Status(self.status))
@@ -151,6 +174,7 @@ class SubmissionResult:
             "hypotheses": [h.to_json() for h in self.hypotheses],
             "message": self.message, "notes": list(self.notes), "ignored": self.ignored,
             "seconds": self.seconds, "isolation": list(self.isolation),
+            "problems": [p.to_json() for p in self.problems],
         }
 
     @classmethod
@@ -161,6 +185,7 @@ class SubmissionResult:
         fields["hypotheses"] = tuple(HypothesisResult.from_json(h) for h in data["hypotheses"])
         fields["notes"] = tuple(data.get("notes", ()))
         fields["isolation"] = tuple(data.get("isolation", ()))
+        fields["problems"] = tuple(FileProblem.from_json(p) for p in data.get("problems", ()))
         return cls(**fields)
 
 
