@@ -56,7 +56,7 @@ def _record(v: Verdict) -> dict[str, Any]:
 
 def _failure_record(f: LoadFailure) -> dict[str, Any]:
     return {
-        "file": display_path(f.file), "name": f"({f.what})", "function": None,
+        "file": display_path(f.file), "name": f"({f.what.removeprefix('the ')})", "function": None,
         "layer": None, "scope": None, "verdict": str(ERROR), "recorded": False,
         "expected": str(HOLDS),
         "as_expected": False, "cases": 0, "counterexample": None, "keras_output": None,

@@ -176,4 +176,4 @@ def test_check_explains_what_it_needs_and_shows_files_that_did_not_load(tmp_path
     assert not result.ok and len(result) == 0
     assert "explore.ipynb, cell 3, line 2 has a syntax error" in str(result)
     page = result._repr_html_()
-    assert "explore.ipynb could not be imported" in page and "cell 3, line 2" in page
+    assert "explore.ipynb: cell 3 could not be run" in page and "cell 3, line 2" in page
