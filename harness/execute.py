@@ -22,6 +22,7 @@ import __future__
 
 import ast
 import builtins
+import importlib.util
 import traceback
 from typing import Any
 
@@ -33,20 +34,47 @@ _DECORATOR = "hypothesis"
 
 def run_source(source: str | bytes, filename: str, namespace: dict[str, Any]) -> None:
     """Run ``source`` statement by statement in ``namespace`` (a ``SyntaxError`` or the
-    first failing statement that declares no hypothesis propagates)."""
-    tree = ast.parse(source, filename)
+    first failing statement that declares no hypothesis propagates).
+
+    Each statement is compiled from its own text (blank lines in front keep its line
+    numbers): compiling ``ast`` objects would recurse through a long expression in
+    Python's own stack, where the text compiler does not."""
+    tree = ast.parse(source, filename)  # the whole file's syntax first, as an import does
+    text = importlib.util.decode_source(source) if isinstance(source, bytes) else source
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     flags = 0
-    for node in tree.body:
-        code = compile(ast.Module(body=[node], type_ignores=[]), filename, "exec",
-                       flags=flags, dont_inherit=True)
-        flags |= _future_flags(node)
+    for nodes in _chunks(tree.body):
+        first = _first_line(nodes[0])
+        last = max(n.end_lineno or n.lineno for n in nodes)
+        chunk = "\n" * (first - 1) + "\n".join(lines[first - 1:last]) + "\n"
+        code = compile(chunk, filename, "exec", flags=flags, dont_inherit=True)
+        for node in nodes:
+            flags |= _future_flags(node)
         try:
             exec(code, namespace)
         except Exception as exc:
-            declared = _declaration(node)
+            declared = _declaration(nodes[0]) if len(nodes) == 1 else None
             if declared is None:
                 raise
             _record(declared, exc, filename, namespace)
+
+
+def _chunks(body: list[ast.stmt]) -> list[list[ast.stmt]]:
+    """Top-level statements, those sharing a line (``import numpy as np; x = 1``) kept
+    together, so every chunk is whole lines of the file."""
+    chunks: list[list[ast.stmt]] = []
+    for node in body:
+        if chunks and _first_line(node) <= (chunks[-1][-1].end_lineno or 0):
+            chunks[-1].append(node)
+        else:
+            chunks.append([node])
+    return chunks
+
+
+def _first_line(node: ast.stmt) -> int:
+    """Where a statement starts, its decorators included."""
+    decorators = getattr(node, "decorator_list", [])
+    return min([node.lineno, *(d.lineno for d in decorators)])
 
 
 def _future_flags(node: ast.stmt) -> int:

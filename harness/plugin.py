@@ -9,6 +9,7 @@ nor pandas.
 
 from __future__ import annotations
 
+import fnmatch
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -182,7 +183,11 @@ class _NotATestModule(pytest.Module):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> Any:
-    if is_hypothesis_file(module_path, parent.config):
+    """Only for a hypothesis file pytest would not collect as tests by its name
+    (``python_files``): a ``test_*.py`` keeps its own tests."""
+    patterns = parent.config.getini("python_files")
+    if is_hypothesis_file(module_path, parent.config) and not any(
+            fnmatch.fnmatch(module_path.name, pattern) for pattern in patterns):
         return _NotATestModule.from_parent(parent, path=module_path)
     return None
 
