@@ -184,12 +184,28 @@ def broken_claim(spec: LayerSpec | None, name: str | None, refuted: object, file
 
 
 def location(file: str, line: int) -> str:
-    """``part_a.py, line 12``, or ``explore.ipynb, cell 3, line 2`` in a notebook."""
+    """``part_a.py, line 12``, ``explore.ipynb, cell 3, line 2`` in a notebook read by
+    the harness, ``cell In [5], line 2`` in a running Jupyter kernel."""
     cell = parse_cell_name(file)
     where = f"line {line}" if line else "somewhere"
     if cell is not None:
         return f"{Path(cell[0]).name}, cell {cell[1]}, {where}"
+    number = kernel_cell(file)
+    if number is not None:
+        return f"cell In [{number}], {where}"
     return f"{Path(file).name}, {where}"
+
+
+def kernel_cell(filename: str) -> int | None:
+    """The ``In [n]`` of a Jupyter cell whose code lives in ``filename`` (a file the
+    kernel made up, ``/tmp/ipykernel_.../123.py``); None outside a running kernel (IPython
+    is never imported here)."""
+    ipython = sys.modules.get("IPython")
+    get = getattr(ipython, "get_ipython", None)
+    shell = get() if callable(get) else None
+    names = getattr(getattr(shell, "compile", None), "_filename_map", None)
+    number = names.get(filename) if isinstance(names, dict) else None
+    return number if isinstance(number, int) else None
 
 
 def _broken(formula: Any, spec: LayerSpec, name: str | None, refuted: object,
@@ -256,4 +272,4 @@ def _check_layer(layer: object) -> None:
 
 
 __all__ = ["BINDABLE", "NO_LAYER", "Claim", "Collected", "broken_claim", "claim_of",
-           "claims_in", "collecting", "current_collection", "hypothesis", "location"]
+           "claims_in", "collecting", "current_collection", "hypothesis", "kernel_cell", "location"]
