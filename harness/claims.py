@@ -132,6 +132,7 @@ def hypothesis(
 #: (it matches no exercise and is never built).
 NO_LAYER = Layer("UnknownLayer")
 
+
 @dataclass
 class Collected:
     """What loading one file turned up besides its module: broken claims, and notebook
@@ -255,11 +256,6 @@ def _check_layer(layer: object) -> None:
         if not deferred_checks(layer):
             layer.validate()  # builds the Keras layer once: what Keras rejects, said now
         return
-    if inspect.isfunction(layer):
-        raise ClaimError(
-            "@hypothesis needs the layer first: write @hypothesis(PART_A) or "
-            "@hypothesis(SimpleRNN(units=1, ...)), not a bare @hypothesis. "
-            f"Received the function {layer.__name__!r}.")
     if type(layer).__module__.startswith(("keras", "tensorflow")):
         raise ClaimError(
             "@hypothesis takes a harness layer description, not a Keras layer: use "
