@@ -169,6 +169,14 @@ def test_pytest_on_the_folder_and_on_the_file(pytester: pytest.Pytester) -> None
         assert _verdicts(records)["typo"] == "error"
         assert _verdicts(records)["right B"] == "holds"
         (pytester.path / "reports" / "report.json").unlink()
+    # a file that cannot be imported at all: one clean failure with its line, and a report
+    (pytester.path / "hypotheses" / "scratch.py").write_text(HEADER + "def half(xs:\n")
+    result = pytester.runpytest("hypotheses/scratch.py")
+    result.assert_outcomes(failed=1)
+    assert "error during collection" not in result.stdout.str()
+    assert "scratch.py could not be read: line 3 has a syntax error" in result.stdout.str()
+    records = json.loads((pytester.path / "reports" / "report.json").read_text())
+    assert [r["name"] for r in records] == ["(file could not be imported)"]
 
 
 def test_harness_check_in_a_notebook_on_a_path_and_on_functions(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import random
 from collections.abc import Callable
@@ -386,3 +387,7 @@ def test_problems_round_trip_and_fill_the_csv_column() -> None:
     feedback = feedback_markdown(assignment, again)
     assert "- **scratch.py** (a syntax error):" in feedback
     assert "line 3 has a syntax error" in feedback
+    from harness.grading.progress import Progress
+
+    line = Progress(1, stream=io.StringIO()).finished_line(again)
+    assert line.endswith(": graded, 0/5 points; could not use scratch.py, extra.py (0.0 s)")
