@@ -77,8 +77,14 @@ def problem_lines(result: SubmissionResult) -> list[str]:
     for problem in result.problems:
         words = PROBLEM_WORDS.get(problem.status, problem.status)
         lines += [f"- **{problem.file}** ({words}):", "", "  ```",
-                  *(f"  {line}" for line in problem.message.strip().splitlines()), "  ```", ""]
+                  *(f"  {line}" for line in _fenced(problem.message).splitlines()), "  ```",
+                  ""]
     return lines
+
+
+def _fenced(text: str) -> str:
+    """Text for inside a ``` block (a backtick fence in it would end the block)."""
+    return text.strip().replace("```", "'''")
 
 
 #: A problem's kind, in words.
