@@ -87,7 +87,8 @@ def hypothesis(
     """
     caller = sys._getframe(1)
     at = (caller.f_code.co_filename, caller.f_lineno)
-    if inspect.isfunction(layer):  # a bare @hypothesis: the function came as the layer
+    if inspect.isfunction(layer) and not _ours(layer):  # a bare @hypothesis: the function
+        # came as the layer (``@hypothesis(SimpleRNN)``, the harness's own, is a wrong layer)
         return cast(Callable[[F], F], _broken(layer, NO_LAYER, None, refuted, at, (
             "@hypothesis needs the layer first: write @hypothesis(PART_A) or "
             "@hypothesis(SimpleRNN(units=1, ...)), not a bare @hypothesis. "
@@ -219,9 +220,16 @@ def _broken(formula: Any, spec: LayerSpec, name: str | None, refuted: object,
     if _COLLECTING.get() is None:
         warnings.warn(ClaimWarning(f"{claim.error} This hypothesis is not checked until "
                                    "that is fixed."), stacklevel=3)
-    target = formula if inspect.isfunction(formula) else claim.formula
+    target = formula if inspect.isfunction(formula) and not _ours(formula) else claim.formula
     setattr(target, ATTRIBUTE, claim)
     return target
+
+
+def _ours(function: Any) -> bool:
+    """A function of the harness itself (``SimpleRNN``, ...): never given a claim, which
+    every file importing it would then seem to hold."""
+    module = getattr(function, "__module__", None)
+    return isinstance(module, str) and module.split(".")[0] == "harness"
 
 
 def claim_of(obj: object) -> Claim | None:
@@ -256,6 +264,11 @@ def _check_layer(layer: object) -> None:
         if not deferred_checks(layer):
             layer.validate()  # builds the Keras layer once: what Keras rejects, said now
         return
+    if inspect.isfunction(layer) and _ours(layer):
+        raise ClaimError(
+            f"@hypothesis({layer.__name__}) needs the layer itself: call it, e.g. "
+            f"@hypothesis({layer.__name__}(units=1, activation=\"linear\")), or use a course "
+            f"preset (PART_A, PART_B, PART_C). Received the function {layer.__name__!r}.")
     if type(layer).__module__.startswith(("keras", "tensorflow")):
         raise ClaimError(
             "@hypothesis takes a harness layer description, not a Keras layer: use "

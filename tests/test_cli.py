@@ -56,7 +56,7 @@ def test_probe_usage_errors(capfd: pytest.CaptureFixture[str], layer: str, weigh
 def test_check_bundled_hypotheses(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["check", str(BUNDLED), "--report-dir", str(tmp_path)])
     out = capsys.readouterr().out
-    assert code == 0
+    assert code == 0, out
     assert "Hypothesis #1 is refuted (as recorded); Hypothesis #2 holds." in out
     records = json.loads((tmp_path / "report.json").read_text())
     verdicts = {r["name"]: r["verdict"] for r in records}
