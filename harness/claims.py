@@ -30,7 +30,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar, cast
 
-from harness.cases import BINDABLE
 from harness.errors import ClaimError, ClaimWarning, HarnessError
 from harness.ipynb import parse_cell_name
 from harness.layers import Layer, LayerSpec
@@ -44,7 +43,14 @@ ATTRIBUTE = "__harness_claim__"
 
 @dataclass(frozen=True, eq=False)
 class Claim:
-    """One hypothesis: a formula about a layer, its scope, and what the student recorded."""
+    """One hypothesis: a formula about a layer, its scope, and what the student recorded.
+
+    ``spec`` is the layer as it is checked: canonical (:meth:`Layer.canonical`, Keras's
+    defaults left out), so one layer however it is spelt gets the same seeds, cases,
+    memo entries and Keras model.  ``written`` is the layer as the file spells it, when
+    that differs; it is only shown (:attr:`shown`).  ``error``: why the declaration is
+    broken (with its file and line); such a claim is never run.
+    """
 
     formula: Callable[..., Any]
     spec: LayerSpec
@@ -55,8 +61,13 @@ class Claim:
     file: str
     line: int
     function: str
-    #: Why the declaration is broken (with its file and line); such a claim is never run.
+    written: LayerSpec | None = None
     error: str | None = None
+
+    @property
+    def shown(self) -> LayerSpec:
+        """The layer as the student wrote it (what reports show)."""
+        return self.spec if self.written is None else self.written
 
     @property
     def expected(self) -> VerdictKind:
@@ -115,18 +126,26 @@ def hypothesis(
                 f"@hypothesis(...) must decorate {what}. Received: {short_repr(formula)}."))
         try:
             params = parameters_of(formula, spec, "the formula")
+            checked = checked_layer(spec)
         except HarnessError as exc:
             return _broken(formula, spec, name, refuted, at, str(exc))
         code = formula.__code__
         claim = Claim(
-            formula=formula, spec=spec, name=name or formula.__name__, refuted=refuted,
+            formula=formula, spec=checked, name=name or formula.__name__, refuted=refuted,
             params=params, scope=scope, file=code.co_filename, line=code.co_firstlineno,
-            function=formula.__name__,
+            function=formula.__name__, written=None if checked == spec else spec,
         )
         setattr(formula, ATTRIBUTE, claim)
         return formula
 
     return decorate
+
+
+def checked_layer(layer: LayerSpec) -> LayerSpec:
+    """The layer a claim about ``layer`` is checked as: its canonical spelling.  Where
+    Keras cannot be asked (a grading worker), the layer as written: the grader, which
+    rebuilds every claim, canonicalises it there."""
+    return layer if deferred_checks(layer) else layer.canonical()
 
 
 #: The layer of a broken claim whose ``@hypothesis(...)`` names no layer description
@@ -280,5 +299,5 @@ def _check_layer(layer: object) -> None:
         f"(PART_A, PART_B, PART_C). Received: {layer!r}.")
 
 
-__all__ = ["BINDABLE", "NO_LAYER", "Claim", "Collected", "broken_claim", "claim_of",
+__all__ = ["NO_LAYER", "Claim", "Collected", "broken_claim", "claim_of",
            "claims_in", "collecting", "current_collection", "hypothesis", "kernel_cell", "location"]

@@ -19,7 +19,11 @@ them is a fingerprint of its *behaviour*, whatever its source text looks like.
 * :func:`clusters` groups the refuted hypotheses of a whole class (grading) by
   the same key: one cluster per misconception, largest first.
 * :func:`function_source` finds a hypothesis's source in a submission's file by
-  parsing it (``ast``), never by running it: for the instructor's summary.
+  parsing it (``ast``), never by running it: for the instructor's summary.  The
+  source is hostile: files over :data:`MAX_SOURCE` characters are not parsed,
+  Python's parser bounds the depth (200 nested brackets, its recursion guard for
+  long chains such as ``a.b.b...``), and whatever parsing raises
+  (``RecursionError``, ``MemoryError``, ``SyntaxError`` ...) means "not found".
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from harness.untrusted import NAME, cut
+
 if TYPE_CHECKING:
     from harness.formula import Outcome
     from harness.grading.results import HypothesisResult, SubmissionResult
@@ -42,6 +48,8 @@ DIGITS = 6
 #: Magnitudes below this are float noise around zero.
 ZERO = 1e-9
 ERROR_MARK = "E"
+#: Largest file (characters) parsed to find a function's source for display.
+MAX_SOURCE = 256 * 1024
 
 
 def digest(outcomes: Sequence[Outcome]) -> str:
@@ -97,8 +105,8 @@ def sentences(verdicts: Iterable[Verdict]) -> list[str]:
         seen.add(v.name)
         earlier = [n for n in v.same_as if n in seen]
         if earlier:
-            lines.append(f"{v.name} behaves exactly like {earlier[0]} on all "
-                         f"{cases_of(v.behaviour)} cases.")
+            lines.append(f"{cut(v.name, NAME)} behaves exactly like {cut(earlier[0], NAME)} "
+                         f"on all {cases_of(v.behaviour)} cases.")
     return lines
 
 
@@ -153,7 +161,16 @@ def function_source(files: Iterable[tuple[str, bytes]], file: str, function: str
                     line: int) -> str | None:
     """The source of ``function`` (decorators included) in the submission file named
     ``file`` (matched by its name), found by parsing, never by running it; the
-    definition at ``line`` when there are several.  None when it cannot be found."""
+    definition at ``line`` when there are several.  None when it cannot be found, the
+    file is too large, or parsing it fails in any way."""
+    try:
+        return _function_source(files, file, function, line)
+    except Exception:  # noqa: BLE001 - a hostile file: deep, huge or odd; never stop the summary
+        return None
+
+
+def _function_source(files: Iterable[tuple[str, bytes]], file: str, function: str,
+                     line: int) -> str | None:
     from harness.ipynb import cell_text, parse_cell_name
 
     wanted = file.replace("\\", "/").rsplit("/", 1)[-1]
@@ -167,9 +184,11 @@ def function_source(files: Iterable[tuple[str, bytes]], file: str, function: str
             continue
         else:
             text = data.decode("utf-8", errors="replace")
+        if len(text) > MAX_SOURCE:
+            continue
         try:
             tree = ast.parse(text)
-        except (SyntaxError, ValueError):
+        except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
             continue
         found = _definition(tree, function, line)
         if found is not None:

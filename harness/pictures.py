@@ -9,7 +9,9 @@ Two pictures, both facts observed from Keras (never a formula):
   else as in the counterexample, the final output of both.
 
 matplotlib is imported only when a picture is drawn (never by ``import
-harness``), with the Agg backend.  :func:`svgs` gives SVG text to inline in a
+harness``), with the Agg backend.  The hypothesis's name, the student's text, is a
+plain label (:func:`harness.untrusted.label`: cut, ``$`` escaped, never mathtext
+or TeX).  :func:`svgs` gives SVG text to inline in a
 standalone HTML page; :func:`write_pngs` writes PNG files for Markdown.
 """
 
@@ -17,12 +19,16 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from harness.untrusted import NAME, cut
+from harness.untrusted import label as plain_label
 from harness.verdict import Verdict
 
 if TYPE_CHECKING:
@@ -66,12 +72,15 @@ def figures(verdict: Verdict) -> list[tuple[str, Figure]]:
     run without them never imports matplotlib)."""
     if verdict.verdict != "refuted" or verdict.sweep is None:
         return []
+    import matplotlib
+
     data = series(verdict)
     out = []
-    if "steps" in data:
-        out.append(_steps_figure(verdict, *data["steps"]))
-    if "sweep" in data:
-        out.append(_sweep_figure(verdict, *data["sweep"]))
+    with matplotlib.rc_context({"text.usetex": False}):  # a name is never TeX either
+        if "steps" in data:
+            out.append(_steps_figure(verdict, *data["steps"]))
+        if "sweep" in data:
+            out.append(_sweep_figure(verdict, *data["sweep"]))
     return out
 
 
@@ -95,14 +104,14 @@ def _steps_figure(verdict: Verdict, keras: list[float],
     if mine:
         shown = [np.nan if m is None else m for m in mine]
         axes.plot(steps[:len(shown)], shown, "s--", color=HYPOTHESIS_COLOUR,
-                  label=verdict.name, linewidth=2)
+                  label=plain_label(verdict.name), linewidth=2)
     axes.set_xticks(steps)
     axes.set_xlabel("step of the counterexample")
     axes.set_ylabel("output (unit 1)")
     axes.set_title("Output after each step", fontsize=11)
     axes.grid(alpha=0.3)
     axes.legend(fontsize=9)
-    alt = f"Keras and {verdict.name}: the output after each step of the counterexample"
+    alt = f"Keras and {cut(verdict.name, NAME)}: the output after each step of the counterexample"
     return alt, figure
 
 
@@ -112,7 +121,8 @@ def _sweep_figure(verdict: Verdict, label: str, values: list[float], keras: list
     axes = figure.subplots()
     axes.plot(values, keras, "-", color=KERAS_COLOUR, label="Keras", linewidth=2)
     shown = [np.nan if m is None else m for m in mine]
-    axes.plot(values, shown, "--", color=HYPOTHESIS_COLOUR, label=verdict.name, linewidth=2)
+    axes.plot(values, shown, "--", color=HYPOTHESIS_COLOUR, label=plain_label(verdict.name),
+              linewidth=2)
     if centre is not None:
         axes.axvline(centre, color="#6e7781", linestyle=":", label="counterexample")
     axes.set_xlabel(f"{label} (everything else as in the counterexample)")
@@ -120,7 +130,7 @@ def _sweep_figure(verdict: Verdict, label: str, values: list[float], keras: list
     axes.set_title(f"Changing {label}", fontsize=11)
     axes.grid(alpha=0.3)
     axes.legend(fontsize=9)
-    alt = f"Keras and {verdict.name} as {label} changes, everything else fixed"
+    alt = f"Keras and {cut(verdict.name, NAME)} as {label} changes, everything else fixed"
     return alt, figure
 
 
@@ -149,7 +159,15 @@ def draw(verdict: Verdict, *, png: bool = True) -> list[Picture]:
 
 def svgs(verdict: Verdict) -> list[str]:
     """Each picture as an inline ``<svg>`` element (with a title for screen readers)."""
-    return [p.svg for p in draw(verdict, png=False)]
+    return [draw_one() for draw_one in svg_drawers(verdict)]
+
+
+def svg_drawers(verdict: Verdict) -> list[Callable[[], str]]:
+    """One function per picture that draws it as :func:`svgs` does, so a caller can keep
+    the other pictures when drawing one fails (the grading summary)."""
+    return [partial(_svg_text, figure, alt, f"{verdict.file}:{verdict.function}:"
+                    f"{verdict.line}:{number}")
+            for number, (alt, figure) in enumerate(figures(verdict))]
 
 
 def _svg_text(figure: Figure, alt: str, salt: str) -> str:

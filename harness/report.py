@@ -1,5 +1,9 @@
 """Reports: verdicts -> one pandas DataFrame -> Markdown, CSV, HTML and JSON files.
 
+What the student wrote (names, files, scopes, messages) is cut to the bounds of
+:mod:`harness.untrusted` in the table and escaped for each file (CSV cells never
+start a formula).
+
 Every file is rebuilt from the verdicts and written atomically (temp file in
 the same folder, then ``os.replace``), so a reader never sees a torn report.
 pandas is imported only here, and only when a report is built.
@@ -20,6 +24,19 @@ from harness.collect import LoadFailure
 from harness.lookalike import cases_of, sentences
 from harness.numbers import format_array
 from harness.render import case_text
+from harness.untrusted import (
+    FILE,
+    MESSAGE,
+    NAME,
+    SENTENCE,
+    csv_cell,
+    cut,
+    fenced,
+    html_block,
+    html_text,
+    markdown_code,
+)
+from harness.untrusted import markdown as md_inline
 from harness.verdict import ERROR, HOLDS, REFUTED, Verdict
 
 if TYPE_CHECKING:
@@ -74,7 +91,21 @@ def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
         table[column] = table[column].map(lambda v: "" if v is None else format_array(v))
     table["counterexample"] = table["counterexample"].map(case_text)
     table["message"] = table["message"].fillna("")
+    for column, limit in TEXT_COLUMNS.items():  # the student's text, bounded
+        table[column] = table[column].map(lambda t, n=limit: "" if t is None else cut(t, n))
     return table
+
+
+#: The columns holding what the student wrote, and their bounds.
+TEXT_COLUMNS = {"file": FILE, "name": NAME, "scope": MESSAGE, "message": SENTENCE}
+
+
+def csv_text(table: pd.DataFrame) -> str:
+    """report.csv: the table, every text cell safe to open in a spreadsheet."""
+    safe = table[COLUMNS].copy()
+    for column in (*TEXT_COLUMNS, "layer"):
+        safe[column] = safe[column].map(lambda t: "" if t is None else csv_cell(t))
+    return str(safe.to_csv(index=False))
 
 
 def summaries(verdicts: Sequence[Verdict], failures: Sequence[LoadFailure] = ()) -> list[str]:
@@ -82,22 +113,23 @@ def summaries(verdicts: Sequence[Verdict], failures: Sequence[LoadFailure] = ())
     then one per look-alike hypothesis (:func:`harness.lookalike.sentences`)."""
     by_file: dict[str, list[str]] = {}
     for v in verdicts:
-        by_file.setdefault(display_path(v.file), []).append(sentence(v))
+        by_file.setdefault(cut(display_path(v.file), FILE), []).append(sentence(v))
     for f in failures:
-        by_file.setdefault(display_path(f.file), []).append(f.what)
+        by_file.setdefault(cut(display_path(f.file), FILE), []).append(f.what)
     lines = [f"{file}: {'; '.join(parts)}." for file, parts in by_file.items()]
     return lines + sentences(verdicts)  # then "#3 behaves exactly like #2 on all 200 cases"
 
 
 def sentence(v: Verdict) -> str:
-    """``Hypothesis #1 is refuted (as recorded)``."""
+    """``Hypothesis #1 is refuted (as recorded)`` (the name cut to its bound)."""
+    said = f"{cut(v.name, NAME)} {v.words}"
     if v.verdict == ERROR:
-        return v.sentence
+        return said
     if v.as_expected:
-        return v.sentence + (" (as recorded)" if v.recorded else "")
+        return said + (" (as recorded)" if v.recorded else "")
     if v.verdict == HOLDS:
-        return v.sentence + " (but it was recorded as refuted)"
-    return v.sentence
+        return said + " (but it was recorded as refuted)"
+    return said
 
 
 def write_reports(directory: str | Path, verdicts: Sequence[Verdict],
@@ -120,7 +152,7 @@ def write_reports(directory: str | Path, verdicts: Sequence[Verdict],
     links = _write_pictures(out, verdicts, drawn)
     contents = {
         "report.md": markdown(table, lines, verdicts, seed, failures, links),
-        "report.csv": table[COLUMNS].to_csv(index=False),
+        "report.csv": csv_text(table),
         "report.html": html_page(table, lines, seed, verdicts, failures, drawn),
         "report.json": json.dumps(rows, indent=2, allow_nan=False) + "\n",
     }
@@ -173,15 +205,17 @@ def markdown(table: pd.DataFrame, lines: list[str], verdicts: Sequence[Verdict],
     shown = shown.rename(columns={"expected": "recorded"})
     shown.loc[len(verdicts):, ["scope", "recorded"]] = ""  # a file that did not import
     for column in ("file", "name", "scope"):  # student text must not break the table
-        shown[column] = shown[column].map(lambda t: str(t).replace("|", "\\|"))
+        shown[column] = shown[column].map(lambda t: md_inline(t, MESSAGE))
     parts = ["# Hypothesis report", ""]
     if seed is not None:
         parts += [f"Seed: {seed} (run again with the same seed for the same cases).", ""]
-    parts += [f"- {line}" for line in lines] + ["", shown.to_markdown(index=False), ""]
+    parts += [f"- {md_inline(line, 100 * MESSAGE)}" for line in lines]
+    parts += ["", shown.to_markdown(index=False), ""]
     if failures:
         parts += ["## Files that could not be imported", ""]
         for f in failures:
-            parts += [f"### {display_path(f.file)}", "", *fenced(f.message.rstrip(), "text"), ""]
+            parts += [f"### {md_inline(display_path(f.file), FILE)}", "",
+                      *fenced(f.message.rstrip(), "text"), ""]
     for i, v in enumerate(verdicts):
         pictures = links[i] if i < len(links) else []
         section = verdict_markdown(v, pictures)
@@ -189,31 +223,27 @@ def markdown(table: pd.DataFrame, lines: list[str], verdicts: Sequence[Verdict],
     return "\n".join(parts)
 
 
-def fenced(text: str, language: str = "") -> list[str]:
-    """``text`` as a Markdown code block whose fence is longer than any run of backticks
-    in it (so no text can end the block early)."""
-    runs = [len(r) for r in re.findall(r"`+", text)]
-    fence = "`" * max(3, 1 + max(runs, default=0))
-    return [fence + language, text, fence]
-
-
 def _with_file(section: str, v: Verdict, kind: str) -> str:
     """The section, its heading followed by the file and line it comes from."""
-    where = f"{display_path(v.file)}, line {v.line}" if v.line else display_path(v.file)
+    where = cut(display_path(v.file), FILE) + (f", line {v.line}" if v.line else "")
     if kind == "md":
         head, _, rest = section.partition("\n")
-        return f"{head}\n\n`{where}`\n{rest}"
+        return f"{head}\n\n{markdown_code(where, 2 * FILE)}\n{rest}"
     return section.replace("</h2>", f'</h2>\n<p class="where">{html.escape(where)}</p>', 1)
 
 
 def _lookalike_md(v: Verdict) -> str:
     if not v.same_as:
         return ""
-    return f"\nBehaves exactly like {_names(v.same_as)} on all {cases_of(v.behaviour)} cases.\n"
+    names = _names([md_inline(n, NAME) for n in v.same_as])
+    return f"\nBehaves exactly like {names} on all {cases_of(v.behaviour)} cases.\n"
 
 
 def _names(names: Sequence[str]) -> str:
-    return ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + names[-1]
+    """``a, b and c``; at most ten, then how many more (each name already escaped)."""
+    more = f" and {len(names) - 10} more" if len(names) > 10 else ""
+    names = names[:10]
+    return ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + names[-1] + more
 
 
 VERDICT_COLOURS = {
@@ -310,14 +340,15 @@ def html_page(table: pd.DataFrame, lines: list[str], seed: int | None,
     if failures:
         parts.append('<section class="verdict verdict-error failure">'
                      "<h2>Files that could not be imported</h2>")
-        parts += [f"<h3>{esc(display_path(f.file))}</h3><pre>{esc(f.message.rstrip())}</pre>"
-                  for f in failures]
+        parts += [f"<h3>{html_text(display_path(f.file), FILE)}</h3>"
+                  f"<pre>{html_block(f.message)}</pre>" for f in failures]
         parts.append("</section>")
     for i, v in enumerate(verdicts, start=1):
         svgs = [p.svg for p in drawn[i - 1]] if i - 1 < len(drawn) else []
         section = _with_file(verdict_html(v, svgs), v, "html")
         if v.same_as:
-            note = (f'<p class="lookalike">Behaves exactly like {esc(_names(v.same_as))} on '
+            names = _names([html_text(n, NAME) for n in v.same_as])
+            note = (f'<p class="lookalike">Behaves exactly like {names} on '
                     f"all {cases_of(v.behaviour)} cases.</p>")
             section = section.replace('<p class="sentence">', note + '<p class="sentence">', 1)
         parts.append(f'<div id="h-{i}">{section}</div>')
@@ -326,10 +357,10 @@ def html_page(table: pd.DataFrame, lines: list[str], seed: int | None,
 
 def terminal_lines(verdicts: Sequence[Verdict], failures: Sequence[LoadFailure] = ()) -> list[str]:
     """A compact table for the terminal (no pandas needed)."""
-    rows = [(v.name, v.verdict + ("" if v.as_expected else " (!)"),
+    rows = [(cut(v.name, NAME), v.verdict + ("" if v.as_expected else " (!)"),
              str(v.expected), str(v.cases), _short_case(v))
             for v in verdicts]
-    rows += [(display_path(f.file), ERROR + " (!)", "-", "0", f.what)
+    rows += [(cut(display_path(f.file), FILE), ERROR + " (!)", "-", "0", f.what)
              for f in failures]
     header = ("hypothesis", "verdict", "recorded", "cases", "minimal counterexample")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]

@@ -173,7 +173,13 @@ class Verdict:
     @property
     def sentence(self) -> str:
         """``Hypothesis #1 is refuted`` / ``... holds`` / ``... could not be checked``."""
-        return f"{self.name} {_SENTENCE[VerdictKind(self.verdict)]}"
+        return f"{self.name} {self.words}"
+
+    @property
+    def words(self) -> str:
+        """The sentence without the name (``is refuted``), for a writer that escapes the
+        name itself (the name is the student's text)."""
+        return _SENTENCE[VerdictKind(self.verdict)]
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON data: the layer as its constructor text, kinds as their text."""

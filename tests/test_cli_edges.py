@@ -58,9 +58,11 @@ def test_results_json_says_markdown_and_uses_only_spec_keys() -> None:
         assert test["output_format"] == "md"
     formats = [v for k, v in data.items() if k.endswith("_format")]
     assert set(formats) <= SPEC_FORMATS
-    # the student's text is shown as it is (in a code block), never as Markdown
-    body = data["output"].split("```\n", 1)[1]
-    assert body.count("```") == 1 and "_not_ *markdown*" in body
+    # the student's text is shown as it is, in a code block whose fence is longer than any
+    # run of backticks in it (so ``` cannot end it), never as Markdown
+    body = data["output"].split("````\n", 1)[1]
+    assert body.endswith("\n````") and body.count("````") == 1
+    assert "x = ```\n    _not_ *markdown*" in body
     assert "seed" not in json.dumps(data).lower()
 
 

@@ -359,15 +359,15 @@ def test_wrong_claims_may_be_set_per_exercise_and_is_checked() -> None:
 
 def test_a_correct_refutation_never_reads_like_a_penalty() -> None:
     assignment = load_assignment()  # refuted_points = 0
-    recorded = _scored(assignment, VerdictKind.REFUTED, True, "Hypothesis #1")
-    right = _scored(assignment, VerdictKind.HOLDS, False, "Hypothesis #2")
+    recorded = _scored(assignment, VerdictKind.REFUTED, True, "first guess")
+    right = _scored(assignment, VerdictKind.HOLDS, False, "second guess")
     result = SubmissionResult("s", "k", Status.GRADED,
                               score_exercises(assignment, (recorded, right)), (recorded, right))
     feedback = feedback_markdown(assignment, result)
-    assert "### Hypothesis #1 (correctly recorded as refuted)" in feedback
+    assert "### first guess (correctly recorded as refuted)" in feedback
     assert "no points: 0" not in feedback and "(no points" not in feedback
     assert "**Recorded:** Correctly recorded as refuted (refuted=True)" in feedback
-    assert "### Hypothesis #2 (earned: 2)" in feedback
+    assert "### second guess (earned: 2)" in feedback
 
 
 def test_problems_round_trip_and_fill_the_csv_column() -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from harness.errors import UsageError
@@ -122,11 +122,12 @@ def grade(submissions: str | Path, *, assignment: str | Path | Assignment | None
     elif todo:
         _grade_local(todo, make_context(rules, hide, isolate), workers, finished)
     run.results.sort(key=lambda r: r.student)
+    from harness.grading.summary import remove_summary, write_summary
+
+    remove_summary(out)  # new grades never stand beside an earlier run's summary
     write_reports(out, rules, run.results, summary=False)
     write_run_metadata(out, rules, run.isolation)
     if summary:
-        from harness.grading.summary import write_summary
-
         write_summary(out, rules, run.results, run.skipped, run.renamed,
                       isolation=run.isolation,
                       sources={s.student: s.files for s in found})  # misconceptions' code
@@ -144,7 +145,8 @@ def _check_workers(workers: int | None) -> None:
 def _grade_local(todo: list[Submission], ctx: GradingContext, workers: int | None,
                  finished: Tick) -> None:
     count = workers if workers is not None else os.cpu_count() or 1
-    with class_run():  # workers are started ahead, while others are graded
+    with class_run() as spares:  # workers are started ahead, while others are graded
+        ctx = replace(ctx, spares=spares)
         if count == 1:
             for submission in todo:
                 finished(grade_submission(submission, ctx))

@@ -46,8 +46,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import AssignmentError, HarnessError, LayerSpecError
-from harness.hints import MAX_BUDGET
 from harness.layers import LayerSpec, parse_layer
+from harness.settings import (
+    DEFAULT_BUDGET,
+    DEFAULT_CASES,
+    DEFAULT_FRESH,
+    DEFAULT_MEMORY_MB,
+    DEFAULT_SEED,
+    MAX_BUDGET,
+)
 
 if TYPE_CHECKING:
     from harness.grading.secret import Secret
@@ -98,19 +105,19 @@ class Assignment:
 
     name: str
     exercises: tuple[Exercise, ...]
-    seed: int = 20240601
-    cases: int = 200
+    seed: int = DEFAULT_SEED
+    cases: int = DEFAULT_CASES
     hypothesis_timeout: float = 20.0
     submission_timeout: float = 180.0
     max_hypotheses: int = 50
-    memory_mb: int = 1536
+    memory_mb: int = DEFAULT_MEMORY_MB
     load_timeout: float = 20.0
     max_scopes: int = 10
     max_cases: int = 10_000
     grader_seconds: float = 30.0
-    fresh_cases: int = 50
+    fresh_cases: int = DEFAULT_FRESH
     hints: bool = True
-    hint_seconds: float = 2.0
+    hint_seconds: float = DEFAULT_BUDGET
     #: The default of every exercise's ``wrong_claims`` ("cost" or "ignore").
     wrong_claims: str = "cost"
     source: str = "<default>"

@@ -30,15 +30,6 @@ AUTOGRADER_ROOT = Path("/autograder")
 ROOT_VARIABLE = "HARNESS_AUTOGRADER_ROOT"
 #: Gradescope's output formats: the feedback is Markdown.
 FORMAT = "md"
-#: Every key Gradescope's specification allows, at the top and in a test.
-TOP_KEYS = frozenset({
-    "score", "execution_time", "output", "output_format", "test_output_format",
-    "test_name_format", "visibility", "stdout_visibility", "extra_data", "tests", "leaderboard",
-})
-TEST_KEYS = frozenset({
-    "score", "max_score", "status", "name", "name_format", "number", "output",
-    "output_format", "tags", "visibility", "extra_data",
-})
 
 
 def results_json(assignment: Assignment, result: SubmissionResult) -> dict[str, Any]:
@@ -74,6 +65,7 @@ def _overall(result: SubmissionResult) -> str:
     """The text above the tests: the score, and what went wrong if something did."""
     from harness.grading.feedback import STATUS_WORDS, problem_lines
     from harness.grading.results import format_points
+    from harness.untrusted import fenced
 
     output = f"**Score: {format_points(result.total)} / {format_points(result.max_total)}**"
     problems = problem_lines(result)  # files that could not be used; the rest was graded
@@ -83,7 +75,7 @@ def _overall(result: SubmissionResult) -> str:
     if result.status != GRADED:
         output += f"\n\n**Problem ({result.status}):** {STATUS_WORDS.get(result.status, '')}"
         if result.message:
-            output += "\n\n```\n" + result.message.strip().replace("```", "'''") + "\n```"
+            output += "\n\n" + "\n".join(fenced(result.message.strip()))
     return output
 
 

@@ -31,6 +31,7 @@ from harness.grading.assignment import Assignment
 from harness.grading.feedback import feedback_markdown
 from harness.grading.gradescope import results_json
 from harness.grading.results import SubmissionResult, format_points
+from harness.untrusted import csv_cell
 
 
 def write_atomic(path: str | Path, data: bytes | str) -> Path:
@@ -58,13 +59,15 @@ def write_json(path: str | Path, data: Any) -> Path:
 
 
 def grades_csv(assignment: Assignment, results: Iterable[SubmissionResult]) -> str:
-    """grades.csv text: sorted by student, points as written by hand, no timestamps."""
+    """grades.csv text: sorted by student, points as written by hand, no timestamps; an
+    id a spreadsheet would read as a formula (``-2-3``) starts with ``'``."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     ids = [e.id for e in assignment.exercises]
     writer.writerow(["student", *ids, "total", "max_total", "status", "problems"])
     for result in sorted(results, key=lambda r: r.student):
-        writer.writerow([result.student, *(format_points(result.points(i)) for i in ids),
+        writer.writerow([csv_cell(result.student), *(format_points(result.points(i))
+                                                      for i in ids),
                          format_points(result.total), format_points(result.max_total),
                          result.status, problems_text(result)])
     return buffer.getvalue()
