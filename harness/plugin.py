@@ -221,7 +221,7 @@ class HypothesisFile(pytest.File):
         names: set[str] = set()
         for failure in found.failures:  # the whole file, or a notebook's cell
             yield LoadFailureItem.from_parent(self, name=_unique("import", names),
-                                              message=failure.message)
+                                              failure=failure)
         for claim in found.claims:  # broken ones too: each fails with its own error
             yield HypothesisItem.from_parent(self, name=_unique(claim.function, names),
                                              claim=claim)
@@ -308,14 +308,13 @@ class HypothesisItem(pytest.Item):
 class LoadFailureItem(pytest.Item):
     """Stands for a hypothesis file that could not be imported, so the run goes on."""
 
-    def __init__(self, *, message: str, **kwargs: Any) -> None:
+    def __init__(self, *, failure: LoadFailure, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.message = message
+        self.failure = failure
+        self.message = failure.message
 
     def runtest(self) -> None:
-        from harness.collect import LoadFailure
-
-        self.config.stash[SESSION].failures.append(LoadFailure(str(self.path), self.message))
+        self.config.stash[SESSION].failures.append(self.failure)
         raise NotCheckable(self.message)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
