@@ -489,8 +489,8 @@ def phase_any_layer(params: dict[str, Any]) -> dict[str, Any]:
     """``Oracle().outputs`` on fresh cases for Dense and Conv1D, and the course layers
     measured the same way in the same process (median of ``repeats`` batches each)."""
     from harness.course import PRESETS
-    from harness.layers import parse_layer
     from harness.oracle import Oracle
+    from harness.parse import parse_layer
 
     count, layers = params["count"], {}
     specs = {**{k: parse_layer(v) for k, v in ANY_LAYERS.items()}, **PRESETS}

@@ -15,7 +15,8 @@ from harness.checker import Checker, CheckSettings
 from harness.collect import Collection, LoadFailure, collect
 from harness.errors import UsageError
 from harness.hints import DEFAULT_BUDGET
-from harness.layers import LayerSpec, parse_layer
+from harness.layers import LayerSpec
+from harness.parse import parse_layer
 from harness.teach import enrich
 from harness.verdict import Verdict
 

@@ -13,37 +13,21 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-import traceback
 import types
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.claims import Claim, claims_in, collecting, location
+from harness.claims import Claim, claims_in, collecting
 from harness.errors import HarnessError, UsageError
 from harness.execute import run_source
+from harness.faults import describe_cell_error, describe_load_error
 from harness.ipynb import parse_cell_name
+from harness.verdict import LoadFailure
 
 #: What counts as a hypothesis file.
 SUFFIXES = (".py", ".ipynb")
-
-
-@dataclass(frozen=True)
-class LoadFailure:
-    """A hypothesis file that could not be imported, or a notebook cell that could not be
-    run (``cell``: its number; the other cells ran), and why."""
-
-    file: str
-    message: str
-    cell: int | None = None
-
-    @property
-    def what(self) -> str:
-        """``the file could not be imported`` / ``cell 5 could not be run``."""
-        if self.cell is None:
-            return "the file could not be imported"
-        return f"cell {self.cell} could not be run"
 
 
 @dataclass
@@ -164,66 +148,8 @@ def _run_module(path: Path, name: str, module: types.ModuleType, run: Callable[[
     return claims_in(module, found.broken), found.cells
 
 
-def describe_cell_error(path: Path, cell: str, exc: BaseException) -> str:
-    """A notebook cell that failed, with its place: the other cells still ran."""
-    if isinstance(exc, SyntaxError):
-        return (f"{place(exc.filename or cell, exc.lineno)} has a syntax error ({exc.msg}), "
-                f"so that cell was skipped; the other cells were run."
-                + (f"\n    {exc.text.rstrip()}" if exc.text and exc.text.strip() else ""))
-    frames = [f for f in _student_frames(path, exc) if f.filename == cell]
-    where = place(cell, frames[-1].lineno if frames else None)
-    message = str(exc).strip()
-    return (f"{where} failed ({type(exc).__name__}{': ' + message if message else ''}), so "
-            "the rest of that cell was skipped; the other cells were run.")
-
-
 def raise_load_error(path: Path, exc: BaseException) -> None:
     """Turn an import-time exception into a :class:`LoadError` a student can act on."""
     from harness.errors import LoadError
 
     raise LoadError(describe_load_error(path, exc)) from None
-
-
-def describe_load_error(path: Path, exc: BaseException) -> str:
-    """``part_a.py line 7: SyntaxError: ...`` with the offending line when known; for a
-    notebook, ``explore.ipynb, cell 3, line 2``."""
-    if isinstance(exc, SyntaxError):
-        return _syntax_error(path, exc)
-    if isinstance(exc, HarnessError):
-        frames = _student_frames(path, exc)
-        where = location(frames[-1].filename, frames[-1].lineno or 0) if frames else path.name
-        return f"{where}: {exc}"
-    frames = _student_frames(path, exc)
-    where = ""
-    if frames:
-        where = (f" at {place(frames[-1].filename, frames[-1].lineno)}: "
-                 f"{(frames[-1].line or '').strip()}")
-    message = str(exc).strip()
-    return (f"{path.name} failed while it was being imported{where}: "
-            f"{type(exc).__name__}{': ' + message if message else ''}")
-
-
-def _syntax_error(path: Path, exc: SyntaxError) -> str:
-    text = (exc.text or "").rstrip()
-    shown = f"\n    {text}" if text else ""
-    cell = parse_cell_name(exc.filename or "")
-    if cell is not None:
-        return (f"{place(exc.filename or '', exc.lineno)} has a syntax error ({exc.msg}), "
-                f"so {Path(cell[0]).name} could not be read.{shown}")
-    where = f"line {exc.lineno}" if exc.lineno else "somewhere"
-    return f"{path.name} could not be read: {where} has a syntax error ({exc.msg}).{shown}"
-
-
-def _student_frames(path: Path, exc: BaseException) -> list[traceback.FrameSummary]:
-    """The frames of the student's own file (or of its notebook's cells)."""
-    return [f for f in traceback.extract_tb(exc.__traceback__)
-            if f.filename == str(path) or parse_cell_name(f.filename) is not None]
-
-
-def place(filename: str, line: int | None) -> str:
-    """``line 7``, or ``explore.ipynb, cell 3, line 2`` in a notebook's cell."""
-    where = f"line {line}" if line else "somewhere"
-    cell = parse_cell_name(filename)
-    if cell is None:
-        return where
-    return f"{Path(cell[0]).name}, cell {cell[1]}, {where}"

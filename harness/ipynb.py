@@ -32,6 +32,7 @@ import re
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.nesting import nesting_depth
 
 KEEP_CALLS = ("SimpleRNN", "LSTM", "GRU")
 #: Longest code cell read (characters); a whole file is capped by the submission rules.
@@ -113,8 +114,6 @@ def run_cell(namespace: dict[str, Any], name: str, text: str) -> None:
 def code_cells(data: bytes, name: str) -> list[tuple[int, str]]:
     """``(cell number, source)`` of every code cell; cells are counted from 1 over all
     cells, markdown included, as the student sees them."""
-    from harness.grading.protocol import nesting_depth
-
     if nesting_depth(data) > MAX_JSON_DEPTH:
         raise NotebookError(f"{name} is not a readable notebook (its JSON is nested more "
                             f"than {MAX_JSON_DEPTH} levels deep).")

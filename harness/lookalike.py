@@ -16,8 +16,6 @@ them is a fingerprint of its *behaviour*, whatever its source text looks like.
   costs a missed look-alike, never a false one.
 * :func:`group` fills ``Verdict.same_as`` for a student's run: the other
   hypotheses with the same layer, scope and digest.
-* :func:`clusters` groups the refuted hypotheses of a whole class (grading) by
-  the same key: one cluster per misconception, largest first.
 * :func:`function_source` finds a hypothesis's source in a submission's file by
   parsing it (``ast``), never by running it: for the instructor's summary.  The
   source is hostile: files over :data:`MAX_SOURCE` characters are not parsed,
@@ -31,7 +29,7 @@ from __future__ import annotations
 import ast
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -40,7 +38,6 @@ from harness.untrusted import NAME, cut
 
 if TYPE_CHECKING:
     from harness.formula import Outcome
-    from harness.grading.results import HypothesisResult, SubmissionResult
     from harness.verdict import Verdict
 
 #: Significant digits kept before hashing (the checker's tolerance is 1e-5 relative).
@@ -108,53 +105,6 @@ def sentences(verdicts: Iterable[Verdict]) -> list[str]:
             lines.append(f"{cut(v.name, NAME)} behaves exactly like {cut(earlier[0], NAME)} "
                          f"on all {cases_of(v.behaviour)} cases.")
     return lines
-
-
-@dataclass(frozen=True)
-class Member:
-    """One refuted hypothesis of one student."""
-
-    student: str
-    result: HypothesisResult
-
-
-@dataclass(frozen=True)
-class Cluster:
-    """Refuted hypotheses of the class that behave alike: one misconception."""
-
-    exercise: str
-    members: tuple[Member, ...]
-
-    @property
-    def size(self) -> int:
-        return len(self.members)
-
-    @property
-    def students(self) -> int:
-        return len({m.student for m in self.members})
-
-    @property
-    def representative(self) -> Member:
-        return self.members[0]
-
-
-def clusters(results: Iterable[SubmissionResult]) -> list[Cluster]:
-    """Refuted hypotheses of the whole class grouped by (exercise or layer, scope,
-    behaviour); largest first, ties by exercise and representative.  Computed from
-    outputs on the shared screening cases, never from source text."""
-    from harness.verdict import REFUTED
-
-    found: dict[tuple[str, str, str], list[Member]] = {}
-    for result in sorted(results, key=lambda r: r.student):
-        for h in result.hypotheses:
-            v = h.checked
-            if v.verdict != REFUTED or v.behaviour is None:
-                continue
-            key = (h.exercise or str(v.layer), v.scope, v.behaviour)
-            found.setdefault(key, []).append(Member(result.student, h))
-    ranked = [Cluster(key[0], tuple(members)) for key, members in found.items()]
-    return sorted(ranked, key=lambda c: (-c.size, c.exercise, c.representative.student,
-                                         c.representative.result.name))
 
 
 def function_source(files: Iterable[tuple[str, bytes]], file: str, function: str,

@@ -255,7 +255,7 @@ def _recorded(v: Verdict) -> str:
 
 
 def _where(v: Verdict) -> str:
-    from harness.collect import place
+    from harness.faults import place
 
     where = place(v.file, v.line)
     if where.startswith(("line", "somewhere")):

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from harness.files import write_atomic
 from harness.untrusted import NAME, cut
 from harness.untrusted import label as plain_label
 from harness.verdict import Verdict
@@ -192,21 +193,6 @@ def write_pngs(pictures: list[Picture], directory: Path, stem: str) -> list[tupl
     written = []
     for number, picture in enumerate(pictures, start=1):
         path = directory / f"{stem}-{number}.png"
-        _atomic_bytes(path, picture.png)
+        write_atomic(path, picture.png, sync=False)
         written.append((picture.alt, path))
     return written
-
-
-def _atomic_bytes(path: Path, data: bytes) -> None:
-    import os
-    import tempfile
-
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise

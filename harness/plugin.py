@@ -35,8 +35,7 @@ from harness.settings import (
 if TYPE_CHECKING:
     from harness.checker import Checker
     from harness.claims import Claim
-    from harness.collect import LoadFailure
-    from harness.verdict import Verdict
+    from harness.verdict import LoadFailure, Verdict
 
 
 class Refuted(Exception):
@@ -297,7 +296,7 @@ class HypothesisItem(pytest.Item):
         return str(super().repr_failure(excinfo, style=style))
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        from harness.collect import place
+        from harness.faults import place
 
         where = place(self.claim.file, self.claim.line)
         if where.startswith("line"):  # a .py file: pytest shows the line itself

@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
-import tempfile
 from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.collect import LoadFailure
+from harness.files import write_atomic
 from harness.lookalike import cases_of, sentences
 from harness.numbers import format_array
 from harness.render import case_text
@@ -37,7 +35,7 @@ from harness.untrusted import (
     markdown_code,
 )
 from harness.untrusted import markdown as md_inline
-from harness.verdict import ERROR, HOLDS, REFUTED, Verdict
+from harness.verdict import ERROR, HOLDS, REFUTED, LoadFailure, Verdict
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -157,7 +155,7 @@ def write_reports(directory: str | Path, verdicts: Sequence[Verdict],
         "report.json": json.dumps(rows, indent=2, allow_nan=False) + "\n",
     }
     for name, text in contents.items():
-        atomic_write(out / name, text)
+        write_atomic(out / name, text)
     return [out / name for name in FILES]
 
 
@@ -382,18 +380,3 @@ def display_path(path: str) -> str:
         return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return path
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so readers see the old file or the new one, never half."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)  # readable like any file the user writes (mkstemp makes 0600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -20,7 +20,7 @@ from harness import GRU, PART_A, Layer, SimpleRNN, hypothesis
 from harness.checker import Checker, CheckSettings
 from harness.claims import claim_of
 from harness.errors import LayerSpecError
-from harness.layers import parse_layer
+from harness.parse import parse_layer
 from harness.render import failure_text
 from harness.verdict import HOLDS, REFUTED, Verdict
 

@@ -175,7 +175,10 @@ def test_error_counterexample_is_small(checker: Checker) -> None:
 
 
 def test_endless_loop_times_out(oracle: Oracle) -> None:
+    calls: list[int] = []
+
     def endless(kernel, recurrent_kernel, xs):
+        calls.append(1)
         while True:
             pass
 
@@ -184,7 +187,9 @@ def test_endless_loop_times_out(oracle: Oracle) -> None:
     assert verdict.verdict == "error"
     assert verdict.message is not None
     assert "took longer than 0.2 s" in verdict.message
-    assert verdict.seconds < 10
+    # Counted, not timed: the first endless call ends the check (no search spends 0.2 s
+    # on each of hundreds of examples).
+    assert len(calls) == 1
     assert checker.check(true_claim(PART_A)).verdict == "holds"
 
 

@@ -163,7 +163,7 @@ def test_pytest_collects_notebooks_in_a_hypotheses_folder(pytester: pytest.Pytes
 def test_grading_names_the_notebook_cell_in_load_errors_and_finds_sources() -> None:
     """What the grading worker does with a converted notebook (without a sandbox here):
     the syntax error names the notebook's cell and line, never the converted file's."""
-    from harness.collect import describe_load_error
+    from harness.faults import describe_load_error
     from harness.lookalike import function_source
 
     data = _notebook(INTRO, IMPORTS, ("code", "@hypothesis(PART_A)\ndef f(xs:\n    return xs\n"))

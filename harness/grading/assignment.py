@@ -16,7 +16,7 @@ An assignment is a TOML file (the course exercise ships as the default,
     grader_seconds = 30       # CPU seconds of the grader's own work per submission
     memory_mb = 1536          # address-space limit of the worker
     fresh_cases = 50          # fresh secret cases per hypothesis that holds on the screening
-    hints = true              # feedback says where a refuted hypothesis holds (see harness.hints)
+    hints = true              # feedback says where a refuted hypothesis holds (hints.py)
     hint_seconds = 2          # most seconds spent looking for one hypothesis's hints
     wrong_claims = "cost"     # "cost": an exercise's points also need no wrong claim (a
                               # hypothesis recorded as holding that is refuted); "ignore"
@@ -43,10 +43,12 @@ import tomllib
 from dataclasses import asdict, dataclass, replace
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from harness.errors import AssignmentError, HarnessError, LayerSpecError
-from harness.layers import LayerSpec, parse_layer
+from harness.grading.secret import Secret, resolve_secret
+from harness.layers import LayerSpec
+from harness.parse import parse_layer
 from harness.settings import (
     DEFAULT_BUDGET,
     DEFAULT_CASES,
@@ -55,9 +57,6 @@ from harness.settings import (
     DEFAULT_SEED,
     MAX_BUDGET,
 )
-
-if TYPE_CHECKING:
-    from harness.grading.secret import Secret
 
 DEFAULT_RESOURCE = "rnn_weights.toml"
 
@@ -283,3 +282,22 @@ def _canonical(spec: LayerSpec) -> LayerSpec:
         return spec.canonical()
     except HarnessError:
         return spec
+
+
+def attach_secret(assignment: Assignment, out: str | Path | None,
+                  secret: Secret | str | Path | None = None) -> Assignment:
+    """``assignment`` with its run's secret: ``secret`` itself or read from that file;
+    else the one the assignment already carries; else
+    :func:`harness.grading.secret.resolve_secret`."""
+    if isinstance(secret, Secret):
+        return assignment.with_secret(secret)
+    if secret is None and assignment.secret is not None:
+        return assignment
+    return assignment.with_secret(resolve_secret(out, secret))
+
+
+def hidden_paths(assignment: Assignment) -> tuple[str, ...]:
+    """The secret's file, which no worker may see (``<out>/.secret`` is hidden with
+    the output folder anyway)."""
+    secret = assignment.secret
+    return (secret.path,) if secret is not None and secret.path is not None else ()

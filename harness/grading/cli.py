@@ -1,6 +1,6 @@
-"""``harness grade`` and ``harness gradescope``: parse, call the API, print.
+"""``harness grade``, ``gradescope``, ``export`` and ``override``: parse, call the API, print.
 
-``harness.cli`` calls :func:`register` to add both subcommands; this module
+``harness.cli`` calls :func:`register` to add the subcommands; this module
 also runs on its own: ``python -m harness.grading.cli grade SUBMISSIONS ...``.
 """
 
@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from harness.arguments import Parser, whole_number
 from harness.errors import HarnessError
 from harness.grading.results import SubmissionResult, format_points
 
@@ -21,9 +22,7 @@ MAX_WORKERS = 1024
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
-    """Add the ``grade`` and ``gradescope`` subcommands."""
-    from harness.cli import whole_number
-
+    """Add the ``grade``, ``gradescope``, ``export`` and ``override`` subcommands."""
     grade = subparsers.add_parser(
         "grade", help="grade a whole class: grades.csv, feedback, Gradescope results",
         description="Grade every submission (a folder or .zip of .py/.ipynb files or "
@@ -70,6 +69,70 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                             "$HARNESS_SECRET, else a random one for this run only)")
     _isolation_options(scope)
     scope.set_defaults(func=run_gradescope)
+    _register_export(subparsers)
+    _register_override(subparsers)
+
+
+def _register_export(subparsers: argparse._SubParsersAction[Any]) -> None:
+    from harness.grading.export import LMS, MATCHES, MISSING
+
+    export = subparsers.add_parser(
+        "export", help="grades.csv as a Canvas or Moodle gradebook import",
+        description="Write the grades of GRADES_DIR (harness grade's --out folder) in the "
+                    "columns the LMS's gradebook import reads, one row per student of the "
+                    "roster (the LMS's own gradebook export), and OUT.unmatched.csv with "
+                    "the submissions that match no roster row.")
+    export.add_argument("lms", choices=LMS, help="the gradebook to import into")
+    export.add_argument("grades", metavar="GRADES_DIR", help="the --out folder of harness grade")
+    export.add_argument("--roster", metavar="FILE", required=True,
+                        help="the LMS's gradebook export (CSV) listing the students")
+    export.add_argument("-o", "--output", metavar="OUT.csv", required=True,
+                        help="the file to write (OUT.unmatched.csv is written beside it)")
+    export.add_argument("--column", metavar="TITLE", default=None,
+                        help="the assignment column's title (default: the assignment's name; "
+                             "for an existing Canvas assignment use its column title from "
+                             "the export, e.g. 'RNN weights (1234)')")
+    export.add_argument("--match", choices=MATCHES, default=None,
+                        help="the roster column a submission id is matched against, "
+                             "case-insensitively: login (Canvas: SIS Login ID, the default; "
+                             "Moodle: Username), email (Moodle's default: Email address), "
+                             "sis (SIS User ID / ID number) or id (Canvas: ID)")
+    export.add_argument("--missing", choices=MISSING, default="blank",
+                        help="a roster student with no submission gets an empty cell "
+                             "(blank, the default) or 0 (zero)")
+    export.set_defaults(func=run_export)
+
+
+def _register_override(subparsers: argparse._SubParsersAction[Any]) -> None:
+    override = subparsers.add_parser(
+        "override", help="set one student's points for one exercise by hand",
+        description="Append an entry to OUT/overrides.toml, which every `harness grade` "
+                    "run reads and applies (grades.csv, feedback, results.json, summary, "
+                    "exports). The last entry for a student and exercise wins.")
+    override.add_argument("student", metavar="STUDENT", help="the student's id as in grades.csv")
+    override.add_argument("exercise", metavar="EXERCISE", help="the exercise's id")
+    override.add_argument("points", metavar="POINTS", type=_points,
+                          help="the points, from 0 to the exercise's maximum")
+    override.add_argument("--reason", metavar="TEXT", required=True,
+                          help="why (shown to the student in their feedback)")
+    override.add_argument("--out", metavar="DIR", default="reports/grades",
+                          help="the grades folder, as for harness grade (default: "
+                               "reports/grades)")
+    override.add_argument("--by", metavar="NAME", default=None,
+                          help="who sets it (default: the user name)")
+    override.add_argument("--assignment", metavar="FILE", default=None,
+                          help="assignment spec (TOML), for the exercises and their maximum; "
+                               "default: the course exercise")
+    override.set_defaults(func=run_override)
+
+
+def _points(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"POINTS must be a number, e.g. 2 or 1.5. "
+                                         f"Received: {text!r}.") from None
+    return value
 
 
 def _isolation_options(parser: argparse.ArgumentParser) -> None:
@@ -84,9 +147,9 @@ def _isolation_options(parser: argparse.ArgumentParser) -> None:
 
 def run_grade(args: argparse.Namespace) -> int:
     from harness.grading.api import grade, resolve_assignment
+    from harness.grading.assignment import attach_secret
     from harness.grading.progress import Progress
     from harness.grading.runner import isolation_in_force
-    from harness.grading.secret import attach_secret
     from harness.grading.submissions import find_submissions
 
     try:
@@ -121,14 +184,19 @@ def run_grade(args: argparse.Namespace) -> int:
         _say(f"not graded: {skipped}")
     for renamed in getattr(run, "renamed", None) or ():
         _say(f"graded under another id: {renamed}")
+    for warning in run.override_warnings:
+        _say(f"harness grade: warning: {warning}", error=True)
+    overridden = sum(len(r.overrides) for r in run.results)
+    if overridden or run.override_warnings:
+        _say(f"overrides: {overridden} applied, {len(run.override_warnings)} warning(s)")
     _say(f"wrote {Path(args.out) / 'grades.csv'} (with grades.meta.json), feedback/, "
          "gradescope/, summary.md, summary.html, summary.png")
     return EXIT_OK
 
 
 def run_gradescope(args: argparse.Namespace) -> int:
+    from harness.grading.api import run_gradescope as grade_for_gradescope
     from harness.grading.gradescope import layout_paths
-    from harness.grading.gradescope import run_gradescope as grade_for_gradescope
 
     try:
         submission, results = layout_paths(args.submission, args.results)
@@ -144,6 +212,68 @@ def run_gradescope(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_export(args: argparse.Namespace) -> int:
+    from harness.grading.export import export_grades
+
+    try:
+        done = export_grades(args.lms, args.grades, args.roster, args.output,
+                             column=args.column, match=args.match, missing=args.missing)
+    except HarnessError as exc:
+        _say(f"harness export: {exc}", error=True)
+        return EXIT_USAGE
+    for item in done.unmatched[:20]:
+        _say(f"harness export: warning: submission {item.grade.student!r} "
+             f"({item.grade.total} points) is not in the export: {item.reason}", error=True)
+    if len(done.unmatched) > 20:
+        _say(f"harness export: warning: ... and {len(done.unmatched) - 20} more, all in "
+             f"{done.unmatched_file}", error=True)
+    conflicting = (f", {len(done.conflicting)} left blank (two submissions match them)"
+                   if done.conflicting else "")
+    _say(f"harness export {args.lms}: wrote {done.out}: {done.roster} roster students, "
+         f"{done.graded} with a grade, {len(done.missing)} with no submission "
+         f"({args.missing}){conflicting}; {len(done.unmatched)} submission(s) with no roster "
+         f"match, listed in {done.unmatched_file}")
+    return EXIT_OK
+
+
+def run_override(args: argparse.Namespace) -> int:
+    import getpass
+
+    from harness.grading.api import resolve_assignment
+    from harness.grading.export import graded_id
+    from harness.grading.overrides import append_override, read_overrides
+
+    try:
+        rules = resolve_assignment(args.assignment, None)
+        who = args.by if args.by is not None else getpass.getuser()
+        entry = append_override(args.out, rules, args.student, args.exercise, args.points,
+                                args.reason, who)
+    except (HarnessError, OSError) as exc:
+        _say(f"harness override: {exc}", error=True)
+        return EXIT_USAGE
+    if not {args.student, graded_id(args.student)} & _graded_ids(args.out):
+        _say(f"harness override: warning: no graded submission {args.student!r} in "
+             f"{args.out} yet; the override applies once one is graded under that id.",
+             error=True)
+    for problem in read_overrides(args.out).problems:
+        _say(f"harness override: warning: {problem}", error=True)
+    _say(f"harness override: {entry.student} {entry.exercise} = "
+         f"{format_points(entry.points)} points, written to "
+         f"{Path(args.out) / 'overrides.toml'} (line {entry.line}); run harness grade "
+         "again to update the outputs")
+    return EXIT_OK
+
+
+def _graded_ids(out: str) -> set[str]:
+    """The ids in ``out/grades.csv`` (none when it cannot be read)."""
+    from harness.grading.export import read_grades
+
+    try:
+        return {grade.student for grade in read_grades(out)}
+    except HarnessError:
+        return set()
+
+
 def _say(text: str, error: bool = False) -> None:
     """The CLI's output layer: the only place grading prints (flushed, for CI/LMS logs)."""
     print(text, file=sys.stderr if error else sys.stdout, flush=True)
@@ -157,8 +287,6 @@ def _counts(results: list[SubmissionResult]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from harness.cli import Parser
-
     parser = Parser(prog="harness")
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)

@@ -131,6 +131,11 @@ def exercise_section(exercise: Exercise, result: SubmissionResult) -> list[str]:
     points = result.points(exercise.id)
     lines = [f"## {exercise.name}: {format_points(points)} / "
              f"{format_points(exercise.max_points)} points", ""]
+    override = result.override(exercise.id)
+    if override is not None:
+        lines += [f"**Points set by your instructor** (the grader gave "
+                  f"{format_points(override.graded)}): {markdown(override.reason, SENTENCE)}",
+                  ""]
     mine = [i for i, h in enumerate(result.hypotheses) if h.exercise == exercise.id]
     if not mine and result.status in _CHECKED:
         lines += [f"You have no hypothesis about this layer ({exercise.layer}). Write one with "

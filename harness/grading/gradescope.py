@@ -1,4 +1,4 @@
-"""Gradescope: results.json for one student, and the ``harness gradescope`` entry point.
+"""Gradescope: results.json for one student, and where Gradescope keeps its files.
 
 The file follows Gradescope's autograder specification (results.json): top-level
 ``score``, ``execution_time``, ``output``, ``output_format``,
@@ -8,8 +8,9 @@ test with ``name``, ``score``, ``max_score``, ``status`` (``passed`` / ``failed`
 exercise; its output is that exercise's feedback, in Markdown (``"md"``).  No
 seed or secret is ever written here: the file is shown to the student.
 
-``harness gradescope`` grades the single submission Gradescope places in
-``/autograder/submission`` and writes ``/autograder/results/results.json``.  It
+``harness gradescope`` (:func:`harness.grading.api.run_gradescope`) grades the single
+submission Gradescope places in ``/autograder/submission`` and writes
+``/autograder/results/results.json``.  It
 refuses to run when that layout is not there, unless both paths are given, so a
 run by hand never writes into ``/autograder``.  ``HARNESS_AUTOGRADER_ROOT``
 moves the layout (default ``/autograder``).
@@ -111,23 +112,3 @@ def layout_paths(submission_dir: str | Path | None = None,
         raise UsageError(f"--results must be the results.json file to write; received "
                          f"{str(results)!r}, which is a folder.")
     return submission, results
-
-
-def run_gradescope(submission_dir: str | Path | None = None,
-                   results_file: str | Path | None = None,
-                   assignment: str | Path | None = None,
-                   seed: int | None = None, isolate: bool = True,
-                   secret: str | Path | None = None) -> SubmissionResult:
-    """Grade Gradescope's one submission and write its results.json.
-
-    Paths not given come from Gradescope's layout (see :func:`layout_paths`).
-    Refuses without a sandbox unless ``isolate=False`` (``--no-sandbox``).
-    """
-    from harness.grading.api import grade_one
-    from harness.grading.outputs import write_json
-
-    submission, results = layout_paths(submission_dir, results_file)
-    result, loaded = grade_one(submission, assignment=assignment, seed=seed, isolate=isolate,
-                               secret=secret)
-    write_json(results, results_json(loaded, result))
-    return result

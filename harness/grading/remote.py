@@ -45,7 +45,8 @@ from harness.grading.sandbox import (
 )
 from harness.grading.spares import SparePool
 from harness.grading.submissions import Submission
-from harness.layers import LayerSpec, parse_layer
+from harness.layers import LayerSpec
+from harness.parse import parse_layer
 from harness.scope import DEFAULT_TIMESTEPS, Scope, make_scope, parameters_of
 from harness.untrusted import MESSAGE, cut
 

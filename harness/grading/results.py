@@ -129,6 +129,20 @@ class FileProblem:
 
 
 @dataclass(frozen=True)
+class Override:
+    """Points a person set for one exercise (``overrides.toml``, see
+    :mod:`harness.grading.overrides`), with the points the grader gave (``graded``).
+    Applied to a result when the outputs are written, never stored with it."""
+
+    exercise: str
+    points: float
+    graded: float
+    reason: str
+    who: str = ""
+    when: str = ""
+
+
+@dataclass(frozen=True)
 class SubmissionResult:
     """One student's grade and everything the feedback needs."""
 
@@ -142,12 +156,18 @@ class SubmissionResult:
     ignored: int = 0
     seconds: float = 0.0
     isolation: tuple[str, ...] = field(default=())
+    #: Overrides applied to ``exercises`` (their points are already the overridden ones).
+    overrides: tuple[Override, ...] = field(default=())
     #: Files (or notebook cells, or declarations) that could not be used; the rest is
     #: graded as usual.
     problems: tuple[FileProblem, ...] = field(default=())
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", Status(self.status))
+
+    def override(self, exercise: str) -> Override | None:
+        """The override applied to ``exercise``, if any."""
+        return next((o for o in self.overrides if o.exercise == exercise), None)
 
     @property
     def total(self) -> float:
@@ -169,6 +189,7 @@ class SubmissionResult:
             "message": self.message, "notes": list(self.notes), "ignored": self.ignored,
             "seconds": self.seconds, "isolation": list(self.isolation),
             "problems": [p.to_json() for p in self.problems],
+            "overrides": [vars(o).copy() for o in self.overrides],
         }
 
     @classmethod
@@ -179,6 +200,7 @@ class SubmissionResult:
         fields["hypotheses"] = tuple(HypothesisResult.from_json(h) for h in data["hypotheses"])
         fields["notes"] = tuple(data.get("notes", ()))
         fields["isolation"] = tuple(data.get("isolation", ()))
+        fields["overrides"] = tuple(Override(**o) for o in data.get("overrides", ()))
         fields["problems"] = tuple(FileProblem.from_json(p) for p in data.get("problems", ()))
         return cls(**fields)
 

@@ -7,7 +7,7 @@
   holding but refuted, the minimal cases that refuted them, most frequent
   first -- what the class got wrong;
 * the **misconceptions**: the class's refuted hypotheses clustered by their
-  outputs on the shared screening cases (:func:`harness.lookalike.clusters`),
+  outputs on the shared screening cases (:func:`harness.grading.misconceptions.clusters`),
   largest first, each with its size, one representative student and hypothesis,
   its source (found by parsing the submission, never by running it), its
   counterexample and hints.
@@ -36,10 +36,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from harness.files import write_atomic
 from harness.grading.assignment import Assignment
+from harness.grading.misconceptions import Cluster, clusters
+from harness.grading.overrides import overrides_html, overrides_markdown
 from harness.grading.results import Status, SubmissionResult, format_points
 from harness.grading.submissions import Skipped
-from harness.lookalike import Cluster, clusters, function_source
+from harness.lookalike import function_source
 from harness.render import case_text
 from harness.untrusted import (
     FILE,
@@ -180,7 +183,8 @@ def _misconception_md(number: int, cluster: Cluster, sources: Sources) -> list[s
 
 def summary_markdown(assignment: Assignment, results: list[SubmissionResult],
                      skipped: Sequence[Skipped] = (), renamed: Sequence[Skipped] = (),
-                     isolation: Sequence[str] = (), sources: Sources | None = None) -> str:
+                     isolation: Sequence[str] = (), sources: Sources | None = None,
+                     override_warnings: Sequence[str] = ()) -> str:
     """summary.md; each section built on its own (one that fails says so)."""
     lines = [f"# Grading summary: {assignment.name}", "",
              f"{len(results)} submissions, seed {assignment.seed}, "
@@ -193,7 +197,8 @@ def summary_markdown(assignment: Assignment, results: list[SubmissionResult],
         ("the most common counterexamples", lambda: _common_md(results)),
         ("the misconceptions", lambda: misconceptions_markdown(results, sources or {})),
         ("the list of what was not graded",
-         lambda: not_graded_lines(results, skipped, renamed))]
+         lambda: not_graded_lines(results, skipped, renamed)),
+        ("the overrides", lambda: overrides_markdown(results, override_warnings))]
     for what, build in sections:
         lines += _guarded(what, build, _md_failed)
     return "\n".join(lines) + "\n"
@@ -296,7 +301,7 @@ def _chart(assignment: Assignment, results: list[SubmissionResult]) -> bytes:
 def summary_html(assignment: Assignment, results: list[SubmissionResult],
                  skipped: Sequence[Skipped] = (), renamed: Sequence[Skipped] = (),
                  isolation: Sequence[str] = (), sources: Sources | None = None,
-                 chart: bytes | None = None) -> str:
+                 chart: bytes | None = None, override_warnings: Sequence[str] = ()) -> str:
     """summary.html: a standalone page with the same facts as summary.md, the tables
     through pandas' Styler, the chart and the misconceptions' pictures inline; each
     section built on its own (one that fails says so)."""
@@ -315,7 +320,8 @@ def summary_html(assignment: Assignment, results: list[SubmissionResult],
         ("the scores and statuses", lambda: _scores_html(results)),
         ("the misconceptions", lambda: _misconceptions_html(results, sources or {})),
         ("the list of what was not graded",
-         lambda: _not_graded_html(results, skipped, renamed))]
+         lambda: _not_graded_html(results, skipped, renamed)),
+        ("the overrides", lambda: overrides_html(results, override_warnings))]
     for what, build in sections:
         parts += _guarded(what, build, _html_failed)
     return page(f"Grading summary: {assignment.name}", "\n".join(parts))
@@ -451,15 +457,16 @@ def remove_summary(out: Path) -> None:
 def write_summary(out: Path, assignment: Assignment, results: list[SubmissionResult],
                   skipped: Sequence[Skipped] = (),
                   renamed: Sequence[Skipped] = (), isolation: Sequence[str] = (),
-                  sources: Sources | None = None) -> list[Path]:
+                  sources: Sources | None = None,
+                  override_warnings: Sequence[str] = ()) -> list[Path]:
     """summary.md, summary.html and summary.png; ``sources`` (each student's files) gives
     the misconceptions their source code.  Always writes all three (a part that cannot
     be built says so, see :func:`_guarded`)."""
-    from harness.grading.outputs import write_atomic
-
-    text = summary_markdown(assignment, results, skipped, renamed, isolation, sources)
+    text = summary_markdown(assignment, results, skipped, renamed, isolation, sources,
+                            override_warnings)
     chart = summary_png(assignment, results)
-    page = summary_html(assignment, results, skipped, renamed, isolation, sources, chart)
+    page = summary_html(assignment, results, skipped, renamed, isolation, sources, chart,
+                        override_warnings)
     return [write_atomic(out / "summary.md", text),
             write_atomic(out / "summary.html", page),
             write_atomic(out / "summary.png", chart)]

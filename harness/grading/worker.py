@@ -31,23 +31,20 @@ import numpy as np
 
 from harness import layers
 from harness.claims import Claim, claims_in, collecting
-from harness.collect import describe_cell_error, describe_load_error
 from harness.errors import HarnessError
 from harness.execute import run_source
-from harness.formula import describe_exception
+from harness.faults import describe_cell_error, describe_exception, describe_load_error
 from harness.grading import confine
-from harness.grading.policy import BLOCKED
-from harness.grading.protocol import encode_value, read_message, write_message
+from harness.grading.protocol import BLOCKED, encode_value, read_message, write_message
 from harness.ipynb import parse_cell_name
 
 #: Modules imported before the worker is confined: everything the harness's claim, scope
 #: and formula code may import lazily, and what an honest formula commonly uses, so that
 #: nothing has to be found on disk once the file system is out of reach.
 PRELOAD = (
-    "harness", "harness.cases", "harness.claims", "harness.collect", "harness.compare",
-    "harness.course", "harness.errors", "harness.execute", "harness.formula",
-    "harness.ipynb", "harness.layers",
-    "harness.numbers", "harness.scope", "harness.verdict",
+    "harness", "harness.cases", "harness.claims", "harness.course", "harness.errors",
+    "harness.execute", "harness.faults", "harness.ipynb", "harness.layers",
+    "harness.numbers", "harness.parse", "harness.scope", "harness.nesting", "harness.verdict",
     "numpy", "numpy.linalg", "numpy.fft", "numpy.random", "numpy.polynomial",
     "numpy.lib.stride_tricks", "math", "cmath", "fractions", "decimal", "statistics",
     "itertools", "functools", "operator", "collections", "random", "string", "re",
