@@ -152,7 +152,7 @@ def test_one_layer_spelt_two_ways_is_judged_on_the_same_cases(graded: dict[str, 
     """Keras's defaults spelt out or not, arguments in any order: the claim is checked as
     the exercise's layer, so both students meet the same secret cases and counterexample,
     and their wrong idea is one misconception."""
-    from harness.lookalike import clusters
+    from harness.grading.misconceptions import clusters
 
     checked = {}
     for student in ("dee", "eve"):

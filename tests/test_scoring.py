@@ -383,7 +383,7 @@ def test_problems_round_trip_and_fill_the_csv_column() -> None:
     again = SubmissionResult.from_json(json.loads(json.dumps(result.to_json())))
     assert again == result
     row = grades_csv(assignment, [again]).splitlines()[1]
-    assert row.endswith(",graded,scratch.py: syntax-error; extra.py: bad-hypothesis")
+    assert row.endswith(",graded,,scratch.py: syntax-error; extra.py: bad-hypothesis")
     feedback = feedback_markdown(assignment, again)
     assert "- **scratch.py** (a syntax error):" in feedback
     assert "line 3 has a syntax error" in feedback
