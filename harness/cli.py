@@ -64,6 +64,8 @@ def _add_check(commands: Any) -> None:
                        help=f"cases per hypothesis, 1 to {MAX_CASES} (default {DEFAULT_CASES})")
     check.add_argument("--no-hints", dest="hints", action="store_false",
                        help="do not look for hints (where a refuted hypothesis holds)")
+    check.add_argument("--no-pictures", dest="pictures", action="store_false",
+                       help="draw no pictures in the report")
     check.add_argument("--hint-seconds", type=seconds("--hint-seconds", MAX_BUDGET),
                        default=DEFAULT_BUDGET, metavar="S",
                        help=f"most seconds spent looking for one hypothesis's hints "
@@ -117,7 +119,8 @@ def run_check(args: argparse.Namespace) -> int:
     for line in summaries(run.verdicts, run.failures):
         print(line)
     _print_failures(run)
-    paths = write_reports(args.report_dir, run.verdicts, run.failures, seed=settings.seed)
+    paths = write_reports(args.report_dir, run.verdicts, run.failures, seed=settings.seed,
+                          pictures=args.pictures)
     print(f"Report: {display_path(str(paths[0]))} (also .csv, .html, .json)")
     return 0 if run.ok else 1
 
@@ -130,8 +133,9 @@ def _print_progress(verdict: Any) -> None:
 
 def _print_failures(run: Any) -> None:
     from harness.render import RULE, failure_text, recorded_hints_text
+    from harness.surprises import ordered
 
-    for verdict in run.verdicts:
+    for verdict in ordered(run.verdicts):  # surprises first, as in the table
         if not verdict.as_expected:
             print("\n" + RULE + "\n" + failure_text(verdict))
         elif verdict.hints is not None:  # refuted, as recorded: the hints still teach

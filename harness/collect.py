@@ -49,6 +49,9 @@ def hypothesis_files(paths: Iterable[str | Path]) -> list[Path]:
             files.extend(_files_below(path))
         elif path.is_file() and path.suffix in SUFFIXES:
             files.append(path)
+        elif not path.exists():
+            raise UsageError(f"{raw} does not exist: no file or folder has that name. Check "
+                             "the spelling, and give the path from the folder you run in.")
         else:
             raise UsageError(f"{raw} is not a hypothesis file (.py or .ipynb) or a folder "
                              "of them.")

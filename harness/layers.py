@@ -431,6 +431,7 @@ def _recurrent(kind: str, kwargs: dict[str, Any],
         input_dim = shape[1]
     input_dim = 1 if input_dim is None else input_dim
     _check_positive_int("input_dim", input_dim, kind)
+    _near_misses(kind, kwargs)
     if "units" not in kwargs:
         raise LayerSpecError(f"{kind}(...) needs units=, the number of units. "
                              f"Received: {kind}({_call_text(kwargs)}).")
@@ -452,6 +453,22 @@ def _recurrent(kind: str, kwargs: dict[str, Any],
     _check_names(kind, kwargs)
     extra = {name: _literal(kind, name, value, 1) for name, value in kwargs.items()}
     return tuple(sorted({**known, **extra}.items())), (None, input_dim)
+
+
+def _near_misses(kind: str, kwargs: dict[str, Any]) -> None:
+    """An argument the harness does not know by name but that is close to one it does
+    (``unit`` for ``units``) is a typo: named as unknown, with the nearest known name,
+    before anything else is said (Keras takes many more arguments, so a name far from
+    all of these goes on to Keras's own check)."""
+    import difflib
+
+    known = ["units", "input_dim", *_DEFAULTS[kind]]
+    for given in kwargs:
+        near = [] if given in known else difflib.get_close_matches(given, known, n=1,
+                                                                     cutoff=0.75)
+        if near:
+            raise LayerSpecError(f"{kind}(...) has no argument {given!r}; did you mean "
+                                 f"{near[0]}? Received: {given}={kwargs[given]!r}.")
 
 
 def _recurrent_known(layer: Layer) -> tuple[tuple[str, Any], ...]:

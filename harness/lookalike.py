@@ -45,6 +45,8 @@ DIGITS = 6
 #: Magnitudes below this are float noise around zero.
 ZERO = 1e-9
 ERROR_MARK = "E"
+#: Only hypotheses Keras judged (holds, refuted) can look alike.
+_JUDGED = ("holds", "refuted")
 #: Largest file (characters) parsed to find a function's source for display.
 MAX_SOURCE = 256 * 1024
 
@@ -75,7 +77,12 @@ def cases_of(behaviour: str | None) -> int:
 
 
 def _key(v: Verdict) -> tuple[str, str, str] | None:
-    return None if v.behaviour is None else (str(v.layer), v.scope, v.behaviour)
+    """Layer, scope and behaviour; None for a hypothesis that could not be checked (two
+    formulas that both fail, one returning None and one the wrong shape, are not alike:
+    they both give no output)."""
+    if v.behaviour is None or str(v.verdict) not in _JUDGED:
+        return None
+    return str(v.layer), v.scope, v.behaviour
 
 
 def group(verdicts: Sequence[Verdict]) -> list[Verdict]:

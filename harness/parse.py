@@ -13,7 +13,7 @@ from typing import Any
 
 from harness.course import PRESETS
 from harness.errors import LayerSpecError
-from harness.layers import CONSTRUCTORS, MAX_DEPTH, Layer, _short
+from harness.layers import CONSTRUCTORS, MAX_DEPTH, Layer, _near_misses, _short
 
 #: Longest layer text parsed (it may come from a command line or a grading worker).
 MAX_TEXT = 2000
@@ -66,6 +66,7 @@ def _layer_call(node: ast.expr, text: str, depth: int) -> Layer:
                                                  "first, then keyword arguments"))
             return Layer(args[0], **kwargs)
         if name in CONSTRUCTORS:
+            _near_misses(name, kwargs)  # before Python's "missing units"
             return CONSTRUCTORS[name](*args, **kwargs)
         if args:
             raise LayerSpecError(_parse_help(text, f"{name}(...) takes keyword arguments "

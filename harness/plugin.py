@@ -64,6 +64,7 @@ class HarnessSession:
     failures: list[LoadFailure] = field(default_factory=list)
     hints: bool = True
     hint_seconds: float = DEFAULT_BUDGET
+    taught: int = 0  # hypotheses given hints and pictures so far (at most teach.LIMIT)
     _checker: Checker | None = None
 
     @property
@@ -271,14 +272,17 @@ class HypothesisItem(pytest.Item):
 
     def runtest(self) -> None:
         from harness.render import failure_text
-        from harness.teach import enrich
+        from harness.teach import LIMIT, enrich, worth_teaching
         from harness.verdict import ERROR, REFUTED
 
         session = self.config.stash[SESSION]
         with warnings.catch_warnings():  # TensorFlow's own deprecation noise is not the
             warnings.simplefilter("ignore")  # student's business, even under -W error
-            verdict = enrich(session.checker, self.claim, session.checker.check(self.claim),
-                             hints=session.hints, budget=session.hint_seconds)
+            verdict = session.checker.check(self.claim)
+            if worth_teaching(verdict) and session.taught < LIMIT:  # see harness.teach
+                session.taught += 1
+                verdict = enrich(session.checker, self.claim, verdict, hints=session.hints,
+                                 budget=session.hint_seconds)
         session.verdicts.append(verdict)
         if verdict.verdict == REFUTED:
             raise Refuted(verdict)

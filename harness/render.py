@@ -284,8 +284,11 @@ def _text_table(rows: Sequence[tuple[str, ...]]) -> list[str]:
             for r in rows]
 
 
-def tried(verdict: Verdict) -> str:
-    return (f"Tried {verdict.cases} cases (seed {verdict.seed}); this is the smallest case "
+def tried(verdict: Verdict, *, secret: bool = False) -> str:
+    """``Tried 260 cases (seed 1); ...``; with ``secret`` (grading drew the cases from
+    the grader's secret) no seed is named: it would not give those cases back."""
+    source = "drawn from the grader's secret" if secret else f"seed {verdict.seed}"
+    return (f"Tried {verdict.cases} cases ({source}); this is the smallest case "
             f"found that {'fails' if verdict.verdict == ERROR else 'disagrees'}.")
 
 
@@ -339,17 +342,20 @@ def _summary(verdict: Verdict, escape: Any = cut) -> str:
 
 # ---------------------------------------------------------------- Markdown
 
-def verdict_markdown(verdict: Verdict, pictures: Sequence[str] = ()) -> str:
+def verdict_markdown(verdict: Verdict, pictures: Sequence[str] = (), *,
+                     secret: bool = False) -> str:
     """One hypothesis as a Markdown section (``##`` heading with its name); ``pictures``
-    are relative links to image files, shown after the hints."""
+    are relative links to image files, shown after the hints; ``secret``: see
+    :func:`tried`."""
     name = markdown(verdict.name, NAME)
     parts = [f"## {name}", "", f"*{name} {verdict.words}.* {_summary(verdict, markdown)}", ""]
-    parts += counterexample_markdown(verdict)
+    parts += counterexample_markdown(verdict, secret=secret)
     parts += [f"![{name}, picture {i}]({p})" for i, p in enumerate(pictures, 1)]
     return "\n".join(parts).rstrip() + "\n"
 
 
-def counterexample_markdown(verdict: Verdict, formula: str = "hypothesis") -> list[str]:
+def counterexample_markdown(verdict: Verdict, formula: str = "hypothesis", *,
+                            secret: bool = False) -> list[str]:
     """Markdown lines: the failing call, the outputs, Keras's steps, the hints and the
     probe command (no lines without a counterexample).  ``formula`` names the formula
     in the outputs (``your formula`` in a student's feedback)."""
@@ -360,7 +366,7 @@ def counterexample_markdown(verdict: Verdict, formula: str = "hypothesis") -> li
     parts += [f"- {label.replace('hypothesis', formula)} `{value}`"
               for label, value in outputs(verdict)] + [""]
     parts += steps_markdown(verdict) + hints_markdown(verdict)
-    parts += [f"{tried(verdict)} See Keras's answer yourself:", "", "```sh",
+    parts += [f"{tried(verdict, secret=secret)} See Keras's answer yourself:", "", "```sh",
               probe_command(verdict), "```", ""]
     return parts
 
@@ -395,9 +401,11 @@ def _md_row(row: Sequence[str]) -> str:
 
 # ---------------------------------------------------------------- HTML
 
-def verdict_html(verdict: Verdict, pictures: Sequence[str] = ()) -> str:
+def verdict_html(verdict: Verdict, pictures: Sequence[str] = (), *,
+                 secret: bool = False) -> str:
     """One hypothesis as an HTML ``<section class="verdict verdict-KIND">``; ``pictures``
-    are inline ``<svg>`` or ``<img>`` markup (inserted as given)."""
+    are inline ``<svg>`` or ``<img>`` markup (inserted as given); ``secret``: see
+    :func:`tried`."""
     esc = html.escape
     kind = str(verdict.verdict)
     name = html_text(verdict.name, NAME)
@@ -417,7 +425,8 @@ def verdict_html(verdict: Verdict, pictures: Sequence[str] = ()) -> str:
                            for r in rows[1:])
             parts.append(f'<table class="steps"><tr>{head}</tr>{body}</table>')
         parts += _hints_html(verdict)
-        parts.append(f"<p>{esc(tried(verdict))} See Keras's answer yourself:</p>")
+        parts.append(f"<p>{esc(tried(verdict, secret=secret))} See Keras's answer "
+                     "yourself:</p>")
         parts.append(f'<pre class="probe">{esc(probe_command(verdict))}</pre>')
     if pictures:
         parts.append('<div class="pictures">' + "".join(pictures) + "</div>")

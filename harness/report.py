@@ -22,6 +22,7 @@ from harness.files import write_atomic
 from harness.lookalike import cases_of, sentences
 from harness.numbers import format_array
 from harness.render import case_text
+from harness.surprises import MARK, heading, items, lead_lines, ordered
 from harness.untrusted import (
     FILE,
     MESSAGE,
@@ -59,7 +60,7 @@ def _record(v: Verdict) -> dict[str, Any]:
     return {
         "file": display_path(v.file), "name": v.name, "function": v.function,
         "layer": str(v.layer), "scope": v.scope, "verdict": str(v.verdict),
-        "recorded": v.recorded, "expected": str(v.expected), "as_expected": v.as_expected,
+        "recorded": str(v.expected), "as_expected": v.as_expected,
         "cases": v.cases,
         "counterexample": ce.case if ce else None,
         "keras_output": ce.keras_output if ce else None,
@@ -72,8 +73,7 @@ def _record(v: Verdict) -> dict[str, Any]:
 def _failure_record(f: LoadFailure) -> dict[str, Any]:
     return {
         "file": display_path(f.file), "name": f"({f.what.removeprefix('the ')})", "function": None,
-        "layer": None, "scope": None, "verdict": str(ERROR), "recorded": False,
-        "expected": str(HOLDS),
+        "layer": None, "scope": None, "verdict": str(ERROR), "recorded": None,
         "as_expected": False, "cases": 0, "counterexample": None, "keras_output": None,
         "hypothesis_output": None, "seconds": 0.0, "seed": None, "message": f.message,
         "hints": None, "same_as": [],
@@ -84,7 +84,8 @@ def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """The report as a DataFrame, one row per hypothesis, nested values as text."""
     import pandas as pd
 
-    table = pd.DataFrame(rows, columns=[*COLUMNS, "expected", "as_expected"])
+    table = pd.DataFrame(rows, columns=[*COLUMNS, "as_expected"])
+    table["recorded"] = table["recorded"].fillna("")
     for column in ("keras_output", "hypothesis_output"):
         table[column] = table[column].map(lambda v: "" if v is None else format_array(v))
     table["counterexample"] = table["counterexample"].map(case_text)
@@ -110,7 +111,7 @@ def summaries(verdicts: Sequence[Verdict], failures: Sequence[LoadFailure] = ())
     """One sentence per file: ``part_a.py: Hypothesis #1 is refuted; Hypothesis #2 holds.``,
     then one per look-alike hypothesis (:func:`harness.lookalike.sentences`)."""
     by_file: dict[str, list[str]] = {}
-    for v in verdicts:
+    for v in ordered(verdicts):  # files with a surprise first
         by_file.setdefault(cut(display_path(v.file), FILE), []).append(sentence(v))
     for f in failures:
         by_file.setdefault(cut(display_path(f.file), FILE), []).append(f.what)
@@ -135,14 +136,16 @@ def write_reports(directory: str | Path, verdicts: Sequence[Verdict],
                   pictures: bool = True) -> list[Path]:
     """Write report.md/.csv/.html/.json into ``directory``; return their paths.
 
-    Every refuted hypothesis with a sweep (the run computed teaching extras) gets
-    its pictures: inline SVG in report.html, PNG files under ``pictures/`` linked
-    from report.md.  ``pictures=False`` draws none.  Drawing costs ~0.2 s per
-    hypothesis (two figures, SVG and PNG), so a run with nothing to draw never
-    imports matplotlib.
+    Every refuted hypothesis with a sweep (the run gave it teaching extras, which
+    :mod:`harness.teach` keeps to a few) gets its pictures, each drawn once as SVG:
+    inline in report.html, as files under ``pictures/`` linked from report.md.
+    ``pictures=False`` draws none; a run with nothing to draw never imports
+    matplotlib.  The verdicts are written surprises first
+    (:func:`harness.surprises.ordered`).
     """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
+    verdicts = ordered(verdicts)  # surprises first, the student's own files first
     rows = records(verdicts, failures)
     table = frame(rows)
     lines = summaries(verdicts, failures)
@@ -174,19 +177,20 @@ PICTURES = "pictures"
 
 def _write_pictures(out: Path, verdicts: Sequence[Verdict],
                     drawn: list[list[Any]]) -> list[list[str]]:
-    """PNG files under ``out/pictures`` (stale ones removed); their relative links."""
-    from harness.pictures import write_pngs
+    """SVG files under ``out/pictures`` (stale ones, and PNGs of older runs, removed);
+    their relative links."""
+    from harness.pictures import write_svgs
 
     folder = out / PICTURES
     links: list[list[str]] = []
     kept: set[Path] = set()
     for number, (v, pictures) in enumerate(zip(verdicts, drawn, strict=True), start=1):
         stem = re.sub(r"[^A-Za-z0-9_-]+", "_", f"{number:02d}-{Path(v.file).stem}-{v.function}")
-        written = write_pngs(pictures, folder, stem) if pictures else []
+        written = write_svgs(pictures, folder, stem) if pictures else []
         kept.update(path for _, path in written)
         links.append([f"{PICTURES}/{path.name}" for _, path in written])
     if folder.is_dir():
-        for stale in folder.glob("*.png"):
+        for stale in [*folder.glob("*.png"), *folder.glob("*.svg")]:
             if stale not in kept:
                 stale.unlink(missing_ok=True)
     return links
@@ -199,12 +203,16 @@ def markdown(table: pd.DataFrame, lines: list[str], verdicts: Sequence[Verdict],
     one section per hypothesis (from :func:`harness.render.verdict_markdown`)."""
     from harness.render import verdict_markdown
 
-    shown = table[["file", "name", "scope", "verdict", "expected", "cases", "seconds"]].copy()
-    shown = shown.rename(columns={"expected": "recorded"})
+    shown = table[["file", "name", "scope", "verdict", "recorded", "cases", "seconds"]].copy()
+    shown["verdict"] = _marked(shown["verdict"], table["as_expected"], len(verdicts))
     shown.loc[len(verdicts):, ["scope", "recorded"]] = ""  # a file that did not import
     for column in ("file", "name", "scope"):  # student text must not break the table
         shown[column] = shown[column].map(lambda t: md_inline(t, MESSAGE))
     parts = ["# Hypothesis report", ""]
+    found = items(verdicts, failures)
+    parts += [f"**{heading(len(found))}**", "",
+              *(f"- {md_inline(line, 100 * MESSAGE)}" for line in found)]
+    parts += ["", "## All hypotheses", ""]
     if seed is not None:
         parts += [f"Seed: {seed} (run again with the same seed for the same cases).", ""]
     parts += [f"- {md_inline(line, 100 * MESSAGE)}" for line in lines]
@@ -250,11 +258,28 @@ VERDICT_COLOURS = {
     "error": ("#fff8c5", "#7d4e00"),
 }
 
+#: A holds/refuted verdict that is not what its file records: white on purple, outlined,
+#: never the same cell as an expected refutation.
+SURPRISE_COLOURS = ("#8250df", "#ffffff")
+
 
 def verdict_style(kind: object) -> str:
-    """The CSS of a verdict cell: green holds, red refuted, amber could not be checked."""
-    background, colour = VERDICT_COLOURS.get(str(kind), VERDICT_COLOURS["error"])
+    """The CSS of a verdict cell: green holds, red refuted, amber could not be checked;
+    a holds/refuted marked ``(!)`` (not what its file records) white on purple."""
+    text = str(kind)
+    if text.endswith(MARK) and text[:-len(MARK)] in ("holds", "refuted"):
+        background, colour = SURPRISE_COLOURS
+        return (f"background-color: {background}; color: {colour}; font-weight: 700; "
+                "outline: 3px solid #3e1f79; outline-offset: -3px")
+    background, colour = VERDICT_COLOURS.get(text.removesuffix(MARK), VERDICT_COLOURS["error"])
     return f"background-color: {background}; color: {colour}; font-weight: 600"
+
+
+def _marked(column: Any, as_expected: Any, count: int) -> list[str]:
+    """The verdict column, ``(!)`` after each of the first ``count`` (the hypotheses; the
+    rest are files that did not import) that is not what its file records."""
+    return [str(kind) + ("" if i >= count or ok else MARK)
+            for i, (kind, ok) in enumerate(zip(column, as_expected, strict=True))]
 
 
 STYLE = """
@@ -265,6 +290,8 @@ main { max-width: 62rem; margin: 0 auto; padding: 1.5rem 1.25rem 4rem; }
 h1 { margin: 0 0 .25rem; font-size: 1.8rem; }
 h2 { margin: 0 0 .5rem; font-size: 1.3rem; }
 .meta { color: #59636e; margin: 0 0 1rem; }
+.surprises { border: 2px solid #8250df; }
+.surprises h2 { color: #3e1f79; }
 .card, section.verdict { background: #fff; border: 1px solid #d1d9e0; border-radius: 8px;
        padding: 1rem 1.25rem; margin: 1rem 0; }
 section.verdict { border-left: 6px solid #d1d9e0; }
@@ -324,15 +351,19 @@ def html_page(table: pd.DataFrame, lines: list[str], seed: int | None,
     from harness.render import verdict_html
 
     esc = html.escape
-    shown = table[["name", "file", "scope", "verdict", "expected", "cases"]].copy()
-    shown = shown.rename(columns={"expected": "recorded"})
+    shown = table[["name", "file", "scope", "verdict", "recorded", "cases"]].copy()
+    shown["verdict"] = _marked(shown["verdict"], table["as_expected"], len(verdicts))
     anchors = [f'<a href="#h-{i}">{esc(str(n))}</a>'
                for i, n in enumerate(shown["name"][:len(verdicts)], start=1)]
     shown["name"] = anchors + [esc(str(n)) for n in shown["name"][len(verdicts):]]
     shown.loc[len(verdicts):, "recorded"] = ""  # a file that did not import records nothing
     seed_text = (f'<p class="meta">Seed {seed}: run again with the same seed for the same '
                  "cases.</p>") if seed is not None else ""
-    parts = ["<h1>Hypothesis report</h1>", seed_text, '<div class="card">',
+    found = items(verdicts, failures)
+    lead = (f'<div class="card surprises"><h2>{esc(heading(len(found)))}</h2>'
+            + ('<ul class="summary">' + "".join(f"<li>{esc(line)}</li>" for line in found)
+               + "</ul>" if found else "") + "</div>")
+    parts = ["<h1>Hypothesis report</h1>", lead, seed_text, '<div class="card">',
              '<ul class="summary">' + "".join(f"<li>{esc(line)}</li>" for line in lines)
              + "</ul>", styled_table(shown, raw=["name"]), "</div>"]
     if failures:
@@ -354,23 +385,36 @@ def html_page(table: pd.DataFrame, lines: list[str], seed: int | None,
 
 
 def terminal_lines(verdicts: Sequence[Verdict], failures: Sequence[LoadFailure] = ()) -> list[str]:
-    """A compact table for the terminal (no pandas needed)."""
-    rows = [(cut(v.name, NAME), v.verdict + ("" if v.as_expected else " (!)"),
-             str(v.expected), str(v.cases), _short_case(v))
-            for v in verdicts]
-    rows += [(cut(display_path(f.file), FILE), ERROR + " (!)", "-", "0", f.what)
+    """The surprises (:func:`harness.surprises.lead_lines`), then a compact table for the
+    terminal (no pandas needed), surprises first."""
+    verdicts = ordered(verdicts)
+    full = [(cut(v.name, NAME), _short_case(v)) for v in verdicts]
+    rows = [(cut(name, NAME_WIDTH), v.verdict + ("" if v.as_expected else MARK),
+             str(v.expected), str(v.cases), cut(text, CELL_WIDTH))
+            for v, (name, text) in zip(verdicts, full, strict=True)]
+    rows += [(cut(display_path(f.file), FILE), ERROR + MARK, "-", "0", f.what)
              for f in failures]
     header = ("hypothesis", "verdict", "recorded", "cases", "minimal counterexample")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
-    return ["  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4]
-            for r in [header, *rows]]
+    table = ["  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4]
+             for r in [header, *rows]]
+    shortened = [f"{name}: {text}" if text else name
+                 for (name, text), row in zip(full, rows[:len(full)], strict=True)
+                 if row[0] != name or row[4] != text]
+    below = ["", "In full (cut short in the table):", *(f"  {line}" for line in shortened)]
+    return [*lead_lines(verdicts, failures), "", *table, *(below if shortened else [])]
+
+
+#: Widest name and last cell in the terminal table; longer text is cut at a word
+#: (:func:`harness.untrusted.cut`) and printed in full below the table.
+NAME_WIDTH, CELL_WIDTH = 40, 70
 
 
 def _short_case(v: Verdict) -> str:
     if v.verdict == REFUTED and v.counterexample is not None:
         return case_text(v.counterexample.case)
     if v.verdict == ERROR:
-        return (v.message or "")[:70]
+        return cut(v.message or "", MESSAGE)
     return ""
 
 

@@ -51,7 +51,7 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> Any:
         "display_name": "harness test", "language": "python",
         "env": {"IPYTHONDIR": str(home / "ipython"), "MPLBACKEND": "Agg",
                 "MPLCONFIGDIR": str(home / "mpl"), "KERAS_HOME": str(home / "keras"),
-                "TF_CPP_MIN_LOG_LEVEL": "3", "JUPYTER_PLATFORM_DIRS": "1"}}))
+                "JUPYTER_PLATFORM_DIRS": "1"}}))
     notebook = nbformat.read(EXAMPLE, as_version=4)
     notebook.cells += [nbformat.v4.new_code_cell(TYPO_CELL),  # a student's typo, at the end
                        nbformat.v4.new_code_cell("harness.check([typo, guess_2], hints=False)")]
@@ -59,6 +59,9 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> Any:
         patch.setenv("JUPYTER_PATH", str(home))  # where the kernelspec is found
         patch.setenv("JUPYTER_RUNTIME_DIR", str(home / "runtime"))
         patch.setenv("JUPYTER_PLATFORM_DIRS", "1")
+        # As on a student's machine: nothing quiets TensorFlow but the harness itself
+        # (importing harness in this process has set it here).
+        patch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
         client = NotebookClient(notebook, timeout=300, kernel_name=KERNEL,
                                 resources={"metadata": {"path": str(home)}})
         client.execute()  # starts the kernel, runs every cell, shuts the kernel down
@@ -89,6 +92,18 @@ def test_the_example_notebook_shows_a_refutation_with_its_counterexample(execute
     assert '<table class="steps">' in html  # Keras's output after each step
     assert "<svg" in html  # the pictures, inline
     assert "Guess 1 is refuted" in plain and "guess_1(kernel=np.array(" in plain
+
+
+def test_no_tensorflow_start_up_lines_in_the_notebook(executed: Any) -> None:
+    """The first cell imports harness, then keras: TensorFlow's C++ start-up lines (CPU
+    features, absl) never reach a cell's output."""
+    streams = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs
+               if o["output_type"] == "stream"]
+    first = _outputs(executed, "import harness")
+    assert [o["output_type"] for o in first] == ["execute_result"]  # PART_A, nothing else
+    noise = [o["text"] for o in streams
+             if o["name"] == "stderr" or "absl" in o["text"] or "tensorflow" in o["text"]]
+    assert noise == []
 
 
 def test_the_fixed_guess_holds_and_the_record_is_as_expected(executed: Any) -> None:

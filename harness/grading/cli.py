@@ -1,4 +1,5 @@
-"""``harness grade``, ``gradescope``, ``export`` and ``override``: parse, call the API, print.
+"""``harness grade``, ``gradescope``, ``prairielearn``, ``autograder``, ``export``, ``override``:
+parse, call the API, print.
 
 ``harness.cli`` calls :func:`register` to add the subcommands; this module
 also runs on its own: ``python -m harness.grading.cli grade SUBMISSIONS ...``.
@@ -7,6 +8,7 @@ also runs on its own: ``python -m harness.grading.cli grade SUBMISSIONS ...``.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -69,8 +71,51 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                             "$HARNESS_SECRET, else a random one for this run only)")
     _isolation_options(scope)
     scope.set_defaults(func=run_gradescope)
+    _register_prairielearn(subparsers)
     _register_export(subparsers)
     _register_override(subparsers)
+
+
+def _register_prairielearn(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """``harness prairielearn`` and ``harness autograder prairielearn``."""
+    from harness.cli import whole_number
+
+    pl = subparsers.add_parser(
+        "prairielearn", help="grade one PrairieLearn submission into results.json",
+        description="PrairieLearn's external grader: grade /grade/student and write "
+                    "/grade/results/results.json (refuses to run without /grade/student; "
+                    "$HARNESS_PRAIRIELEARN_ROOT moves /grade).")
+    pl.add_argument("--assignment", metavar="FILE", default=None,
+                    help="assignment spec (TOML); default: /grade/tests/assignment.toml, "
+                         "else the course exercise")
+    pl.add_argument("--secret-file", metavar="FILE", default=None,
+                    help="file holding the secret the cases are drawn from (default: "
+                         "/grade/tests/secret, else $HARNESS_SECRET, else a random one)")
+    pl.add_argument("--seed", metavar="N", type=whole_number("--seed"), default=None,
+                    help="override the assignment's seed")
+    _isolation_options(pl)
+    pl.set_defaults(func=run_prairielearn)
+    autograder = subparsers.add_parser(
+        "autograder", help="write what a grading platform needs (PrairieLearn)",
+        description="Write the files a grading platform needs to grade with this harness.")
+    platforms = autograder.add_subparsers(dest="platform", required=True, metavar="PLATFORM",
+                                          help="the platform: prairielearn")
+    question = platforms.add_parser(
+        "prairielearn", help="a PrairieLearn question's grader files and image recipe",
+        description="Write tests/ (the assignment and the secret) for the question folder, "
+                    "externalGradingOptions.json for its info.json, and image/ (a "
+                    "Dockerfile and this checkout's wheel) to build the grader image from.")
+    question.add_argument("--assignment", metavar="FILE", default=None,
+                          help="assignment spec (TOML); default: the course exercise")
+    question.add_argument("--secret-file", metavar="FILE", default=None,
+                          help="the secret to copy into tests/ (default: the one already in "
+                               "DIR/tests, else a new random one)")
+    question.add_argument("-o", "--out", metavar="DIR", default="prairielearn",
+                          help="folder to write into (default: prairielearn)")
+    question.add_argument("--image", metavar="NAME", default=None,
+                          help="the Docker image name for info.json (default: "
+                               "rnn-hypothesis-harness-grader:VERSION; push it to Docker Hub)")
+    question.set_defaults(func=run_autograder_prairielearn)
 
 
 def _register_export(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -209,6 +254,48 @@ def run_gradescope(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     _say(f"score {format_points(result.total)} / {format_points(result.max_total)} "
          f"({result.status}); wrote {results}")
+    return EXIT_OK
+
+
+def run_prairielearn(args: argparse.Namespace) -> int:
+    from harness.grading.prairielearn import layout
+    from harness.grading.prairielearn import run_prairielearn as grade_for_prairielearn
+
+    try:
+        result, data = grade_for_prairielearn(args.assignment, args.secret_file, args.seed,
+                                              isolate=args.isolation != "none")
+    except HarnessError as exc:
+        _say(f"harness prairielearn: {exc}", error=True)
+        return EXIT_USAGE
+    where = layout().results
+    if result is None:
+        _say(f"not gradable (PrairieLearn's data.json says so); wrote {where}")
+    else:
+        _say(f"score {format_points(result.total)} / {format_points(result.max_total)} "
+             f"({result.status}, gradable: {str(data['gradable']).lower()}); wrote {where}")
+        _say(f"isolation in force: {'; '.join(result.isolation) or 'none reported'}")
+    return EXIT_OK
+
+
+def run_autograder_prairielearn(args: argparse.Namespace) -> int:
+    from harness.grading.prairielearn import write_question
+
+    try:
+        files = write_question(args.out, args.assignment, args.secret_file, args.image)
+    except HarnessError as exc:
+        _say(f"harness autograder prairielearn: {exc}", error=True)
+        return EXIT_USAGE
+    secret = "made now" if files.secret_made else "kept as it was" if (
+        args.secret_file is None) else f"copied from {args.secret_file}"
+    image, out = files.options["image"], files.out
+    _say(f"wrote {files.assignment} and {files.secret} (mode 0600, {secret}: keep it out of "
+         f"anything students see), {files.dockerfile} with {files.wheel.name}, and "
+         f"{files.snippet}:")
+    _say(json.dumps({"externalGradingOptions": files.options}, indent=2))
+    _say(f"1. Copy {out / 'tests'} into the question's folder (beside its info.json).\n"
+         f"2. Add the externalGradingOptions above to the question's info.json.\n"
+         f"3. Build and push the image: docker build -t {image} {out / 'image'} && "
+         f"docker push {image}")
     return EXIT_OK
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import UsageError
-from harness.grading.assignment import Assignment
+from harness.grading.assignment import Assignment, Exercise
 from harness.grading.results import GRADED, SubmissionResult
 
 #: Where Gradescope puts everything; ``HARNESS_AUTOGRADER_ROOT`` overrides it.
@@ -35,24 +35,21 @@ FORMAT = "md"
 
 def results_json(assignment: Assignment, result: SubmissionResult) -> dict[str, Any]:
     """The Gradescope results record for one student."""
-    from harness.grading.feedback import exercise_section
-
     tests = []
     for exercise in assignment.exercises:
         points = result.points(exercise.id)
-        section = "\n".join(exercise_section(exercise, result)[2:]).strip()
         tests.append({
             "name": exercise.name,
             "score": points,
             "max_score": exercise.max_points,
             "status": "passed" if points >= exercise.max_points else "failed",
-            "output": section or "No hypothesis about this layer.",
+            "output": test_output(exercise, result),
             "output_format": FORMAT,
             "visibility": "visible",
         })
     return {
         "score": result.total,
-        "output": _overall(result),
+        "output": overall_text(result),
         "output_format": FORMAT,
         "test_output_format": FORMAT,
         "visibility": "visible",
@@ -62,7 +59,15 @@ def results_json(assignment: Assignment, result: SubmissionResult) -> dict[str, 
     }
 
 
-def _overall(result: SubmissionResult) -> str:
+def test_output(exercise: Exercise, result: SubmissionResult) -> str:
+    """One exercise's feedback, in Markdown, without its heading (also PrairieLearn's)."""
+    from harness.grading.feedback import exercise_section
+
+    section = "\n".join(exercise_section(exercise, result)[2:]).strip()
+    return section or "No hypothesis about this layer."
+
+
+def overall_text(result: SubmissionResult) -> str:
     """The text above the tests: the score, and what went wrong if something did."""
     from harness.grading.feedback import STATUS_WORDS, problem_lines
     from harness.grading.results import format_points

@@ -49,6 +49,7 @@ from harness.untrusted import (
     MESSAGE,
     NAME,
     SOURCE_LINES,
+    cut,
     fenced,
     html_block,
     html_text,
@@ -148,8 +149,10 @@ def _recorded_words(cluster: Cluster, escape: Escape) -> str:
     return words + (f" Also: {shown}." if shown else "")
 
 
-def misconceptions_markdown(results: list[SubmissionResult], sources: Sources) -> list[str]:
-    """The misconceptions section of summary.md (each misconception built on its own)."""
+def misconceptions_markdown(results: list[SubmissionResult], sources: Sources, *,
+                            secret: bool = False) -> list[str]:
+    """The misconceptions section of summary.md (each misconception built on its own;
+    ``secret``: the cases came from the grader's secret, so no seed is printed)."""
     lines = ["", "## Misconceptions", "",
              "Refuted hypotheses grouped by what they output on the shared screening cases "
              "(same outputs = same idea, however it is written), largest first.", ""]
@@ -158,7 +161,7 @@ def misconceptions_markdown(results: list[SubmissionResult], sources: Sources) -
         return [*lines, "None."]
     for number, cluster in enumerate(found[:MISCONCEPTIONS], start=1):
         lines += _guarded(f"misconception {number}",
-                          partial(_misconception_md, number, cluster, sources),
+                          partial(_misconception_md, number, cluster, sources, secret),
                           partial(_misconception_failed_md, number))
     if len(found) > MISCONCEPTIONS:
         lines += [f"... and {len(found) - MISCONCEPTIONS} smaller clusters."]
@@ -169,11 +172,13 @@ def _misconception_failed_md(number: int, sentence: str) -> list[str]:
     return [f"### {number}.", "", sentence, ""]
 
 
-def _misconception_md(number: int, cluster: Cluster, sources: Sources) -> list[str]:
+def _misconception_md(number: int, cluster: Cluster, sources: Sources,
+                      secret: bool = False) -> list[str]:
     from harness.render import verdict_markdown
 
     source = source_of(cluster, sources)
-    section = verdict_markdown(cluster.representative.result.checked).split("\n", 1)[1]
+    section = verdict_markdown(cluster.representative.result.checked,
+                               secret=secret).split("\n", 1)[1]
     lines = [f"### {_cluster_title(number, cluster, markdown)}", "",
              _recorded_words(cluster, markdown), ""]
     lines += ([*fenced(source, "python", SOURCE_LINES), ""] if source is not None
@@ -195,7 +200,8 @@ def summary_markdown(assignment: Assignment, results: list[SubmissionResult],
         ("the pass rates", lambda: _rates_md(assignment, results)),
         ("the scores and statuses", lambda: _scores_md(results)),
         ("the most common counterexamples", lambda: _common_md(results)),
-        ("the misconceptions", lambda: misconceptions_markdown(results, sources or {})),
+        ("the misconceptions", lambda: misconceptions_markdown(
+            results, sources or {}, secret=assignment.secret is not None)),
         ("the list of what was not graded",
          lambda: not_graded_lines(results, skipped, renamed)),
         ("the overrides", lambda: overrides_markdown(results, override_warnings))]
@@ -274,10 +280,20 @@ def blank_png() -> bytes:
 
 
 def _chart(assignment: Assignment, results: list[SubmissionResult]) -> bytes:
+    figure = summary_figure(assignment, results)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def summary_figure(assignment: Assignment, results: list[SubmissionResult]) -> Any:
+    """The chart's matplotlib figure: pass rates, and the scores' histogram, whose axis
+    counting students has whole-number ticks only."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     rates = pass_rates(assignment, results)
     figure = Figure(figsize=(9, 3.5))
@@ -291,11 +307,10 @@ def _chart(assignment: Assignment, results: list[SubmissionResult]) -> bytes:
                range=(-0.25, assignment.max_total + 0.25))
     right.set_xlabel("total score")
     right.set_ylabel("students")
+    right.yaxis.set_major_locator(MaxNLocator(integer=True))  # students come whole
     right.set_title("Score distribution")
     figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Software": None})
-    return buffer.getvalue()
+    return figure
 
 
 def summary_html(assignment: Assignment, results: list[SubmissionResult],
@@ -311,6 +326,7 @@ def summary_html(assignment: Assignment, results: list[SubmissionResult],
     parts = [f"<h1>Grading summary: {esc(assignment.name)}</h1>",
              f'<p class="meta">{len(results)} submissions, seed {assignment.seed}, '
              f"{assignment.cases} cases per hypothesis. "
+             '<a href="#students">Each student</a> · '
              '<a href="#misconceptions">What the class got wrong</a></p>']
     if isolation:
         parts.append('<div class="card"><h2>Isolation in force</h2><ul>'
@@ -318,7 +334,9 @@ def summary_html(assignment: Assignment, results: list[SubmissionResult],
     sections: list[tuple[str, Callable[[], list[str]]]] = [
         ("the pass rates", lambda: _rates_html(assignment, results, chart)),
         ("the scores and statuses", lambda: _scores_html(results)),
-        ("the misconceptions", lambda: _misconceptions_html(results, sources or {})),
+        ("each student", lambda: _students_html(assignment, results)),
+        ("the misconceptions", lambda: _misconceptions_html(
+            results, sources or {}, secret=assignment.secret is not None)),
         ("the list of what was not graded",
          lambda: _not_graded_html(results, skipped, renamed)),
         ("the overrides", lambda: overrides_html(results, override_warnings))]
@@ -365,6 +383,27 @@ def _scores_html(results: list[SubmissionResult]) -> list[str]:
             _plain_table(common, "common") if not common.empty else "<p>None.</p>", "</div>"]
 
 
+def _students_html(assignment: Assignment, results: list[SubmissionResult]) -> list[str]:
+    """The per-student table: id, points per exercise, total, status, and a link to the
+    student's feedback (``feedback/<id>.md`` beside this page)."""
+    from urllib.parse import quote
+
+    from harness.report import styled_table
+
+    table = frame(assignment, sorted(results, key=lambda r: r.student))
+    if table.empty:
+        return ['<div class="card"><h2 id="students">Students</h2><p>None.</p></div>']
+    for column in [e.id for e in assignment.exercises] + ["total"]:
+        table[column] = table[column].map(format_points)
+    table["status"] = table["status"].map(str)
+    table["feedback"] = [f'<a href="feedback/{quote(str(s), safe="")}.md">feedback</a>'
+                         for s in table["student"]]
+    table["student"] = table["student"].map(lambda s: cut(s, NAME))  # escaped by the Styler
+    return ['<div class="card"><h2 id="students">Students</h2>',
+            styled_table(table, "status", raw=["feedback"], colours=_status_style,
+                         name="students"), "</div>"]
+
+
 def _plain_table(table: Any, name: str) -> str:
     return str(table.style.hide(axis="index").set_uuid(name).format(escape="html")
                .set_table_attributes('class="report"').to_html(doctype_html=False))
@@ -376,7 +415,8 @@ def _status_style(status: object) -> str:
     return verdict_style("holds" if str(status) == "graded" else "error")
 
 
-def _misconceptions_html(results: list[SubmissionResult], sources: Sources) -> list[str]:
+def _misconceptions_html(results: list[SubmissionResult], sources: Sources, *,
+                         secret: bool = False) -> list[str]:
     parts = ['<h2 id="misconceptions">Misconceptions</h2>',
              '<p class="meta">Refuted hypotheses grouped by what they output on the shared '
              "screening cases (same outputs = same idea, however it is written), largest "
@@ -386,14 +426,15 @@ def _misconceptions_html(results: list[SubmissionResult], sources: Sources) -> l
         return [*parts, "<p>None.</p>"]
     for number, cluster in enumerate(found[:MISCONCEPTIONS], start=1):
         parts += _guarded(f"misconception {number}",
-                          partial(_misconception_html, number, cluster, sources),
+                          partial(_misconception_html, number, cluster, sources, secret),
                           _html_failed)
     if len(found) > MISCONCEPTIONS:
         parts.append(f"<p>... and {len(found) - MISCONCEPTIONS} smaller clusters.</p>")
     return parts
 
 
-def _misconception_html(number: int, cluster: Cluster, sources: Sources) -> list[str]:
+def _misconception_html(number: int, cluster: Cluster, sources: Sources,
+                        secret: bool = False) -> list[str]:
     from harness.render import verdict_html
 
     verdict = cluster.representative.result.checked
@@ -402,7 +443,7 @@ def _misconception_html(number: int, cluster: Cluster, sources: Sources) -> list
             if source is not None else "<p>(source not available)</p>")
     pictures = _guarded(f"the pictures of misconception {number}",
                         partial(_pictures_html, number, verdict), _html_failed)
-    section = verdict_html(verdict, pictures)
+    section = verdict_html(verdict, pictures, secret=secret)
     section = section.replace(f"<h2>{html_text(verdict.name, NAME)}</h2>",
                               f"<h2>{_cluster_title(number, cluster, html_text)}</h2>"
                               f'<p class="where">{_recorded_words(cluster, html_text)}</p>'
