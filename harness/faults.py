@@ -37,9 +37,11 @@ def describe_load_error(path: Path, exc: BaseException) -> str:
     if isinstance(exc, SyntaxError):
         return _syntax_error(path, exc)
     if isinstance(exc, HarnessError):
-        cells = [f for f in _student_frames(path, exc) if parse_cell_name(f.filename)]
-        where = f" ({place(cells[-1].filename, cells[-1].lineno)})" if cells else ""
-        return f"{path.name}{where}: {exc}"
+        frames = _student_frames(path, exc)
+        where = place(frames[-1].filename, frames[-1].lineno) if frames else ""
+        if not where or where.startswith(("line", "somewhere")):
+            where = f"{path.name}, {where}" if where else path.name
+        return f"{where}: {exc}"
     frames = _student_frames(path, exc)
     where = ""
     if frames:
@@ -48,6 +50,19 @@ def describe_load_error(path: Path, exc: BaseException) -> str:
     message = str(exc).strip()
     return (f"{path.name} failed while it was being imported{where}: "
             f"{type(exc).__name__}{': ' + message if message else ''}")
+
+
+def describe_cell_error(path: Path, cell: str, exc: BaseException) -> str:
+    """A notebook cell that failed, with its place: the other cells still ran."""
+    if isinstance(exc, SyntaxError):
+        return (f"{place(exc.filename or cell, exc.lineno)} has a syntax error ({exc.msg}), "
+                f"so that cell was skipped; the other cells were run."
+                + (f"\n    {exc.text.rstrip()}" if exc.text and exc.text.strip() else ""))
+    frames = [f for f in _student_frames(path, exc) if f.filename == cell]
+    where = place(cell, frames[-1].lineno if frames else None)
+    message = str(exc).strip()
+    return (f"{where} failed ({type(exc).__name__}{': ' + message if message else ''}), so "
+            "the rest of that cell was skipped; the other cells were run.")
 
 
 def _syntax_error(path: Path, exc: SyntaxError) -> str:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.checker import DEFAULT_CASES, DEFAULT_SEED, CheckSettings
-from harness.claims import Claim, claim_of, claims_in
+from harness.claims import Claim, claim_of, claims_in, kernel_cell
 from harness.collect import collect
 from harness.errors import UsageError
 from harness.verdict import HOLDS, LoadFailure, Verdict
@@ -174,19 +174,8 @@ def _describe(target: Any) -> str:
 def _shown(verdict: Verdict) -> Verdict:
     """A function defined in a notebook cell lives in a file the kernel made up
     (``/tmp/ipykernel_.../123.py``): name it by the cell's ``In [n]`` instead."""
-    number = _kernel_cell(verdict.file)
+    number = kernel_cell(verdict.file)
     return verdict if number is None else replace(verdict, file=f"cell In [{number}]")
-
-
-def _kernel_cell(filename: str) -> int | None:
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return None
-    shell = get_ipython()
-    names = getattr(getattr(shell, "compile", None), "_filename_map", None)
-    number = names.get(filename) if isinstance(names, dict) else None
-    return number if isinstance(number, int) else None
 
 
 # ------------------------------------------------------------------ showing it
@@ -239,7 +228,7 @@ def page(result: CheckResult) -> str:
         parts.append(section[:end] + where + section[end:] if end >= 0 else section + where)
     for failure in result.failures:
         parts.append('<section class="verdict verdict-error"><h2>'
-                     f"{html.escape(Path(failure.file).name)} could not be imported</h2>"
+                     f"{html.escape(Path(failure.file).name)}: {html.escape(failure.what)}</h2>"
                      f"<pre>{html.escape(failure.message)}</pre></section>")
     parts.append("</div>")
     return "\n".join(parts)

@@ -13,6 +13,7 @@ other test suite is collected differently.
 from __future__ import annotations
 
 import ast
+import fnmatch
 import re
 import warnings
 from collections.abc import Iterator
@@ -214,16 +215,47 @@ class HypothesisFile(pytest.File):
     """A file of hypotheses: one item per ``@hypothesis`` function."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        from harness.collect import load_claims
-        from harness.errors import HarnessError
+        from harness.collect import load_file
 
-        try:
-            claims = load_claims(self.path)
-        except HarnessError as exc:
-            yield LoadFailureItem.from_parent(self, name="import", message=str(exc))
-            return
-        for claim in claims:
-            yield HypothesisItem.from_parent(self, name=claim.function, claim=claim)
+        found = load_file(self.path)
+        names: set[str] = set()
+        for failure in found.failures:  # the whole file, or a notebook's cell
+            yield LoadFailureItem.from_parent(self, name=_unique("import", names),
+                                              failure=failure)
+        for claim in found.claims:  # broken ones too: each fails with its own error
+            yield HypothesisItem.from_parent(self, name=_unique(claim.function, names),
+                                             claim=claim)
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    """``name``, or ``name[2]``, ``name[3]``, ... when an item already has it."""
+    number, unique = 1, name
+    while unique in taken:
+        number += 1
+        unique = f"{name}[{number}]"
+    taken.add(unique)
+    return unique
+
+
+class _NotATestModule(pytest.Module):
+    """What pytest's own Python collector gets for a hypothesis file named on the command
+    line (``pytest hypotheses/part_a.py``): nothing.  Otherwise it would import the file
+    as a test module a second time, and a file that fails to import would end the run
+    with a collection error instead of the harness's own items and report."""
+
+    def collect(self) -> list[pytest.Item | pytest.Collector]:
+        return []
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> Any:
+    """Only for a hypothesis file pytest would not collect as tests by its name
+    (``python_files``): a ``test_*.py`` keeps its own tests."""
+    patterns = parent.config.getini("python_files")
+    if is_hypothesis_file(module_path, parent.config) and not any(
+            fnmatch.fnmatch(module_path.name, pattern) for pattern in patterns):
+        return _NotATestModule.from_parent(parent, path=module_path)
+    return None
 
 
 class HypothesisItem(pytest.Item):
@@ -279,14 +311,13 @@ class HypothesisItem(pytest.Item):
 class LoadFailureItem(pytest.Item):
     """Stands for a hypothesis file that could not be imported, so the run goes on."""
 
-    def __init__(self, *, message: str, **kwargs: Any) -> None:
+    def __init__(self, *, failure: LoadFailure, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.message = message
+        self.failure = failure
+        self.message = failure.message
 
     def runtest(self) -> None:
-        from harness.verdict import LoadFailure
-
-        self.config.stash[SESSION].failures.append(LoadFailure(str(self.path), self.message))
+        self.config.stash[SESSION].failures.append(self.failure)
         raise NotCheckable(self.message)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],

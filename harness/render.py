@@ -195,7 +195,9 @@ def failure_text(verdict: Verdict) -> str:
     if verdict.verdict == HOLDS:
         return _holds_but_recorded_refuted(verdict)
     if verdict.counterexample is None:
-        return f"{cut(verdict.name, NAME)} could not be checked: {cut(verdict.message, SENTENCE)}."
+        message = cut(verdict.message, SENTENCE)
+        return f"{cut(verdict.name, NAME)} could not be checked: {message}" + (
+            "" if message.endswith((".", "?", "!")) else ".")
     lines = [_headline(verdict), "", "  " + call(verdict), f"  layer: {verdict.layer}", ""]
     lines += ["  " + f"{label:<{_width(verdict)}}  {value}" for label, value in outputs(verdict)]
     table = step_rows(verdict) or side_rows(verdict)

@@ -72,7 +72,7 @@ def _record(v: Verdict) -> dict[str, Any]:
 
 def _failure_record(f: LoadFailure) -> dict[str, Any]:
     return {
-        "file": display_path(f.file), "name": "(file could not be imported)", "function": None,
+        "file": display_path(f.file), "name": f"({f.what.removeprefix('the ')})", "function": None,
         "layer": None, "scope": None, "verdict": str(ERROR), "recorded": None,
         "as_expected": False, "cases": 0, "counterexample": None, "keras_output": None,
         "hypothesis_output": None, "seconds": 0.0, "seed": None, "message": f.message,
@@ -114,8 +114,7 @@ def summaries(verdicts: Sequence[Verdict], failures: Sequence[LoadFailure] = ())
     for v in ordered(verdicts):  # files with a surprise first
         by_file.setdefault(cut(display_path(v.file), FILE), []).append(sentence(v))
     for f in failures:
-        by_file.setdefault(cut(display_path(f.file), FILE), []).append(
-            "the file could not be imported")
+        by_file.setdefault(cut(display_path(f.file), FILE), []).append(f.what)
     lines = [f"{file}: {'; '.join(parts)}." for file, parts in by_file.items()]
     return lines + sentences(verdicts)  # then "#3 behaves exactly like #2 on all 200 cases"
 
@@ -393,7 +392,7 @@ def terminal_lines(verdicts: Sequence[Verdict], failures: Sequence[LoadFailure] 
     rows = [(cut(name, NAME_WIDTH), v.verdict + ("" if v.as_expected else MARK),
              str(v.expected), str(v.cases), cut(text, CELL_WIDTH))
             for v, (name, text) in zip(verdicts, full, strict=True)]
-    rows += [(cut(display_path(f.file), FILE), ERROR + MARK, "-", "0", "could not be imported")
+    rows += [(cut(display_path(f.file), FILE), ERROR + MARK, "-", "0", f.what)
              for f in failures]
     header = ("hypothesis", "verdict", "recorded", "cases", "minimal counterexample")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]

@@ -215,7 +215,16 @@ class Verdict:
 
 @dataclass(frozen=True)
 class LoadFailure:
-    """A hypothesis file that could not be imported, and why."""
+    """A hypothesis file that could not be imported, or a notebook cell that could not be
+    run (``cell``: its number; the other cells ran), and why."""
 
     file: str
     message: str
+    cell: int | None = None
+
+    @property
+    def what(self) -> str:
+        """``the file could not be imported`` / ``cell 5 could not be run``."""
+        if self.cell is None:
+            return "the file could not be imported"
+        return f"cell {self.cell} could not be run"

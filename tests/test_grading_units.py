@@ -191,8 +191,8 @@ def test_grades_csv_is_sorted_and_plain() -> None:
                                 exercises=(ExerciseResult("part_a", "A", p, 2),))
                for s, p in (("zoe", 2.0), ("adam", 0.5))]
     assert grades_csv(assignment, results) == (
-        "student,part_a,total,max_total,status,overridden\n"
-        "adam,0.5,0.5,2,graded,\nzoe,2,2,2,graded,\n")
+        "student,part_a,total,max_total,status,overridden,problems\n"
+        "adam,0.5,0.5,2,graded,,\nzoe,2,2,2,graded,,\n")
 
 
 def test_interrupted_write_leaves_the_old_file(tmp_path: Path,

@@ -18,6 +18,8 @@ An assignment is a TOML file (the course exercise ships as the default,
     fresh_cases = 50          # fresh secret cases per hypothesis that holds on the screening
     hints = true              # feedback says where a refuted hypothesis holds (hints.py)
     hint_seconds = 2          # most seconds spent looking for one hypothesis's hints
+    wrong_claims = "cost"     # "cost": an exercise's points also need no wrong claim (a
+                              # hypothesis recorded as holding that is refuted); "ignore"
 
     [[exercise]]
     id = "part_a"             # column name in grades.csv
@@ -28,6 +30,7 @@ An assignment is a TOML file (the course exercise ships as the default,
     points = 2                # for a hypothesis that holds for all weights and sequences
     narrow_points = 0         # for one that holds only in a narrower scope
     refuted_points = 0        # opt-in: for a plausible one recorded refuted=True and refuted
+    wrong_claims = "cost"     # optional: this exercise's own rule (default: the assignment's)
 """
 
 from __future__ import annotations
@@ -61,12 +64,14 @@ _SETTINGS: dict[str, type] = {
     "name": str, "seed": int, "cases": int, "hypothesis_timeout": float,
     "submission_timeout": float, "max_hypotheses": int, "memory_mb": int,
     "load_timeout": float, "max_scopes": int, "max_cases": int, "grader_seconds": float,
-    "fresh_cases": int, "hints": bool, "hint_seconds": float,
+    "fresh_cases": int, "hints": bool, "hint_seconds": float, "wrong_claims": str,
 }
 _EXERCISE: dict[str, type] = {
     "id": str, "name": str, "layer": str, "points": float,
-    "narrow_points": float, "refuted_points": float,
+    "narrow_points": float, "refuted_points": float, "wrong_claims": str,
 }
+#: What a wrong claim (recorded as holding, refuted) does to its exercise's points.
+WRONG_CLAIMS = ("cost", "ignore")
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,8 @@ class Exercise:
     points: float
     narrow_points: float = 0.0
     refuted_points: float = 0.0
+    #: "cost": the points also need no wrong claim about the layer; "ignore": they don't.
+    wrong_claims: str = "cost"
 
     @property
     def max_points(self) -> float:
@@ -110,6 +117,8 @@ class Assignment:
     fresh_cases: int = DEFAULT_FRESH
     hints: bool = True
     hint_seconds: float = DEFAULT_BUDGET
+    #: The default of every exercise's ``wrong_claims`` ("cost" or "ignore").
+    wrong_claims: str = "cost"
     source: str = "<default>"
     #: The grading secret, never read from the assignment file (see
     #: :mod:`harness.grading.secret`); None: cases follow the public seed.
@@ -179,7 +188,8 @@ def parse_assignment(text: str, source: str = "<string>") -> Assignment:
     if not isinstance(raw, list) or not raw:
         raise AssignmentError(f"{source} has no exercises: add at least one [[exercise]] "
                               "table with a layer and points.")
-    exercises = tuple(_exercise(item, i, source) for i, item in enumerate(raw))
+    rule = settings.get("wrong_claims", "cost")
+    exercises = tuple(_exercise(item, i, source, rule) for i, item in enumerate(raw))
     ids = [e.id for e in exercises]
     if len(set(ids)) != len(ids):
         raise AssignmentError(f"{source}: exercise ids must differ. Received: {ids}.")
@@ -189,11 +199,12 @@ def parse_assignment(text: str, source: str = "<string>") -> Assignment:
     return assignment
 
 
-def _exercise(item: Any, index: int, source: str) -> Exercise:
+def _exercise(item: Any, index: int, source: str, wrong_claims: str) -> Exercise:
     where = f"{source} exercise #{index + 1}"
     if not isinstance(item, dict):
         raise AssignmentError(f"{where} must be a table.")
     fields = _typed(item, _EXERCISE, where)
+    fields.setdefault("wrong_claims", wrong_claims)
     for key in ("layer", "points"):
         if key not in fields:
             raise AssignmentError(f"{where} needs `{key} = ...`.")
@@ -245,6 +256,13 @@ def _check_ranges(assignment: Assignment, source: str) -> None:
     if not 0 <= assignment.hint_seconds <= MAX_BUDGET:
         raise AssignmentError(f"{source}: hint_seconds must be from 0 to {MAX_BUDGET:g}. "
                               f"Received: {assignment.hint_seconds}.")
+    for rule, where in [(assignment.wrong_claims, "[assignment]"),
+                        *((e.wrong_claims, e.id) for e in assignment.exercises)]:
+        if rule not in WRONG_CLAIMS:
+            raise AssignmentError(f"{source}: wrong_claims of {where} must be \"cost\" (an "
+                                  "exercise's points also need no hypothesis recorded as "
+                                  "holding that is refuted) or \"ignore\". "
+                                  f"Received: {rule!r}.")
     for exercise in assignment.exercises:
         amounts = (exercise.points, exercise.narrow_points, exercise.refuted_points)
         if min(amounts) < 0:

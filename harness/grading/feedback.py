@@ -17,7 +17,14 @@ from typing import Any
 
 from harness import render
 from harness.grading.assignment import Assignment, Exercise
-from harness.grading.results import HypothesisResult, Status, SubmissionResult, format_points
+from harness.grading.results import (
+    Credit,
+    HypothesisResult,
+    Status,
+    SubmissionResult,
+    format_points,
+)
+from harness.grading.scoring import is_wrong_claim
 from harness.numbers import format_array
 from harness.untrusted import (
     FILE,
@@ -57,7 +64,7 @@ def feedback_markdown(assignment: Assignment, result: SubmissionResult) -> str:
     """The whole feedback file for one student."""
     lines = [f"# Feedback for {markdown(result.student, NAME)}: {assignment.name}", "",
              f"**Score: {format_points(result.total)} / {format_points(result.max_total)}**", ""]
-    lines += _status_lines(result)
+    lines += _status_lines(result) + problem_lines(result)
     for exercise in assignment.exercises:
         lines += exercise_section(exercise, result)
     full = full_messages(result)
@@ -79,6 +86,28 @@ def _status_lines(result: SubmissionResult) -> list[str]:
     return [*lines, ""]
 
 
+def problem_lines(result: SubmissionResult) -> list[str]:
+    """The files (notebook cells, declarations) that could not be used, each with its
+    reason and line; the rest of the submission was graded as usual."""
+    if not result.problems or result.status not in _CHECKED:
+        return []  # nothing loaded at all: the status and its message say it already
+    lines = ["## Parts of your submission that could not be used", "",
+             "Each costs only its own hypotheses; everything else was graded as usual.", ""]
+    for problem in result.problems:
+        words = PROBLEM_WORDS.get(problem.status, markdown(problem.status, NAME))
+        lines += [f"- **{markdown(problem.file, FILE)}** ({words}):", "",
+                  *fenced(problem.message.strip()), ""]
+    return lines
+
+
+#: A problem's kind, in words.
+PROBLEM_WORDS = {
+    "syntax-error": "a syntax error", "import-error": "an import that fails",
+    "load-error": "an error while it was loaded", "used-keras": "it imports Keras/TensorFlow",
+    "bad-hypothesis": "a @hypothesis declaration with a mistake",
+}
+
+
 def full_messages(result: SubmissionResult) -> list[bool]:
     """For each hypothesis: is its message shown at full length?  The first
     :data:`FULL_MESSAGES` shown are, the others are cut to :data:`SHORT_MESSAGE`."""
@@ -97,7 +126,8 @@ def _running_count(flags: list[bool]) -> list[int]:
 
 
 def exercise_section(exercise: Exercise, result: SubmissionResult) -> list[str]:
-    """One exercise: its points, then each of the student's hypotheses about it."""
+    """One exercise: its points, the wrong claims that cost them, then each of the
+    student's hypotheses about it."""
     points = result.points(exercise.id)
     lines = [f"## {exercise.name}: {format_points(points)} / "
              f"{format_points(exercise.max_points)} points", ""]
@@ -110,20 +140,41 @@ def exercise_section(exercise: Exercise, result: SubmissionResult) -> list[str]:
     if not mine and result.status in _CHECKED:
         lines += [f"You have no hypothesis about this layer ({exercise.layer}). Write one with "
                   f"`@hypothesis({exercise.layer})`.", ""]
+    costly = _costs(exercise, [result.hypotheses[i] for i in mine])
+    for wrong in costly:
+        lines += [f"**Wrong claim:** {markdown_code(wrong.name, NAME)} is recorded as holding, "
+                  "but the harness refuted it (the counterexample is below), so this exercise "
+                  "earns no points for a hypothesis that holds. Recording it with "
+                  "`refuted=True` is what the exercise asks: knowing when a formula is wrong.",
+                  ""]
     full = full_messages(result)
     for i in mine:
-        lines += hypothesis_lines(result.hypotheses[i], full=full[i])
+        lines += hypothesis_lines(result.hypotheses[i], full=full[i], cancelled=bool(costly))
     return lines
 
 
-def hypothesis_lines(h: HypothesisResult, *, full: bool = True) -> list[str]:
+def _costs(exercise: Exercise, mine: list[HypothesisResult]) -> list[HypothesisResult]:
+    """The wrong claims that cost this exercise its points."""
+    if exercise.wrong_claims != "cost":
+        return []
+    return [h for h in mine if is_wrong_claim(h)]
+
+
+def hypothesis_lines(h: HypothesisResult, *, full: bool = True,
+                     cancelled: bool = False) -> list[str]:
     """One hypothesis: what happened, why it earns what it earns, and the case; ``full``:
-    its message at full length (else cut to :data:`SHORT_MESSAGE`)."""
+    its message at full length (else cut to :data:`SHORT_MESSAGE`); ``cancelled``: a
+    wrong claim about the layer costs what it would earn."""
     v = h.checked
-    mark = "earned" if h.earned > 0 else "no points"
     where = f"{markdown_code(v.function, NAME)} in {markdown(v.file, FILE)}, line {v.line}"
-    lines = [f"### {markdown(v.name, NAME)} ({mark}: {format_points(h.earned)})", "",
-             _what(v.verdict, v.cases), "", f"**Points:** {_note(h.note)}", "",
+    label = "Recorded" if h.credit == Credit.REFUTED and not h.earned else "Points"
+    note = _note(h.note)
+    if cancelled and h.earned > 0 and h.credit != Credit.REFUTED:
+        note += " But a wrong claim about this layer costs these points (see above)."
+    lines = [f"### {markdown(v.name, NAME)} ({_mark(h, cancelled)})", "",
+             _what(v.verdict, v.cases) if v.cases or v.verdict != VerdictKind.ERROR
+             else "It could not be checked (what went wrong is below).", "",
+             f"**{label}:** {note}", "",
              f"*Where:* {where}. *Scope:* {markdown(v.scope, MESSAGE)}.", ""]
     if v.message and v.verdict != VerdictKind.REFUTED:
         message = markdown(v.message, SENTENCE if full else SHORT_MESSAGE)
@@ -133,6 +184,16 @@ def hypothesis_lines(h: HypothesisResult, *, full: bool = True) -> list[str]:
     elif v.counterexample:
         lines += ["It failed on this call:", "", "```python", render.call(v), "```", ""]
     return lines
+
+
+def _mark(h: HypothesisResult, cancelled: bool) -> str:
+    """The heading's word: what the hypothesis earns, never a penalty for a refutation
+    that is correctly recorded."""
+    if h.credit == Credit.REFUTED and not h.earned:
+        return "correctly recorded as refuted"
+    if h.earned > 0 and not (cancelled and h.credit != Credit.REFUTED):
+        return f"earned: {format_points(h.earned)}"
+    return "no points"
 
 
 def _note(note: str) -> str:

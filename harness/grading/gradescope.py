@@ -69,11 +69,15 @@ def test_output(exercise: Exercise, result: SubmissionResult) -> str:
 
 def overall_text(result: SubmissionResult) -> str:
     """The text above the tests: the score, and what went wrong if something did."""
-    from harness.grading.feedback import STATUS_WORDS
+    from harness.grading.feedback import STATUS_WORDS, problem_lines
     from harness.grading.results import format_points
     from harness.untrusted import fenced
 
     output = f"**Score: {format_points(result.total)} / {format_points(result.max_total)}**"
+    problems = problem_lines(result)  # files that could not be used; the rest was graded
+    if problems:
+        output += "\n\n" + "\n".join([f"**{problems[0].removeprefix('## ')}**",
+                                      *problems[1:]]).rstrip()
     if result.status != GRADED:
         output += f"\n\n**Problem ({result.status}):** {STATUS_WORDS.get(result.status, '')}"
         if result.message:

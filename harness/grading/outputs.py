@@ -2,7 +2,8 @@
 
 Layout under the output folder::
 
-    grades.csv                       one row per student (byte-identical across reruns)
+    grades.csv                       one row per student (byte-identical across reruns;
+                                     ``problems``: files that could not be used)
     feedback/<student>.md            what held, and a checkable counterexample otherwise
     gradescope/<student>/results.json
     summary.md, summary.html,        the class at a glance, with its misconceptions
@@ -36,13 +37,22 @@ def grades_csv(assignment: Assignment, results: Iterable[SubmissionResult]) -> s
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     ids = [e.id for e in assignment.exercises]
-    writer.writerow(["student", *ids, "total", "max_total", "status", "overridden"])
+    writer.writerow(["student", *ids, "total", "max_total", "status", "overridden",
+                     "problems"])
     for result in sorted(results, key=lambda r: r.student):
         writer.writerow([csv_cell(result.student), *(format_points(result.points(i))
                                                       for i in ids),
                          format_points(result.total), format_points(result.max_total),
-                         result.status, csv_cell(" ".join(o.exercise for o in result.overrides))])
+                         result.status, csv_cell(" ".join(o.exercise for o in result.overrides)),
+                         problems_text(result)])
     return buffer.getvalue()
+
+
+def problems_text(result: SubmissionResult) -> str:
+    """grades.csv's ``problems``: each file (or notebook) that could not be used, and why
+    in one word, ``scratch.py: syntax-error; extra.py: bad-hypothesis`` (the feedback
+    has the lines and the reasons)."""
+    return csv_cell("; ".join(dict.fromkeys(f"{p.file}: {p.status}" for p in result.problems)))
 
 
 def write_reports(out: Path, assignment: Assignment,
