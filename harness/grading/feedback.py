@@ -80,9 +80,10 @@ def hypothesis_lines(h: HypothesisResult) -> list[str]:
     mark = "earned" if h.earned > 0 else "no points"
     where = f"`{v.function}` in {v.file}, line {v.line}"
     lines = [f"### {v.name} ({mark}: {format_points(h.earned)})", "",
-             _what(v.verdict, v.cases), "", f"**Points:** {h.note[:1].upper()}{h.note[1:]}", "",
+             _what(v.verdict, v.cases, shown=v.counterexample is not None), "",
+             f"**Points:** {h.note[:1].upper()}{h.note[1:]}", "",
              f"*Where:* {where}. *Scope:* {v.scope}.", ""]
-    if v.message and v.verdict != VerdictKind.REFUTED:
+    if v.message and (v.verdict != VerdictKind.REFUTED or v.counterexample is None):
         lines += [f"*What went wrong:* {v.message}", ""]
     if v.counterexample and v.verdict == VerdictKind.REFUTED:
         lines += counterexample_lines(h)
@@ -91,7 +92,10 @@ def hypothesis_lines(h: HypothesisResult) -> list[str]:
     return lines
 
 
-def _what(kind: VerdictKind, cases: int) -> str:
+def _what(kind: VerdictKind, cases: int, shown: bool = True) -> str:
+    if kind == VerdictKind.REFUTED and not shown:  # only the grader's secret cases show it
+        return ("It is refuted: on some of the grader's own cases, which stay secret, Keras "
+                "gives a different answer. No case can be shown (see below).")
     return {
         VerdictKind.HOLDS: f"It holds: your formula and Keras agree on all {cases} cases "
                            "checked.",

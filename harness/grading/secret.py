@@ -36,6 +36,7 @@ from harness.errors import UsageError
 
 if TYPE_CHECKING:
     from harness.grading.assignment import Assignment
+    from harness.grading.submissions import Submission
 
 ENV_VARIABLE = "HARNESS_SECRET"
 FILE_NAME = ".secret"
@@ -149,5 +150,10 @@ def submission_salt(claim: Claim) -> bytes:
 
     formula = claim.formula
     if isinstance(formula, RemoteFormula):
-        return formula.session.submission.content_hash().encode()
+        return content_salt(formula.session.submission)
     return b""
+
+
+def content_salt(submission: Submission) -> bytes:
+    """The salt of every claim of ``submission`` (:func:`submission_salt`)."""
+    return submission.content_hash().encode()
