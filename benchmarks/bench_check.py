@@ -601,6 +601,54 @@ def measure_tf_import(repeats: int) -> dict[str, Any]:
             "process_wall_s": statistics.median(wall), "processes": stats}
 
 
+#: ``python -c "import pytest"`` and ``python -c "import pytest, harness.plugin"``, each
+#: timing its own imports (the interpreter's start-up, the same for both, left out).
+PYTEST_IMPORT = ("import time; t=time.perf_counter(); import pytest{}; "
+                 "print(time.perf_counter()-t)")
+PLUGIN_REPEATS = 40
+
+
+def measure_plugin_import(repeats: int = PLUGIN_REPEATS) -> dict[str, Any]:
+    """What loading the pytest plugin adds to every pytest run where the harness is
+    installed: fresh processes, alternating ``import pytest`` and ``import pytest,
+    harness.plugin`` ``repeats`` times each (one warm-up pair first, not counted);
+    the figure is the difference of the medians, in ms (issue 16: at most 30 ms)."""
+    env = {**os.environ, **QUIET}
+    commands = {"pytest": [PYTHON, "-c", PYTEST_IMPORT.format("")],
+                "pytest_and_plugin": [PYTHON, "-c", PYTEST_IMPORT.format(", harness.plugin")]}
+    seconds: dict[str, list[float]] = {name: [] for name in commands}
+    walls: dict[str, list[float]] = {name: [] for name in commands}
+    for round_ in range(repeats + 1):
+        for name, cmd in commands.items():
+            start = time.perf_counter()
+            done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
+                                  check=True)
+            if round_:  # the first pair warms the page cache
+                walls[name].append(time.perf_counter() - start)
+                seconds[name].append(float(done.stdout.split()[-1]))
+    ms = {name: 1000 * statistics.median(values) for name, values in seconds.items()}
+    wall_ms = {name: 1000 * statistics.median(values) for name, values in walls.items()}
+    return {"extra_ms": round(ms["pytest_and_plugin"] - ms["pytest"], 2),
+            "import_ms": {name: round(value, 2) for name, value in ms.items()},
+            "process_extra_ms": round(wall_ms["pytest_and_plugin"] - wall_ms["pytest"], 2),
+            "process_wall_ms": {name: round(value, 2) for name, value in wall_ms.items()},
+            "repeats": repeats}
+
+
+def plugin_import_only(out: Path) -> int:
+    """The plugin's import figure alone, merged into ``out`` (the other figures untouched)."""
+    r: dict[str, Any] = json.loads(out.read_text()) if out.exists() else {}
+    r["plugin_import"] = measure_plugin_import()
+    r["plugin_import_ms"] = r["plugin_import"]["extra_ms"]
+    if "targets" in r:
+        r["targets"] = check_targets(r)
+        r["all_targets_pass"] = all(t["pass"] for t in r["targets"].values())
+    out.write_text(json.dumps(r, indent=2) + "\n")
+    say(f"plugin import: +{r['plugin_import_ms']} ms after pytest "
+        f"({r['plugin_import']['import_ms']}); wrote {out}")
+    return 0
+
+
 def measure_student_run(repeats: int, *options: str) -> dict[str, Any]:
     runs = []
     for _ in range(repeats):
@@ -924,6 +972,7 @@ def check_targets(r: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "peak_rss_mb": row(r["peak_rss_mb"], "<=", 768),
         "verdicts_agree": row(r["verdicts_agree"], "==", True),
         "grade_overhead_ratio": row(r.get("grade_overhead_ratio"), "<=", 1.5),
+        "plugin_import_ms": row(r.get("plugin_import_ms"), "<=", 30),
         "any_layer_oracle_cases_per_s": row(
             r.get("any_layer_oracle_cases_per_s", {}).get("min_dense_conv1d"), ">=", 100_000),
     }
@@ -946,6 +995,9 @@ def main() -> int:
     parser.add_argument("--any-layer", action="store_true",
                         help="measure only the oracle on Dense and Conv1D (and the course "
                              "layers beside them) and update that figure in the results file")
+    parser.add_argument("--plugin-import", action="store_true",
+                        help="measure only what importing the pytest plugin adds to `import "
+                             "pytest` and update that figure in the results file")
     parser.add_argument("--wait-idle", type=float, default=60.0, metavar="S",
                         help="before each measurement wait up to S seconds for other processes "
                              "to leave the CPU (a shared machine); 0 to never wait (default 60)")
@@ -969,6 +1021,8 @@ def main() -> int:
         return grade_only(sizes, out)
     if args.any_layer:
         return any_layer_only(sizes, out)
+    if args.plugin_import:
+        return plugin_import_only(out)
     r: dict[str, Any] = {"mode": "quick" if args.quick else "full", "sizes": asdict(sizes),
                          "machine": machine_info()}
     started = time.perf_counter()
@@ -980,6 +1034,9 @@ def main() -> int:
     tf = measure_tf_import(sizes.repeats)
     r["tf_import_s"] = tf["tf_import_s"]
     r["tf_import"] = tf
+    r["plugin_import"] = measure_plugin_import()
+    r["plugin_import_ms"] = r["plugin_import"]["extra_ms"]
+    say(f"plugin import: +{r['plugin_import_ms']} ms after pytest")
     say(f"TF import: {tf['tf_import_s']:.2f} s (runs {[round(x, 2) for x in tf['runs']]})")
 
     # 2. The naive harness on the bundled hypotheses (the rate).

@@ -21,14 +21,14 @@ Then run ``pytest hypotheses/`` or ``harness check hypotheses/``, or, in a noteb
 TensorFlow, Keras or pandas.
 """
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from harness.claims import Claim, hypothesis
-from harness.course import PART_A, PART_B, PART_C
-from harness.errors import HarnessError
-from harness.layers import GRU, LSTM, Layer, LayerSpec, SimpleRNN
-
 if TYPE_CHECKING:
+    from harness.claims import Claim, hypothesis
+    from harness.course import PART_A, PART_B, PART_C
+    from harness.errors import HarnessError
+    from harness.layers import GRU, LSTM, Layer, LayerSpec, SimpleRNN
     from harness.notebook import CheckResult, check
 
 __version__ = "0.1.0"
@@ -50,12 +50,30 @@ __all__ = [
     "hypothesis",
 ]
 
+#: Where each public name lives.  Imported on first use, so ``import harness`` alone
+#: (and the pytest plugin, a submodule, in every pytest run) imports neither NumPy nor
+#: Hypothesis; ``from harness import hypothesis`` imports what the formulas need.
+_EXPORTS = {
+    "Claim": "harness.claims", "hypothesis": "harness.claims",
+    "PART_A": "harness.course", "PART_B": "harness.course", "PART_C": "harness.course",
+    "HarnessError": "harness.errors",
+    "GRU": "harness.layers", "LSTM": "harness.layers", "Layer": "harness.layers",
+    "LayerSpec": "harness.layers", "SimpleRNN": "harness.layers",
+    "CheckResult": "harness.notebook", "check": "harness.notebook",
+}
+
 
 def __getattr__(name: str) -> Any:
-    """``check`` and ``CheckResult`` on first use: the checker (and Hypothesis) stay
-    unimported where only formulas run, e.g. in a grading worker (~0.35 s of CPU each)."""
-    if name in ("check", "CheckResult"):
-        from harness import notebook
+    """A public name, imported on first use (``check`` and ``CheckResult`` bring in the
+    checker and Hypothesis: ~0.35 s of CPU a grading worker, which only runs formulas,
+    never pays)."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'harness' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
-        return getattr(notebook, name)
-    raise AttributeError(f"module 'harness' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

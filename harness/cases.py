@@ -18,11 +18,6 @@ from harness.layers import LayerSpec
 
 _FLOAT64 = np.dtype(np.float64)
 
-#: Names a formula (or a ``where=`` predicate) may ask for about a recurrent layer;
-#: any layer's own list is ``layer.bindable`` (its weight names, ``weights``, ``x``/``xs``).
-BINDABLE = ("kernel", "recurrent_kernel", "bias", "weights", "xs")
-
-
 @dataclass(frozen=True, eq=False)
 class Case:
     """Weights in ``get_weights()`` order and one input sample ``xs`` (the layer's input

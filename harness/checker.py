@@ -34,7 +34,7 @@ import inspect
 import time
 import types
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -51,12 +51,16 @@ from harness.layers import LayerSpec
 from harness.numbers import to_plain
 from harness.oracle import Oracle
 from harness.scope import Scope
+from harness.settings import DEFAULT_CASES as DEFAULT_CASES
+from harness.settings import DEFAULT_FRESH as DEFAULT_FRESH
+from harness.settings import DEFAULT_SEED as DEFAULT_SEED
+from harness.settings import MAX_CASES as MAX_CASES
+from harness.settings import CheckSettings as CheckSettings
 from harness.verdict import ERROR, HOLDS, REFUTED, Counterexample, Verdict, VerdictKind
 
-DEFAULT_SEED = 20240601
-DEFAULT_CASES = 200
-#: Most cases a run may ask for per hypothesis (more would never end in class time).
-MAX_CASES = 100_000
+# CheckSettings and the defaults above live in harness.settings (importable without
+# NumPy, for the pytest plugin) and are re-exported here.
+
 #: The first search looks at whole numbers in [-3, 3] and sequences of at most 3 steps.
 SMALL_STEPS = 3
 SMALL_EXAMPLES = 100
@@ -64,8 +68,6 @@ SMALL_EXAMPLES = 100
 MAX_PATHS = 8
 REPLAY_CHUNK = 32
 SAMPLE_ROUNDS = 6
-#: Fresh cases (in range) per claim when grading with a secret.
-DEFAULT_FRESH = 50
 #: Fresh candidates drawn beyond what the screening set's share of in-range cases asks
 #: for, so that one round nearly always gives enough (another round costs a request).
 FRESH_MARGIN = 1.25
@@ -84,33 +86,6 @@ SECRET_ONLY = {
            "a case that can be shown found none. Make sure it returns the layer's output "
            "for every case, and test it with harness check.",
 }
-
-
-@dataclass(frozen=True)
-class CheckSettings:
-    """How hard to look.
-
-    ``cases``: cases screened per hypothesis (notebook cases, then ``drawn`` cases
-    drawn by Hypothesis, then seeded samples).  ``search``: most examples
-    Hypothesis tries when looking for a minimal counterexample.  ``secret``
-    (grading; bytes, or text taken as UTF-8): when set, every seed comes from it
-    and ``seed`` (so nobody without the secret can know the cases), and a claim
-    that holds on the screening set is also checked on ``fresh`` cases of its
-    own (see :meth:`Checker.fresh`).  Never shown: it is left out of the
-    settings' ``repr``.
-    """
-
-    seed: int = DEFAULT_SEED
-    cases: int = DEFAULT_CASES
-    drawn: int = 25
-    search: int = 300
-    secret: bytes | str | None = field(default=None, repr=False)
-    fresh: int = DEFAULT_FRESH
-
-    @property
-    def secret_bytes(self) -> bytes | None:
-        """The secret as bytes (text is taken as UTF-8)."""
-        return self.secret.encode() if isinstance(self.secret, str) else self.secret
 
 
 @dataclass(frozen=True)
@@ -148,6 +123,10 @@ class _Fresh:
     kept: list[tuple[Case, np.ndarray]] | None = None
 
 
+#: A memo key: the layer, the scope's key (fixed entries, timesteps, ``where``), then more.
+MemoKey = tuple[Any, ...]
+
+
 class _Found(Exception):
     """Raised inside the Hypothesis search to carry a failure out of it."""
 
@@ -168,11 +147,22 @@ class Checker:
         self.oracle = oracle or Oracle()
         self.evaluator: Evaluator = evaluator or InProcess()
         self.salt = salt
-        self._screens: dict[tuple[object, ...], tuple[list[Case], list[np.ndarray]]] = {}
-        self._rates: dict[tuple[object, ...], float] = {}
-        self._fresh: dict[bytes, dict[tuple[object, ...], _Fresh]] = {}
-        self._paths: dict[tuple[object, ...], list[Path]] = {}
-        self._seeds: dict[tuple[object, ...], int] = {}
+        # Memos of the run, each keyed by (layer, scope key, ...): see forget().
+        self._screens: dict[MemoKey, tuple[list[Case], list[np.ndarray]]] = {}
+        self._rates: dict[MemoKey, float] = {}
+        #: A submission's fresh cases, keyed by (layer, scope key, salt): see forget_salt().
+        self._fresh: dict[MemoKey, _Fresh] = {}
+        self._paths: dict[MemoKey, list[Path]] = {}
+        self._seeds: dict[MemoKey, tuple[bytes, ...]] = {}
+
+    def forget(self, where: Callable[..., Any]) -> None:
+        """Drop every memo of scopes with this ``where=`` condition (grading: a finished
+        submission's condition, which no later claim can have).  The memos are keyed by
+        the layer and the scope (:attr:`Scope.key`, holding the condition itself), so a
+        run's memory grows with its distinct layers and scopes, not with its claims."""
+        for memo in (self._screens, self._rates, self._fresh, self._paths, self._seeds):
+            for key in [k for k in list(memo) if k[1][2] is where]:
+                memo.pop(key, None)
 
     def check(self, claim: Claim) -> Verdict:
         """Screen, then search and shrink if anything failed."""
@@ -256,25 +246,25 @@ class Checker:
             entry.kept = self._fresh_in_range(claim, entry)
         return [c for c, _ in entry.kept], [w for _, w in entry.kept]
 
-    def forget(self, salt: bytes) -> None:
+    def forget_salt(self, salt: bytes) -> None:
         """Drop the fresh cases drawn with ``salt`` (its submission is graded)."""
-        self._fresh.pop(salt, None)
+        for key in [k for k in list(self._fresh) if k[2] == salt]:
+            self._fresh.pop(key, None)
 
     def _fresh_entry(self, claim: Claim) -> _Fresh:
         if self.settings.secret is None:
             return _Fresh([], 0)
         salt = self.salt(claim) if self.salt is not None else b""
-        mine = self._fresh.setdefault(salt, {})
-        key = (claim.spec, claim.scope.key)
-        if key not in mine:
+        key = (claim.spec, claim.scope.key, salt)
+        if key not in self._fresh:
             screened = set(self.screening(claim)[0])
-            rate = min(self._rates.get(key, 1.0), FRESH_MOST)
+            rate = min(self._rates.get(key[:2], 1.0), FRESH_MOST)
             count = int(np.ceil(self.settings.fresh * rate * FRESH_MARGIN))
             seed = self.seed_for(claim, "fresh", salt)
             drawn = strategies.sample_many(claim.spec, claim.scope, count=count, seed=seed)
-            mine[key] = _Fresh([c for c in strategies.unique(drawn) if c not in screened],
-                               seed)
-        return mine[key]
+            self._fresh[key] = _Fresh([c for c in strategies.unique(drawn)
+                                       if c not in screened], seed)
+        return self._fresh[key]
 
     def _fresh_in_range(self, claim: Claim, entry: _Fresh) -> list[tuple[Case, np.ndarray]]:
         """The first ``settings.fresh`` candidates Keras can judge, with its outputs; more
@@ -415,15 +405,15 @@ class Checker:
         in grading those are reported by the untrusted worker, and could steer
         which cases later submissions get.  Never the run order either.
         """
-        key = (claim.spec, claim.scope.key, purpose, salt, public)
-        if key not in self._seeds:
+        key = (claim.spec, claim.scope.key, purpose, public)
+        if key not in self._seeds:  # the scope's identity may read the condition's source
             secret = None if public else self.settings.secret_bytes
             material: tuple[bytes, ...] = (b"seed", str(self.settings.seed).encode())
             if secret is not None:
                 material = (b"secret", secret, *material)
-            self._seeds[key] = derive_seed(*material, purpose.encode(), str(claim.spec).encode(),
-                                           *scope_identity(claim.scope), salt)
-        return self._seeds[key]
+            self._seeds[key] = (*material, purpose.encode(), str(claim.spec).encode(),
+                                *scope_identity(claim.scope))
+        return derive_seed(*self._seeds[key], salt)  # per submission: not memoised
 
     def _counterexample(self, claim: Claim, failure: Failure) -> Counterexample:
         steps = None
@@ -441,7 +431,7 @@ class Checker:
                  counterexample: Counterexample | None = None,
                  message: str | None = None, behaviour: str | None = None) -> Verdict:
         return Verdict(
-            file=claim.file, function=claim.function, name=claim.name, layer=claim.spec,
+            file=claim.file, function=claim.function, name=claim.name, layer=claim.shown,
             scope=claim.scope.text, recorded=claim.refuted, verdict=status, cases=cases,
             seed=self.settings.seed, seconds=round(time.perf_counter() - start, 4),
             counterexample=counterexample, message=message, line=claim.line,

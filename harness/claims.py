@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, TypeVar
 
-from harness.cases import BINDABLE
 from harness.errors import ClaimError
 from harness.ipynb import parse_cell_name
 from harness.layers import LayerSpec
@@ -28,7 +27,13 @@ ATTRIBUTE = "__harness_claim__"
 
 @dataclass(frozen=True, eq=False)
 class Claim:
-    """One hypothesis: a formula about a layer, its scope, and what the student recorded."""
+    """One hypothesis: a formula about a layer, its scope, and what the student recorded.
+
+    ``spec`` is the layer as it is checked: canonical (:meth:`Layer.canonical`, Keras's
+    defaults left out), so one layer however it is spelt gets the same seeds, cases,
+    memo entries and Keras model.  ``written`` is the layer as the file spells it, when
+    that differs; it is only shown (:attr:`shown`).
+    """
 
     formula: Callable[..., Any]
     spec: LayerSpec
@@ -39,6 +44,12 @@ class Claim:
     file: str
     line: int
     function: str
+    written: LayerSpec | None = None
+
+    @property
+    def shown(self) -> LayerSpec:
+        """The layer as the student wrote it (what reports show)."""
+        return self.spec if self.written is None else self.written
 
     @property
     def expected(self) -> VerdictKind:
@@ -80,12 +91,14 @@ def hypothesis(
                              f"Received: {formula!r}.")
         params = parameters_of(formula, layer, "the formula")
         code = getattr(formula, "__code__", None)
+        checked = checked_layer(layer)
         claim = Claim(
-            formula=formula, spec=layer, name=name or formula.__name__, refuted=refuted,
+            formula=formula, spec=checked, name=name or formula.__name__, refuted=refuted,
             params=params, scope=scope,
             file=code.co_filename if code else "<unknown>",
             line=code.co_firstlineno if code else 0,
             function=getattr(formula, "__name__", "formula"),
+            written=None if checked == layer else layer,
         )
         try:
             setattr(formula, ATTRIBUTE, claim)
@@ -95,6 +108,13 @@ def hypothesis(
         return formula
 
     return decorate
+
+
+def checked_layer(layer: LayerSpec) -> LayerSpec:
+    """The layer a claim about ``layer`` is checked as: its canonical spelling.  Where
+    Keras cannot be asked (a grading worker), the layer as written: the grader, which
+    rebuilds every claim, canonicalises it there."""
+    return layer if deferred_checks(layer) else layer.canonical()
 
 
 def claim_of(obj: object) -> Claim | None:
@@ -142,4 +162,4 @@ def _check_layer(layer: object) -> None:
         f"(PART_A, PART_B, PART_C). Received: {layer!r}.")
 
 
-__all__ = ["BINDABLE", "Claim", "claim_of", "claims_in", "hypothesis"]
+__all__ = ["Claim", "claim_of", "claims_in", "hypothesis"]

@@ -108,10 +108,8 @@ def _add_probe(commands: Any) -> None:
 
 
 def _add_grading(commands: Any) -> None:
-    try:
-        from harness.grading.cli import register
-    except ImportError:  # grading is optional at import time
-        return
+    from harness.grading.cli import register  # a broken grading import fails loudly
+
     register(commands)
 
 

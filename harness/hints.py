@@ -5,10 +5,12 @@ which weights matter -- each a fact observed from Keras, never a formula.
   array set to 0, to 1 or to the identity; one entry, or one gate's block, set to
   0 or 1; sequences of at most 1, 2 or 3 steps; pairs of these when no single one
   holds).  A regime is reported only if the formula agrees with Keras on every
-  case of the checker's own screening set for that scope (at least
-  :data:`MIN_CASES` in-range cases, same tolerance) and Keras's output is not
-  zero on all of them; only the broadest such regimes (none implied by another
-  reported one), at most :data:`MAX_REGIMES`, simplest first.
+  case of a confirmation set drawn for that regime (the notebook's cases in the
+  regime, then up to :data:`CONFIRM_CASES` seeded samples; at least
+  :data:`MIN_CASES` of them in range, same tolerance; not the checker's
+  screening set) and Keras's output is not zero on all of them; only the
+  broadest such regimes (none implied by another reported one), at most
+  :data:`MAX_REGIMES`, simplest first.
 * **First disagreeing step**: the formula and Keras on each prefix of the
   counterexample's sequence.
 * **Weights that matter**: the arrays that, set to 0 in the counterexample, make
@@ -17,7 +19,7 @@ which weights matter -- each a fact observed from Keras, never a formula.
 The search is a client of the :class:`~harness.checker.Checker`: Keras through
 its memoised oracle, the formula through its evaluator (a sandboxed worker when
 grading), always in batches.  Candidates are first tried on a few cases each, all
-in one batch; the survivors are confirmed on their full screening sets.  A time
+in one batch; the survivors are confirmed on their confirmation sets.  A time
 budget bounds the search; when it runs out, the hints say so (``complete=False``).
 """
 
@@ -39,11 +41,10 @@ from harness.claims import Claim
 from harness.formula import Outcome
 from harness.layers import LayerSpec
 from harness.scope import DEFAULT_TIMESTEPS, Scope, make_scope
+from harness.settings import DEFAULT_BUDGET as DEFAULT_BUDGET
+from harness.settings import MAX_BUDGET as MAX_BUDGET
 from harness.verdict import REFUTED, Hints, Regime, Verdict
 
-DEFAULT_BUDGET = 2.0
-#: The most seconds a hint search may be given (--hint-seconds, hint_seconds=).
-MAX_BUDGET = 600.0
 MIN_CASES = 100
 MAX_REGIMES = 4
 #: Cases each candidate regime is first tried on (one batch for all candidates).
@@ -72,7 +73,7 @@ MAX_PAIRS = 400
 class Candidate:
     """A regime being tried: fixed entries (NaN = free) and allowed timesteps (None = all).
 
-    ``rank`` orders the simplest first; ``label`` is for debugging only."""
+    ``rank`` orders the simplest first."""
 
     fixed: tuple[tuple[str, np.ndarray], ...]
     timesteps: tuple[int, ...] | None

@@ -54,8 +54,6 @@ KINDS = ("SimpleRNN", "LSTM", "GRU")
 #: Gate blocks along the last axis of kernel / recurrent_kernel / bias.
 GATES = {"SimpleRNN": (), "LSTM": ("i", "f", "c", "o"), "GRU": ("z", "r", "h")}
 
-WEIGHT_NAMES = ("kernel", "recurrent_kernel", "bias")
-
 #: Layers whose input is a sequence (the formula's input parameter is ``xs``).
 SEQUENCE_KINDS = frozenset({*KINDS, "Bidirectional", "RNN", "TimeDistributed"})
 
@@ -139,10 +137,6 @@ class Layer:
             _refuse_stochastic(self)
 
     # ---------------------------------------------------------------- arguments
-
-    @property
-    def class_name(self) -> str:
-        return self.kind
 
     @property
     def kwargs(self) -> dict[str, Any]:
@@ -352,7 +346,8 @@ class Layer:
         return str(self)
 
 
-#: The same class under its earlier name.
+#: An alias of :class:`Layer` (its earlier name), kept because it is public
+#: (``harness.LayerSpec``): ``LayerSpec is Layer``.  New code writes ``Layer``.
 LayerSpec = Layer
 
 

@@ -6,8 +6,9 @@ in Jupyter it displays as HTML (verdict, counterexample, step table, hints,
 pictures, all from :mod:`harness.render`), elsewhere as the usual text.
 
 Functions defined in notebook cells work: the harness never needs their source
-file.  One checker (and so one Keras layer per layer description) is kept per
-settings for the whole session, so checking again after editing a cell is quick.
+file.  The kernel's :data:`SESSION` keeps one oracle (one Keras layer per layer
+description) and the checkers of the last few settings, so checking again after
+editing a cell is quick.
 """
 
 from __future__ import annotations
@@ -28,9 +29,37 @@ from harness.verdict import HOLDS, Verdict
 
 if TYPE_CHECKING:
     from harness.checker import Checker
+    from harness.oracle import Oracle
 
-#: One checker per settings for the session (Keras layers are built once).
-_CHECKERS: dict[CheckSettings, Checker] = {}
+#: Checkers kept for the most recent settings (a checker's memos are per settings).
+KEPT_CHECKERS = 4
+
+
+class Session:
+    """What the kernel keeps between checks: one oracle for every check (each Keras layer
+    is built and traced once) and the checkers of the last :data:`KEPT_CHECKERS`
+    settings, so checking again after editing a cell is quick and a loop over many
+    seeds does not keep a checker per seed."""
+
+    def __init__(self) -> None:
+        self._oracle: Oracle | None = None
+        self._checkers: dict[CheckSettings, Checker] = {}
+
+    def checker(self, settings: CheckSettings) -> Checker:
+        from harness.checker import Checker
+        from harness.oracle import Oracle
+
+        if self._oracle is None:
+            self._oracle = Oracle()
+        checker = self._checkers.pop(settings, None) or Checker(settings, oracle=self._oracle)
+        self._checkers[settings] = checker  # the most recent last
+        for old in list(self._checkers)[:-KEPT_CHECKERS]:
+            del self._checkers[old]
+        return checker
+
+
+#: The kernel's session: a notebook's state lives as long as its kernel.
+SESSION = Session()
 
 STYLE = """<style>
 .harness-check{font-family:system-ui,sans-serif;line-height:1.4}
@@ -96,11 +125,14 @@ def check(target: Any, *, seed: int = DEFAULT_SEED, cases: int = DEFAULT_CASES,
                          "with @hypothesis(...) and pass the function itself: "
                          "harness.check(my_hypothesis).")
     settings = CheckSettings(seed=seed, cases=cases)
-    checker = _checker(settings)
+    checker = SESSION.checker(settings)
     result = CheckResult(failures=failures, settings=checker.settings)
     for claim in claims:
         verdict = _enrich(checker, claim, checker.check(claim), hints)
         result.verdicts.append(_shown(verdict))
+    for claim in claims:  # running a cell again makes a new condition: a new memo key
+        if claim.scope.where is not None:
+            checker.forget(claim.scope.where)
     from harness import lookalike
 
     result.verdicts = lookalike.group(result.verdicts)
@@ -134,20 +166,10 @@ def _describe(target: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _checker(settings: CheckSettings) -> Checker:
-    from harness.checker import Checker
-
-    if settings not in _CHECKERS:
-        _CHECKERS[settings] = Checker(settings)
-    return _CHECKERS[settings]
-
-
 def _enrich(checker: Checker, claim: Claim, verdict: Verdict, hints: bool) -> Verdict:
-    """Hints and the sweep (:mod:`harness.teach`), where that module is there."""
-    try:
-        from harness.teach import enrich
-    except ImportError:
-        return verdict
+    """Hints and the sweep (:mod:`harness.teach`)."""
+    from harness.teach import enrich
+
     return enrich(checker, claim, verdict, hints=hints)
 
 
@@ -221,10 +243,8 @@ def page(result: CheckResult) -> str:
 def _pictures(verdict: Verdict) -> list[str]:
     if verdict.counterexample is None or verdict.verdict == HOLDS:
         return []
-    try:
-        from harness.pictures import svgs
-    except ImportError:
-        return []
+    from harness.pictures import svgs
+
     return svgs(verdict)
 
 

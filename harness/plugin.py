@@ -1,30 +1,41 @@
 """The pytest plugin: ``pytest hypotheses/`` checks every hypothesis as a test.
 
-Registered through the ``pytest11`` entry point.  It only collects ``.py``
-files inside a folder named ``hypotheses`` (ini ``harness_dirs``), or below one
-(``hypotheses/course/``), that mention ``harness``, so no other test suite is
-collected differently.  Importing this module imports neither TensorFlow, Keras
-nor pandas.
+Registered through the ``pytest11`` entry point, so pytest loads it in every run
+where the harness is installed: importing it imports nothing but pytest and
+:mod:`harness.settings` (as Hypothesis's own plugin does, everything else is
+imported in the hooks that need it), and it registers only ``--harness-*``
+options.  It only collects ``.py`` files and notebooks inside a folder named
+``hypotheses`` (ini ``harness_dirs``), or below one (``hypotheses/course/``),
+that import the harness (read by parsing the file, never by running it), so no
+other test suite is collected differently.
 """
 
 from __future__ import annotations
 
+import ast
+import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from harness.checker import DEFAULT_CASES, DEFAULT_SEED, MAX_CASES, Checker, CheckSettings
-from harness.claims import Claim
-from harness.collect import LoadFailure, load_claims, place
-from harness.errors import HarnessError
-from harness.hints import DEFAULT_BUDGET, MAX_BUDGET
-from harness.render import failure_text
-from harness.teach import enrich
-from harness.verdict import ERROR, REFUTED, Verdict
+from harness.settings import (
+    DEFAULT_BUDGET,
+    DEFAULT_CASES,
+    DEFAULT_SEED,
+    MAX_BUDGET,
+    MAX_CASES,
+    CheckSettings,
+)
+
+if TYPE_CHECKING:
+    from harness.checker import Checker
+    from harness.claims import Claim
+    from harness.collect import LoadFailure
+    from harness.verdict import Verdict
 
 
 class Refuted(Exception):
@@ -57,7 +68,10 @@ class HarnessSession:
 
     @property
     def checker(self) -> Checker:
+        """The run's checker, made (and the checker imported) for the first hypothesis."""
         if self._checker is None:
+            from harness.checker import Checker
+
             self._checker = Checker(self.settings)
         return self._checker
 
@@ -67,7 +81,7 @@ SESSION = pytest.StashKey[HarnessSession]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("harness", "RNN hypothesis harness")
-    group.addoption("--harness-report-dir", "--report-dir", dest="harness_report_dir",
+    group.addoption("--harness-report-dir", dest="harness_report_dir",
                     default=None, help="where to write report.md/.csv/.html/.json "
                     "(default: reports/ under the rootdir)")
     group.addoption("--harness-seed", dest="harness_seed", type=int, default=None,
@@ -105,6 +119,13 @@ def pytest_configure(config: pytest.Config) -> None:
                                            hint_seconds=hint_seconds)
 
 
+def pytest_report_header(config: pytest.Config) -> str:
+    """The seed in the header, to run the same cases again (as pytest-randomly does)."""
+    settings = config.stash[SESSION].settings
+    return (f"harness: seed {settings.seed}, {settings.cases} cases per hypothesis "
+            f"(--harness-seed, --harness-cases)")
+
+
 def _option(config: pytest.Config, name: str, default: int) -> int:
     value = config.getoption(name)
     if value is None:
@@ -130,10 +151,52 @@ def is_hypothesis_file(path: Path, config: pytest.Config) -> bool:
         return False
     if not _in_hypotheses_folder(path, config):
         return False
+    return imports_harness(path)
+
+
+#: An import of the harness on a line of its own, for text that does not parse.
+_IMPORT = r"(?:from\s+harness[\s.]|import\s+(?:[\w.]+(?:\s+as\s+\w+)?\s*,\s*)*harness\b)"
+_IMPORT_LINE = re.compile(r"^\s*" + _IMPORT, re.MULTILINE)
+#: The same inside a notebook's JSON (each source line is a quoted string).
+_IMPORT_TEXT = re.compile(_IMPORT)
+
+
+def imports_harness(path: Path) -> bool:
+    """True when the file imports the harness (``import harness``, ``from harness import
+    ...``, ``from harness.x import ...``, anywhere in it), read by parsing it, never by
+    running it.  Code that does not parse (a syntax error, a notebook cell with IPython
+    magics) is judged by its import lines, so a student's broken file is still
+    collected and its error shown; a file that only mentions the word is not."""
     try:
-        return "harness" in path.read_text(encoding="utf-8", errors="replace")
+        data = path.read_bytes()
     except OSError:
         return False
+    if path.suffix != ".ipynb":
+        return _code_imports_harness(data.decode("utf-8", errors="replace"))
+    from harness.ipynb import NotebookError, code_cells
+
+    try:
+        cells = code_cells(data, path.name)
+    except NotebookError:  # collected, so the student sees why it cannot be read
+        return _IMPORT_TEXT.search(data.decode("utf-8", errors="replace")) is not None
+    return any(_code_imports_harness(text) for _, text in cells)
+
+
+def _code_imports_harness(text: str) -> bool:
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return _IMPORT_LINE.search(text) is not None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            names = [node.module or ""]
+        else:
+            continue
+        if any(name.split(".")[0] == "harness" for name in names):
+            return True
+    return False
 
 
 def _in_hypotheses_folder(path: Path, config: pytest.Config) -> bool:
@@ -151,6 +214,9 @@ class HypothesisFile(pytest.File):
     """A file of hypotheses: one item per ``@hypothesis`` function."""
 
     def collect(self) -> Iterator[pytest.Item]:
+        from harness.collect import load_claims
+        from harness.errors import HarnessError
+
         try:
             claims = load_claims(self.path)
         except HarnessError as exc:
@@ -173,6 +239,10 @@ class HypothesisItem(pytest.Item):
                        "tried: remove refuted=True, or check the formula"))
 
     def runtest(self) -> None:
+        from harness.render import failure_text
+        from harness.teach import enrich
+        from harness.verdict import ERROR, REFUTED
+
         session = self.config.stash[SESSION]
         with warnings.catch_warnings():  # TensorFlow's own deprecation noise is not the
             warnings.simplefilter("ignore")  # student's business, even under -W error
@@ -187,16 +257,20 @@ class HypothesisItem(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: Any = None) -> str:
         if isinstance(excinfo.value, Refuted):
+            from harness.render import failure_text
+
             return failure_text(excinfo.value.verdict)
         if isinstance(excinfo.value, NotCheckable):
             return excinfo.value.text
         return str(super().repr_failure(excinfo, style=style))
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
+        from harness.collect import place
+
         where = place(self.claim.file, self.claim.line)
         if where.startswith("line"):  # a .py file: pytest shows the line itself
-            return self.path, self.claim.line - 1, f"{self.claim.name} [{self.claim.spec}]"
-        return self.path, None, f"{self.claim.name} [{self.claim.spec}] ({where})"
+            return self.path, self.claim.line - 1, f"{self.claim.name} [{self.claim.shown}]"
+        return self.path, None, f"{self.claim.name} [{self.claim.shown}] ({where})"
 
 
 class LoadFailureItem(pytest.Item):
@@ -207,6 +281,8 @@ class LoadFailureItem(pytest.Item):
         self.message = message
 
     def runtest(self) -> None:
+        from harness.collect import LoadFailure
+
         self.config.stash[SESSION].failures.append(LoadFailure(str(self.path), self.message))
         raise NotCheckable(self.message)
 

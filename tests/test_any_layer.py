@@ -388,3 +388,39 @@ def test_canonical_drops_arguments_equal_to_keras_defaults() -> None:
     wrapped = Layer("Bidirectional", layer=Layer("SimpleRNN", units=1, input_shape=(None, 1)),
                     merge_mode="concat", input_shape=(None, 1))
     assert wrapped.canonical() == BIDI
+
+
+#: One Dense layer spelt two ways: Keras's defaults left out, or spelt out in another order.
+SPELLINGS = {"dee.py": 'Layer("Dense", units=2, input_shape=(3,))',
+             "eve.py": 'Layer("Dense", input_shape=(3,), use_bias=True, activation=None, '
+                       'units=2)'}
+
+
+def test_one_layer_spelt_two_ways_draws_the_same_cases(tmp_path: Any,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``harness check``: a claim is checked as its layer's canonical spelling (same seed,
+    cases, counterexample and behaviour; one Keras model traced), and shown as written."""
+    from harness import api
+
+    for name, layer in SPELLINGS.items():
+        (tmp_path / name).write_text(
+            f"from harness import Layer, hypothesis\n\n\n@hypothesis({layer}, refuted=True)\n"
+            "def minus_bias(kernel, bias, x):\n    return x @ kernel - bias\n")
+    made: list[Checker] = []
+
+    class Kept(Checker):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(api, "Checker", Kept)
+    run = api.check_paths([tmp_path], CheckSettings(cases=40, search=100), hints=False)
+    records = [{key: getattr(v, key) for key in
+                ("verdict", "cases", "counterexample", "behaviour", "seed")}
+               for v in run.verdicts]
+    assert len(records) == 2 and records[0] == records[1]
+    assert records[0]["verdict"] == REFUTED and records[0]["behaviour"]
+    assert sorted(str(v.layer) for v in run.verdicts) == sorted(
+        str(parse_layer(layer)) for layer in SPELLINGS.values())
+    (checker,) = made
+    assert {spec for spec, _ in checker.oracle._runners} == {DENSE}

@@ -275,7 +275,7 @@ def test_pytest_runs_the_course_folder(pytester: pytest.Pytester,
             assert harness
         """))
     result = pytester.runpytest("hypotheses",
-                                "--report-dir", str(pytester.path / "reports"))
+                                "--harness-report-dir", str(pytester.path / "reports"))
     result.assert_outcomes(passed=1, xfailed=1)
     result.stdout.fnmatch_lines([
         "*hypotheses/course/dense.py: Dense: input row times kernel holds; "
@@ -295,6 +295,7 @@ def test_the_readme_example_prints_what_the_readme_shows(pytester: pytest.Pytest
     shown = section.split("which prints (verbatim):\n\n```\n", 1)[1].split("```", 1)[0]
     (pytester.path / "hypotheses").mkdir()
     (pytester.path / "hypotheses" / "conv1d.py").write_text(source)
-    result = pytester.runpytest("hypotheses", "--report-dir", str(pytester.path / "reports"))
+    result = pytester.runpytest("hypotheses",
+                                "--harness-report-dir", str(pytester.path / "reports"))
     result.assert_outcomes(failed=1)
     assert shown.strip() in result.stdout.str()

@@ -54,6 +54,12 @@ from harness import Layer, hypothesis
 CONV = Layer("Conv1D", filters=1, kernel_size=3, use_bias=False, input_shape=(6, 1))
 """
 
+SWAPPED = """
+@hypothesis({layer}, name="kernel the other way round")
+def swapped(kernel, x):
+    return x @ kernel.T
+"""
+
 STUDENTS = {
     # the right formulas for both layers
     "ada": HEADER + """
@@ -85,6 +91,13 @@ def flipped(kernel, x):
 def typo(kernels, x):
     return x[:4] * kernels[0, 0, 0]
 """,
+    # the same wrong idea about the Dense exercise, spelt two ways (issue 16): Keras's
+    # defaults left out, or spelt out in another argument order
+    "dee": HEADER + SWAPPED.format(layer='Layer("Dense", units=2, use_bias=False, '
+                                         'input_shape=(2,))'),
+    "eve": HEADER + SWAPPED.format(layer='Layer("Dense", input_shape=(2,), activation=None, '
+                                         'kernel_initializer="glorot_uniform", '
+                                         'use_bias=False, units=2)'),
 }
 
 
@@ -96,10 +109,10 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         (root / "class" / f"{student}.py").write_text(textwrap.dedent(source))
     (root / "assignment.toml").write_text(ASSIGNMENT)
     out = root / "out"
-    grade(root / "class", assignment=root / "assignment.toml", out=out, workers=2)
+    run = grade(root / "class", assignment=root / "assignment.toml", out=out, workers=2)
     rows = {row["student"]: row
             for row in csv.DictReader((out / "grades.csv").read_text().splitlines())}
-    return {"out": out, "rows": rows}
+    return {"out": out, "rows": rows, "run": run}
 
 
 def _results(graded: dict[str, Any], student: str) -> dict[str, Any]:
@@ -133,6 +146,28 @@ def test_the_misconception_is_refuted_with_a_counterexample(graded: dict[str, An
     # the exercise without a hypothesis says how to write one, as students import layers
     assert ('`@hypothesis(Layer("Dense", units=2, use_bias=False, input_shape=(2,)))`'
             in feedback)
+
+
+def test_one_layer_spelt_two_ways_is_judged_on_the_same_cases(graded: dict[str, Any]) -> None:
+    """Keras's defaults spelt out or not, arguments in any order: the claim is checked as
+    the exercise's layer, so both students meet the same secret cases and counterexample,
+    and their wrong idea is one misconception."""
+    from harness.lookalike import clusters
+
+    checked = {}
+    for student in ("dee", "eve"):
+        (hypothesis,) = _results(graded, student)["result"]["hypotheses"]
+        verdict = hypothesis["checked"]
+        assert (hypothesis["exercise"], verdict["verdict"]) == ("dense", "refuted")
+        checked[student] = {key: verdict[key] for key in
+                            ("cases", "counterexample", "behaviour", "hints", "seed")}
+    assert checked["dee"]["behaviour"] and checked["dee"]["counterexample"]
+    assert checked["dee"] == checked["eve"]
+    dense = [c for c in clusters(graded["run"].results) if c.exercise == "dense"]
+    assert [sorted(m.student for m in c.members) for c in dense] == [["dee", "eve"]]
+    # each student still sees the layer as they wrote it
+    assert 'activation=None' in _feedback(graded, "eve")
+    assert 'activation=None' not in _feedback(graded, "dee")
 
 
 def test_a_name_the_layer_does_not_have_is_a_bad_hypothesis(graded: dict[str, Any]) -> None:

@@ -150,3 +150,27 @@ def test_one_worker_and_two_in_any_order_grade_a_class_identically(tmp_path: Pat
     assert [name for name in first if first[name] != second[name]] == []
     refuted = [h for r in one.results for h in r.hypotheses if h.verdict == REFUTED]
     assert len(refuted) >= 6 and all(h.checked.hints is not None for h in refuted)
+
+
+def test_forgetting_a_where_condition_drops_its_memos_only(oracle: Oracle) -> None:
+    """Grading forgets a finished submission's ``where=`` proxy (no later claim can have
+    it), so the checker's memos grow with the run's scopes, not with its submissions."""
+    checker, claim, first = _checked(oracle, last_input_where)
+    other = claim_of(last_input)
+    assert other is not None
+    checker.check(other)
+    where = claim.scope.where
+    assert where is not None
+    memos: tuple[dict[Any, Any], ...] = (checker._screens, checker._fresh, checker._paths,
+                                         checker._seeds)
+
+    def held() -> list[Any]:
+        return [key for memo in memos for key in memo if key[1][2] is where]
+
+    assert held()
+    others = sum(len(memo) for memo in memos) - len(held())
+    checker.forget(where)
+    assert not held() and sum(len(memo) for memo in memos) == others
+    again = checker.check(claim)
+    assert (again.cases, again.counterexample, again.behaviour) == (
+        first.cases, first.counterexample, first.behaviour)

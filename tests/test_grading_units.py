@@ -7,6 +7,7 @@ import json
 import os
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -212,3 +213,57 @@ def test_progress_line_has_counts_and_eta() -> None:
     bar.tick("alice")
     assert "1/4" in stream.getvalue() and "left" in stream.getvalue()
     assert Progress(4, stream=io.StringIO(), enabled=False).enabled is False
+
+
+class _Proc:
+    def __init__(self) -> None:
+        self.alive = True
+
+    def poll(self) -> int | None:
+        return None if self.alive else 0
+
+
+class _Launch:
+    """Stands for a started worker (the pool only polls and kills it)."""
+
+    def __init__(self) -> None:
+        self.proc = _Proc()
+        self.killed = False
+
+    def kill(self) -> None:
+        self.killed, self.proc.alive = True, False
+
+
+def test_spare_workers_belong_to_their_class_run() -> None:
+    """A class run's pool keeps at most READY spares per kind, hands out live ones only,
+    and kills what is left when it closes; another pool shares none of it."""
+    import time
+
+    from harness.grading.spares import READY, SparePool
+
+    started: list[_Launch] = []
+
+    def launch(plan: Any, limits: Any) -> Any:
+        started.append(_Launch())
+        return started[-1]
+
+    pool = SparePool(launch)
+    assert pool.take("plan", "limits") is None  # type: ignore[arg-type]
+    for _ in range(READY + 2):
+        pool.want("plan", "limits")  # type: ignore[arg-type]
+    deadline = time.monotonic() + 10
+    while (len(started) < READY or any(pool._pending.values())) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(started) == READY
+    started[0].proc.alive = False  # a spare that died while waiting is never handed out
+    assert pool.take("plan", "limits") is started[1]  # type: ignore[arg-type]
+    assert started[0].killed and not started[1].killed
+    assert SparePool(launch).take("plan", "limits") is None  # type: ignore[arg-type]
+    pool.want("other plan", "limits")  # type: ignore[arg-type]
+    pool.close()
+    deadline = time.monotonic() + 10
+    while any(pool._pending.values()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert all(w.killed for w in started if w is not started[1])
+    pool.want("plan", "limits")  # type: ignore[arg-type]
+    assert pool.take("plan", "limits") is None  # type: ignore[arg-type]

@@ -177,3 +177,37 @@ def test_check_explains_what_it_needs_and_shows_files_that_did_not_load(tmp_path
     assert "explore.ipynb, cell 3, line 2 has a syntax error" in str(result)
     page = result._repr_html_()
     assert "explore.ipynb could not be imported" in page and "cell 3, line 2" in page
+
+
+def test_the_kernel_session_shares_one_oracle_and_keeps_few_checkers() -> None:
+    """``harness.check`` in a loop over seeds builds each Keras layer once (one oracle)
+    and keeps only the most recent settings' checkers."""
+    from harness.checker import CheckSettings
+    from harness.notebook import KEPT_CHECKERS, Session
+
+    session = Session()
+    first = session.checker(CheckSettings(seed=0))
+    assert session.checker(CheckSettings(seed=0)) is first
+    later = [session.checker(CheckSettings(seed=seed)) for seed in range(1, KEPT_CHECKERS + 3)]
+    assert all(checker.oracle is first.oracle for checker in later)
+    assert session.checker(CheckSettings(seed=KEPT_CHECKERS + 2)) is later[-1]
+    again = session.checker(CheckSettings(seed=0))  # forgotten: made again, same oracle
+    assert again is not first and again.oracle is first.oracle
+
+
+def test_a_check_with_a_where_condition_leaves_no_memo_behind() -> None:
+    """Each run of a notebook cell makes a new ``where=`` function: the session's checker
+    forgets it after the check, so a long session's memory does not grow with re-runs."""
+    from harness import PART_A, check, hypothesis
+    from harness.notebook import SESSION
+
+    @hypothesis(PART_A, where=lambda xs: len(xs) > 1, refuted=True)
+    def last_input(kernel, xs):  # type: ignore[no-untyped-def]
+        return xs[-1] @ kernel
+
+    result = check(last_input, cases=30, hints=False)
+    assert [str(v.verdict) for v in result] == ["refuted"]
+    checker = SESSION.checker(result.settings)
+    memos: tuple[dict[Any, Any], ...] = (checker._screens, checker._fresh, checker._paths,
+                                         checker._seeds)
+    assert not [key for memo in memos for key in memo if key[1][2] is not None]

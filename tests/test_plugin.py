@@ -117,7 +117,7 @@ def test_error_verdict_and_import_failure_do_not_stop_others(
 
 def test_report_dir_option_and_seed(pytester: pytest.Pytester) -> None:
     write(pytester, "part_a.py", PART_A_FILE)
-    result = pytester.runpytest("hypotheses", "--report-dir", "out", "--harness-seed", "7")
+    result = pytester.runpytest("hypotheses", "--harness-report-dir", "out", "--harness-seed", "7")
     result.assert_outcomes(passed=1, xfailed=1)
     assert "Seed 7," in result.stdout.str()
     assert (pytester.path / "out" / "report.json").exists()
@@ -139,3 +139,41 @@ def test_importing_harness_and_plugin_stays_light() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_importing_the_plugin_after_pytest_imports_nothing_heavy() -> None:
+    """pytest loads the plugin in every run where the harness is installed: NumPy,
+    Hypothesis and the rest are imported only by the hooks that check something."""
+    heavy = ("numpy", "hypothesis", "tensorflow", "keras", "pandas", "matplotlib")
+    code = ("import sys, pytest, harness.plugin\n"
+            f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_files_are_collected_by_their_imports_not_their_text(
+        pytester: pytest.Pytester) -> None:
+    write(pytester, "part_a.py", PART_A_FILE)
+    write(pytester, "nested.py", PART_A_FILE.replace(
+        "from harness import PART_A, hypothesis",
+        "try:\n    from harness.course import PART_A\n    from harness import hypothesis\n"
+        "finally:\n    pass"))
+    write(pytester, "notes.py", '"""Notes on the harness: it judges with Keras."""\n'
+                                "HARNESS = 'harness'  # import harness later\n")
+    write(pytester, "broken.py", "import numpy as np, harness\ndef oops(:\n    pass\n")
+    result = pytester.runpytest("hypotheses", "--collect-only", "-q")
+    out = result.stdout.str()
+    assert "part_a.py::hypothesis_1" in out and "nested.py::hypothesis_2" in out
+    assert "broken.py::import" in out  # does not parse: its import line decides
+    assert "notes.py" not in out
+
+
+def test_only_harness_options_and_the_seed_in_the_header(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_plain="def test_one():\n    assert True\n")
+    result = pytester.runpytest("--harness-seed", "7", "--harness-cases", "30")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["harness: seed 7, 30 cases per hypothesis*"])
+    refused = pytester.runpytest("--report-dir", "out")
+    assert refused.ret == pytest.ExitCode.USAGE_ERROR
+    assert "unrecognized arguments: --report-dir" in refused.stderr.str()

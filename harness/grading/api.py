@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from harness.errors import UsageError
@@ -144,7 +144,8 @@ def _check_workers(workers: int | None) -> None:
 def _grade_local(todo: list[Submission], ctx: GradingContext, workers: int | None,
                  finished: Tick) -> None:
     count = workers if workers is not None else os.cpu_count() or 1
-    with class_run():  # workers are started ahead, while others are graded
+    with class_run() as spares:  # workers are started ahead, while others are graded
+        ctx = replace(ctx, spares=spares)
         if count == 1:
             for submission in todo:
                 finished(grade_submission(submission, ctx))

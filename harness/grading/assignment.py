@@ -43,8 +43,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import AssignmentError, HarnessError, LayerSpecError
-from harness.hints import MAX_BUDGET
 from harness.layers import LayerSpec, parse_layer
+from harness.settings import (
+    DEFAULT_BUDGET,
+    DEFAULT_CASES,
+    DEFAULT_FRESH,
+    DEFAULT_MEMORY_MB,
+    DEFAULT_SEED,
+    MAX_BUDGET,
+)
 
 if TYPE_CHECKING:
     from harness.grading.secret import Secret
@@ -91,19 +98,19 @@ class Assignment:
 
     name: str
     exercises: tuple[Exercise, ...]
-    seed: int = 20240601
-    cases: int = 200
+    seed: int = DEFAULT_SEED
+    cases: int = DEFAULT_CASES
     hypothesis_timeout: float = 20.0
     submission_timeout: float = 180.0
     max_hypotheses: int = 50
-    memory_mb: int = 1536
+    memory_mb: int = DEFAULT_MEMORY_MB
     load_timeout: float = 20.0
     max_scopes: int = 10
     max_cases: int = 10_000
     grader_seconds: float = 30.0
-    fresh_cases: int = 50
+    fresh_cases: int = DEFAULT_FRESH
     hints: bool = True
-    hint_seconds: float = 2.0
+    hint_seconds: float = DEFAULT_BUDGET
     source: str = "<default>"
     #: The grading secret, never read from the assignment file (see
     #: :mod:`harness.grading.secret`); None: cases follow the public seed.

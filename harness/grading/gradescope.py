@@ -30,15 +30,6 @@ AUTOGRADER_ROOT = Path("/autograder")
 ROOT_VARIABLE = "HARNESS_AUTOGRADER_ROOT"
 #: Gradescope's output formats: the feedback is Markdown.
 FORMAT = "md"
-#: Every key Gradescope's specification allows, at the top and in a test.
-TOP_KEYS = frozenset({
-    "score", "execution_time", "output", "output_format", "test_output_format",
-    "test_name_format", "visibility", "stdout_visibility", "extra_data", "tests", "leaderboard",
-})
-TEST_KEYS = frozenset({
-    "score", "max_score", "status", "name", "name_format", "number", "output",
-    "output_format", "tags", "visibility", "extra_data",
-})
 
 
 def results_json(assignment: Assignment, result: SubmissionResult) -> dict[str, Any]:

@@ -34,14 +34,25 @@ from harness.grading.protocol import (
     ProtocolError,
     element_count,
 )
-from harness.grading.sandbox import TAMPERED, Isolation, Limits, WorkerProcess, WorkerStopped
+from harness.grading.results import Status
+from harness.grading.sandbox import (
+    CRASHED,
+    TAMPERED,
+    Isolation,
+    Limits,
+    WorkerProcess,
+    WorkerStopped,
+)
+from harness.grading.spares import SparePool
 from harness.grading.submissions import Submission
-from harness.layers import CONSTRUCTORS, LayerSpec, parse_layer
+from harness.layers import LayerSpec, parse_layer
 from harness.scope import DEFAULT_TIMESTEPS, Scope, make_scope, parameters_of
 
 #: Cases sent to a worker in one request.
 BATCH = 256
-LOAD_STATUSES = ("syntax-error", "import-error", "load-error", "bad-hypothesis", "used-keras")
+#: The statuses a worker may report for a submission that did not load.
+LOAD_STATUSES = frozenset({Status.SYNTAX_ERROR, Status.IMPORT_ERROR, Status.LOAD_ERROR,
+                           Status.BAD_HYPOTHESIS, Status.USED_KERAS})
 
 
 @dataclass
@@ -60,7 +71,7 @@ class Loaded:
 
     claims: tuple[Claim, ...] = ()
     total: int = 0
-    status: str | None = None
+    status: Status | None = None
     message: str | None = None
 
 
@@ -69,10 +80,13 @@ class Session:
 
     def __init__(self, submission: Submission, limits: Limits, isolation: Isolation,
                  budget: Budget, max_hypotheses: int, load_seconds: float | None = None,
-                 accepts: Callable[[LayerSpec], bool] | None = None) -> None:
+                 accepts: Callable[[LayerSpec], bool] | None = None,
+                 spares: SparePool | None = None) -> None:
         """``accepts``: the layers the grader checks (the assignment's); a claim about
-        any other is kept, to be reported, but its layer is never built with Keras."""
+        any other is kept, to be reported, but its layer is never built with Keras.
+        ``spares``: the class run's workers started ahead (none outside a class run)."""
         self.submission = submission
+        self.spares = spares
         self.accepts = accepts
         self.limits = limits
         self.isolation = isolation
@@ -91,7 +105,7 @@ class Session:
         """Start a fresh worker and load the submission in it."""
         self.stop()
         self.worker = self._timed(lambda deadline: WorkerProcess(
-            dict(self.submission.files), self.limits, self.isolation, deadline))
+            dict(self.submission.files), self.limits, self.isolation, deadline, self.spares))
         self.in_force = self.worker.isolation
         if self.load_seconds is not None:  # importing the files has its own, shorter limit
             self.claim_budget = Budget(self.load_seconds)
@@ -105,7 +119,7 @@ class Session:
         """One request to the worker, within the hypothesis's and submission's budgets."""
         worker = self.worker
         if worker is None:
-            raise WorkerStopped("crashed", "the grading worker is not running")
+            raise WorkerStopped(CRASHED, "the grading worker is not running")
         try:
             reply = self._timed(lambda deadline: worker.request(op, deadline, **fields))
         except WorkerStopped:
@@ -141,7 +155,7 @@ class Session:
             message = reply.get("message")
             if status not in LOAD_STATUSES or not isinstance(message, str):
                 raise self._tampered("an invalid load report")
-            return Loaded(status=str(status), message=message[:2000])
+            return Loaded(status=Status(status), message=message[:2000])
         raw, total = reply.get("claims"), reply.get("total")
         if not isinstance(raw, list) or not isinstance(total, int) or len(raw) > total \
                 or len(raw) > self.max_hypotheses:
@@ -154,7 +168,7 @@ class Session:
                 if not _deferred(meta):  # the worker checked it itself, so its report lies
                     raise self._tampered(f"an invalid hypothesis ({_reason(exc)})") from None
                 # only the grader can tell (no Keras in the worker); as in the student's run
-                return Loaded(status="bad-hypothesis", message=_mistake(i, meta, exc))
+                return Loaded(status=Status.BAD_HYPOTHESIS, message=_mistake(i, meta, exc))
             except Exception as exc:  # noqa: BLE001 - whatever fails here, the worker's data
                 raise self._tampered(f"an invalid hypothesis ({_reason(exc)})") from None
         return Loaded(claims=tuple(claims), total=total)
@@ -165,12 +179,14 @@ class Session:
         and its layer never built (``make_scope`` and the parameter check would ask
         Keras for its weights: fifty large layers named by a hostile submission must
         not make the grader build and keep them)."""
-        spec = rebuild_layer(meta["layer"], validate=False)
+        written = rebuild_layer(meta["layer"], validate=False)
         formula = RemoteFormula(self, index, _names(meta["params"]))
         self.proxies.append(formula)
-        if self.accepts is not None and not self.accepts(spec):
+        spec = written
+        if self.accepts is not None and not self.accepts(written):
             scope, params = Scope(), _names(meta["params"])
-        else:
+        else:  # checked as the exercise's layer, however the student spelt it
+            spec = written.canonical()
             spec.validate()
             scope, params = self._scope(index, meta, spec), parameters_of(
                 formula, spec, "the formula")
@@ -178,7 +194,8 @@ class Session:
                      refuted=_bool(meta["refuted"]), params=params,
                      scope=replace(scope, text=_text(meta["scope"], 300)),
                      file=_text(meta["file"], 200), line=int(meta["line"]),
-                     function=_text(meta["function"], 200))
+                     function=_text(meta["function"], 200),
+                     written=None if spec == written else written)
 
     def _scope(self, index: int, meta: dict[str, Any], spec: LayerSpec) -> Scope:
         where = None
@@ -208,7 +225,7 @@ class _Proxy:
     @property
     def session(self) -> Session:
         if self._session is None:
-            raise WorkerStopped("crashed", "this submission's grading session has ended")
+            raise WorkerStopped(CRASHED, "this submission's grading session has ended")
         return self._session
 
     def detach(self) -> None:
@@ -348,25 +365,16 @@ def _is_shape(shape: Any) -> bool:
 def rebuild_layer(fields: Any, *, validate: bool = True) -> LayerSpec:
     """A layer from what the worker reported: its constructor text, parsed safely (never
     evaluated) and, unless ``validate=False``, validated with Keras here (the worker
-    cannot); or, from an older worker, the recurrent layer's fields, through the public
-    constructors."""
-    if isinstance(fields, str):
-        try:
-            spec = parse_layer(fields)
-        except HarnessError:  # an honest worker sends str(spec), which always parses
-            raise ValueError("unreadable layer") from None
-        if validate:
-            spec.validate()
-        return spec
-    if not isinstance(fields, dict) or fields.get("kind") not in CONSTRUCTORS:
-        raise ValueError("unknown layer")
-    kind = fields["kind"]
-    accepted = [n for n, p in inspect.signature(CONSTRUCTORS[kind]).parameters.items()
-                if p.kind is not p.VAR_KEYWORD]
-    given = {n: v for n, v in fields.items() if n != "kind" and v is not None}
-    if set(given) - set(accepted):
-        raise ValueError("inconsistent layer")
-    return CONSTRUCTORS[kind](**given)
+    cannot).  Anything but text is refused."""
+    if not isinstance(fields, str):
+        raise ValueError("unreadable layer")
+    try:
+        spec = parse_layer(fields)
+    except HarnessError:  # an honest worker sends str(spec), which always parses
+        raise ValueError("unreadable layer") from None
+    if validate:
+        spec.validate()
+    return spec
 
 
 def _payload(claim: Claim, case: Case) -> dict[str, Any]:

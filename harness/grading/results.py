@@ -53,12 +53,6 @@ class Credit(StrEnum):
 
 
 GRADED = Status.GRADED
-STATUSES = tuple(Status)
-
-#: Hypothesis verdicts beyond the checker's holds / refuted / error.
-TIMEOUT = VerdictKind.TIMEOUT
-CRASHED = VerdictKind.CRASHED
-NOT_CHECKED = VerdictKind.NOT_CHECKED
 
 
 @dataclass(frozen=True)

@@ -39,23 +39,25 @@ from harness.claims import Claim
 from harness.grading.assignment import Assignment
 from harness.grading.plausible import plausible, public_cases
 from harness.grading.remote import Budget, Loaded, RemoteEvaluator, RemoteWhere, Session
-from harness.grading.results import (
-    CRASHED,
-    NOT_CHECKED,
-    TIMEOUT,
-    HypothesisResult,
-    Status,
-    SubmissionResult,
-)
-from harness.grading.sandbox import Isolation, Limits, WorkerStopped, plan_for
+from harness.grading.results import HypothesisResult, Status, SubmissionResult
+from harness.grading.sandbox import Isolation, Limits, StopReason, WorkerStopped, plan_for
 from harness.grading.scoring import score_exercises, score_hypothesis, zero_exercises
 from harness.grading.secret import content_salt, submission_salt
+from harness.grading.spares import SparePool
 from harness.grading.submissions import Submission
 from harness.grading.teaching import TeachingMemo
 from harness.oracle import Oracle
 from harness.verdict import Hints, Verdict, VerdictKind
 
 MAX_RESTARTS = 3
+#: What a stopped worker means for the hypothesis it was checking, and for the
+#: submission (the worst reason wins, in this order).
+STOPPED_VERDICT = {StopReason.TAMPERED: VerdictKind.CRASHED,
+                   StopReason.TIMEOUT: VerdictKind.TIMEOUT,
+                   StopReason.CRASHED: VerdictKind.CRASHED}
+STOPPED_STATUS = {StopReason.TAMPERED: Status.TAMPERED,
+                  StopReason.TIMEOUT: Status.TIMEOUT,
+                  StopReason.CRASHED: Status.CRASHED}
 LOG = logging.getLogger("harness.grading")
 
 
@@ -70,7 +72,8 @@ class GradingContext:
     fingerprint: str
     version: str = __version__
     teaching: TeachingMemo = field(default_factory=TeachingMemo)
-    keep: list[object] = field(default_factory=list)
+    #: The class run's workers started ahead (:func:`harness.grading.spares.class_run`).
+    spares: SparePool | None = None
 
     def key(self, submission: Submission) -> str:
         """What a stored result is valid for; ``fingerprint`` holds the secret's digest,
@@ -152,18 +155,20 @@ def grade_submission(submission: Submission, ctx: GradingContext) -> SubmissionR
 def _grade_guarded(submission: Submission, ctx: GradingContext, key: str,
                    start: float) -> SubmissionResult:
     if submission.problem is not None:
-        return _failed(ctx, submission, key, "invalid-submission", submission.problem, start)
+        return _failed(ctx, submission, key, Status.INVALID_SUBMISSION, submission.problem,
+                       start)
     rules = ctx.assignment
     session = Session(submission, ctx.limits, ctx.isolation,
                       Budget(rules.submission_timeout), rules.max_hypotheses,
                       load_seconds=rules.load_timeout,
-                      accepts=lambda spec: rules.exercise_for(spec) is not None)
+                      accepts=lambda spec: rules.exercise_for(spec) is not None,
+                      spares=ctx.spares)
     try:
         return _grade(ctx, submission, key, session, start)
     finally:
         session.stop()
         _detach(ctx, session)
-        ctx.checker.forget(content_salt(submission))
+        ctx.checker.forget_salt(content_salt(submission))
 
 
 def _grader_error(ctx: GradingContext, submission: Submission, key: str,
@@ -181,12 +186,12 @@ def _grade(ctx: GradingContext, submission: Submission, key: str, session: Sessi
     try:
         loaded = session.start()
     except WorkerStopped as stop:
-        return _failed(ctx, submission, key, stop.reason, _load_stop(ctx, session, stop),
-                       start, session)
+        return _failed(ctx, submission, key, STOPPED_STATUS[stop.reason],
+                       _load_stop(ctx, session, stop), start, session)
     if loaded.status is not None:
         return _failed(ctx, submission, key, loaded.status, loaded.message, start, session)
     if not loaded.claims:
-        return _failed(ctx, submission, key, "no-hypotheses", (
+        return _failed(ctx, submission, key, Status.NO_HYPOTHESES, (
             "no @hypothesis was found. Decorate each formula with @hypothesis(PART_A) (or "
             "PART_B, PART_C) after `from harness import hypothesis, PART_A`."), start, session)
     load_keras = session.used_keras
@@ -201,9 +206,9 @@ def _grade(ctx: GradingContext, submission: Submission, key: str, session: Sessi
 
 
 def _check_all(ctx: GradingContext, session: Session,
-               loaded: Loaded) -> tuple[tuple[HypothesisResult, ...], set[str]]:
+               loaded: Loaded) -> tuple[tuple[HypothesisResult, ...], set[StopReason]]:
     results: list[HypothesisResult] = []
-    reasons: set[str] = set()
+    reasons: set[StopReason] = set()
     restarts = 0
     work = GraderBudget(ctx.assignment)
     for claim in loaded.claims:
@@ -214,7 +219,7 @@ def _check_all(ctx: GradingContext, session: Session,
                 refusal = "not checked: the grading worker could not be started again."
             restarts += refusal is None
         if refusal is not None:
-            results.append(_unchecked(ctx, claim, NOT_CHECKED, refusal))
+            results.append(_unchecked(ctx, claim, VerdictKind.NOT_CHECKED, refusal))
             continue
         results.append(work.run(claim, session,
                                 partial(_check_one, ctx, session, claim, reasons)))
@@ -289,7 +294,7 @@ def _not_restarted(ctx: GradingContext, session: Session, restarts: int) -> str 
     return None
 
 
-def _restart(session: Session, loaded: Loaded, reasons: set[str]) -> bool:
+def _restart(session: Session, loaded: Loaded, reasons: set[StopReason]) -> bool:
     try:
         again = session.start()
     except WorkerStopped as stop:
@@ -298,13 +303,13 @@ def _restart(session: Session, loaded: Loaded, reasons: set[str]) -> bool:
     same = [(c.name, c.spec, c.scope.text) for c in again.claims] == \
         [(c.name, c.spec, c.scope.text) for c in loaded.claims]
     if not same:
-        reasons.add(CRASHED)
+        reasons.add(StopReason.CRASHED)
         session.stop()
     return same
 
 
 def _check_one(ctx: GradingContext, session: Session, claim: Claim,
-               reasons: set[str]) -> HypothesisResult:
+               reasons: set[StopReason]) -> HypothesisResult:
     session.claim_budget = Budget(ctx.assignment.hypothesis_timeout)
     session.used_keras = False
     try:
@@ -312,17 +317,16 @@ def _check_one(ctx: GradingContext, session: Session, claim: Claim,
         session.teaching_seconds += verdict.teaching_seconds
     except WorkerStopped as stop:
         reason = stop.reason
-        if reason == TIMEOUT and session.budget.seconds > 0:
+        if reason == StopReason.TIMEOUT and session.budget.seconds > 0:
             detail = (f"it took longer than {ctx.assignment.hypothesis_timeout:g} seconds "
                       "(an endless loop, or a very slow formula?)")
-        elif reason == TIMEOUT:
+        elif reason == StopReason.TIMEOUT:
             detail = (f"the submission's time limit of {ctx.assignment.submission_timeout:g} "
                       "seconds was reached while checking it")
         else:
             detail = stop.detail
         reasons.add(reason)
-        verdict_name = TIMEOUT if reason == TIMEOUT else CRASHED
-        return _unchecked(ctx, claim, verdict_name, detail, session.used_keras)
+        return _unchecked(ctx, claim, STOPPED_VERDICT[reason], detail, session.used_keras)
     finally:
         session.claim_budget = None
     return _from_verdict(ctx, claim, verdict, session.used_keras)
@@ -340,9 +344,10 @@ class Checked(NamedTuple):
 
 
 def check_claim(ctx: GradingContext, claim: Claim) -> Checked:
-    """Screen (and draw the fresh cases) in the worker outside the lock, then check
-    under it: the proxy memoises the outcomes, so the locked part waits on Keras and
-    on the search for a minimal counterexample, not on student code."""
+    """Send the screening and fresh cases to the worker in one batch, then check: the
+    proxy memoises the outcomes, so :meth:`Checker.check` asks the worker again only
+    for the cases of its search for a minimal counterexample.  The outcomes on the
+    screening set also decide whether a recorded ``refuted=True`` is plausible."""
     cases, wants = ctx.checker.screening(claim)
     fresh = ctx.checker.fresh_candidates(claim)
     outcomes = RemoteEvaluator().evaluate(claim, cases + fresh)[:len(cases)]
@@ -380,7 +385,7 @@ def _with_hints(ctx: GradingContext, claim: Claim, verdict: Verdict) -> Verdict:
         # counted in work: a regrade finds the same hints
         return ctx.teaching.enrich(ctx.checker, claim, verdict, hints=hints, budget=budget)
     except WorkerStopped as stop:
-        if stop.reason not in (TIMEOUT, CRASHED):
+        if stop.reason == StopReason.TAMPERED:
             raise
         return replace(verdict, hints=Hints(complete=False) if rules.hints else None)
 
@@ -399,7 +404,7 @@ def _unchecked(ctx: GradingContext, claim: Claim, kind: VerdictKind, message: st
     never reached): a verdict of that kind, on 0 cases."""
     exercise = ctx.assignment.exercise_for(claim.spec)
     verdict = Verdict(
-        file=claim.file, function=claim.function, name=claim.name, layer=claim.spec,
+        file=claim.file, function=claim.function, name=claim.name, layer=claim.shown,
         scope=claim.scope.text, recorded=claim.refuted, verdict=kind, cases=0,
         seed=ctx.checker.settings.seed, message=message, line=claim.line,
         general=claim.scope.is_general)
@@ -408,10 +413,10 @@ def _unchecked(ctx: GradingContext, claim: Claim, kind: VerdictKind, message: st
     return score_hypothesis(result, exercise)
 
 
-def _status(reasons: set[str], used_keras: bool) -> Status:
-    for reason in (Status.TAMPERED, Status.TIMEOUT, Status.CRASHED):
+def _status(reasons: set[StopReason], used_keras: bool) -> Status:
+    for reason, status in STOPPED_STATUS.items():
         if reason in reasons:
-            return reason
+            return status
     return Status.USED_KERAS if used_keras else Status.GRADED
 
 
@@ -430,7 +435,7 @@ def _status_message(status: Status, rules: Assignment) -> str | None:
 
 
 def _load_stop(ctx: GradingContext, session: Session, stop: WorkerStopped) -> str:
-    if stop.reason != TIMEOUT:
+    if stop.reason != StopReason.TIMEOUT:
         return f"importing the file failed: {stop.detail}"
     rules = ctx.assignment
     if session.budget.seconds > 0:
@@ -442,23 +447,23 @@ def _load_stop(ctx: GradingContext, session: Session, stop: WorkerStopped) -> st
             "loaded; keep it short.")
 
 
-def _failed(ctx: GradingContext, submission: Submission, key: str, status: str,
+def _failed(ctx: GradingContext, submission: Submission, key: str, status: Status,
             message: str | None, start: float, session: Session | None = None) -> SubmissionResult:
     return SubmissionResult(
-        student=submission.student, key=key, status=Status(status),
+        student=submission.student, key=key, status=status,
         exercises=zero_exercises(ctx.assignment, "the submission could not be graded"),
         message=message, notes=submission.notes, seconds=_since(start),
         isolation=tuple(session.in_force) if session else ())
 
 
 def _detach(ctx: GradingContext, session: Session) -> None:
-    """Let go of the session and its memoised outcomes, but keep ``where=`` proxies
-    alive: the checker keys its screening cache by their ``id``, which must not be
-    reused by another student's condition."""
+    """Let go of the session and its memoised outcomes, and of the checker's memos for
+    its ``where=`` conditions: they are keyed by the proxy itself, which no other
+    submission can ever ask about again."""
     for proxy in session.proxies:
         proxy.detach()
         if isinstance(proxy, RemoteWhere):
-            ctx.keep.append(proxy)
+            ctx.checker.forget(proxy)
     session.proxies.clear()
 
 

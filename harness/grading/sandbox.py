@@ -31,7 +31,8 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import SandboxError
 from harness.grading import bwrap, cgroups
@@ -43,10 +44,23 @@ from harness.grading.protocol import (
     receive_by,
     send_by,
 )
+from harness.settings import DEFAULT_MEMORY_MB
 
-TIMEOUT = "timeout"
-CRASHED = "crashed"
-TAMPERED = "tampered"
+if TYPE_CHECKING:
+    from harness.grading.spares import SparePool
+
+class StopReason(StrEnum):
+    """Why a worker was stopped (:class:`WorkerStopped`); the grader maps each to a
+    hypothesis's verdict and a submission's status (:mod:`harness.grading.runner`)."""
+
+    TIMEOUT = "timeout"
+    CRASHED = "crashed"
+    TAMPERED = "tampered"
+
+
+TIMEOUT = StopReason.TIMEOUT
+CRASHED = StopReason.CRASHED
+TAMPERED = StopReason.TAMPERED
 TOKEN_VARIABLE = "HARNESS_WORKER_TOKEN"
 #: The wall-clock ceiling of a request: this many times its CPU budget, plus WALL_SLACK s.
 WALL_FACTOR = 2.0
@@ -64,7 +78,7 @@ class WorkerStopped(BaseException):
     so that the grader, not the hypothesis, gets the blame right.
     """
 
-    def __init__(self, reason: str, detail: str) -> None:
+    def __init__(self, reason: StopReason, detail: str) -> None:
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
@@ -75,7 +89,7 @@ class Limits:
     """Resource limits for one worker (see :func:`harness.grading.confine.set_limits`)."""
 
     cpu_seconds: int = 120
-    memory_mb: int = 1536
+    memory_mb: int = DEFAULT_MEMORY_MB
     file_mb: int = 16
     open_files: int = 64
     processes: int = 64
@@ -229,21 +243,21 @@ def _spawn(plan: Plan, folder: str,
 
 
 class WorkerProcess:
-    """One live worker for one submission (a spare one when a class run has one ready,
-    see :mod:`harness.grading.spares`)."""
+    """One live worker for one submission (a spare one when the class run's ``spares``
+    has one ready, see :mod:`harness.grading.spares`)."""
 
     def __init__(self, files: dict[str, bytes], limits: Limits, isolation: Isolation,
-                 deadline: float) -> None:
-        from harness.grading import spares
-
+                 deadline: float, spares: SparePool | None = None) -> None:
         self.plan = plan_for(isolation)
         self.nonce = secrets.token_hex(16)
         self.next_id = 1
         self.last_cost: float | None = None
         self.memory_mb = limits.memory_mb
         self.isolation = list(self.plan.describe(limits))
-        self.launched = spares.take(self.plan, limits) or launch(self.plan, limits)
-        spares.want(self.plan, limits)
+        taken = spares.take(self.plan, limits) if spares is not None else None
+        self.launched = taken or launch(self.plan, limits)
+        if spares is not None:
+            spares.want(self.plan, limits)
         try:
             self._stage(files)
             self._hello(files, limits, deadline)
@@ -352,7 +366,7 @@ class WorkerProcess:
         except ProtocolError as exc:
             self._stop(TAMPERED, f"the grading worker sent a malformed message ({exc})")
 
-    def _stop(self, reason: str, detail: str) -> None:
+    def _stop(self, reason: StopReason, detail: str) -> None:
         self.kill()
         raise WorkerStopped(reason, detail)
 

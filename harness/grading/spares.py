@@ -2,13 +2,14 @@
 
 Starting a sandboxed worker costs a few tenths of a second (the sandbox, then
 Python and numpy in it), mostly CPU the grading threads leave idle while they
-wait on the shared checker.  Inside ``with class_run():`` every worker taken
-asks for a replacement, started by one long-lived thread (the sandbox dies with
-the thread that started it, so that thread must outlive it), and the next
-submission finds it waiting for its hello.  A spare has seen no submission: its
-folder is empty until the submission's files are written into it.  When the
-run ends, spares left over are killed.  Outside a class run nothing is started
-ahead (one Gradescope submission, the API's ``grade_one``).
+wait on the shared checker.  ``with class_run() as spares:`` gives the run a
+:class:`SparePool`: every worker taken from it asks for a replacement, started
+by the pool's one starter thread (the sandbox dies with the thread that started
+it, so that thread lives as long as the pool), and the next submission finds it
+waiting for its hello.  A spare has seen no submission: its folder is empty
+until the submission's files are written into it.  When the run ends, spares
+left over are killed and the starter thread ends.  Without a pool nothing is
+started ahead (one Gradescope submission, the API's ``grade_one``, a Dask task).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -25,73 +26,84 @@ if TYPE_CHECKING:
 #: Spares kept ready per kind of worker.
 READY = 2
 
-_lock = threading.Lock()
-_ready: dict[tuple[Plan, Limits], list[Launch]] = {}
-_pending: dict[tuple[Plan, Limits], int] = {}
-_runs = 0
-_orders: queue.SimpleQueue[tuple[Plan, Limits]] = queue.SimpleQueue()
-_starter: threading.Thread | None = None
+Kind = tuple["Plan", "Limits"]
 
 
-@contextlib.contextmanager
-def class_run() -> Iterator[None]:
-    """Keep spares ready while the block runs; kill those left at its end."""
-    global _runs
-    with _lock:
-        _runs += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _runs -= 1
-            left = [] if _runs else [w for ws in _ready.values() for w in ws]
-            if not _runs:
-                _ready.clear()
+class SparePool:
+    """The spare workers of one class run, by kind (sandbox plan and limits)."""
+
+    def __init__(self, launch: Callable[[Plan, Limits], Launch] | None = None,
+                 ready: int = READY) -> None:
+        """``launch`` starts one worker (default: :func:`harness.grading.sandbox.launch`)."""
+        self._launch = launch
+        self._keep = ready
+        self._lock = threading.Lock()
+        self._ready: dict[Kind, list[Launch]] = {}
+        self._pending: dict[Kind, int] = {}
+        self._orders: queue.SimpleQueue[Kind | None] = queue.SimpleQueue()
+        self._starter: threading.Thread | None = None
+        self._open = True
+
+    def take(self, plan: Plan, limits: Limits) -> Launch | None:
+        """A ready spare for ``plan`` and ``limits``, if there is one alive."""
+        while True:
+            with self._lock:
+                ready = self._ready.get((plan, limits))
+                worker = ready.pop(0) if ready else None
+            if worker is None:
+                return None
+            if worker.proc.poll() is None:
+                return worker
+            worker.kill()
+
+    def want(self, plan: Plan, limits: Limits) -> None:
+        """Ask for a spare like this one (nothing once the pool is closed)."""
+        kind = (plan, limits)
+        with self._lock:
+            if not self._open or (len(self._ready.get(kind, ()))
+                                  + self._pending.get(kind, 0)) >= self._keep:
+                return
+            self._pending[kind] = self._pending.get(kind, 0) + 1
+            if self._starter is None:
+                self._starter = threading.Thread(target=self._start_forever,
+                                                 name="harness-spares", daemon=True)
+                self._starter.start()
+        self._orders.put(kind)
+
+    def close(self) -> None:
+        """Kill the spares left and let the starter thread end (a worker it is starting
+        now is killed as soon as it has started)."""
+        with self._lock:
+            self._open = False
+            left = [w for ws in self._ready.values() for w in ws]
+            self._ready.clear()
+        self._orders.put(None)
         for worker in left:
             worker.kill()
 
+    def _start_forever(self) -> None:
+        from harness.grading.sandbox import launch as sandboxed
 
-def take(plan: Plan, limits: Limits) -> Launch | None:
-    """A ready spare for ``plan`` and ``limits``, if there is one alive."""
-    while True:
-        with _lock:
-            ready = _ready.get((plan, limits))
-            worker = ready.pop(0) if ready else None
-        if worker is None:
-            return None
-        if worker.proc.poll() is None:
-            return worker
-        worker.kill()
-
-
-def want(plan: Plan, limits: Limits) -> None:
-    """Ask for a spare like this one, during a class run."""
-    global _starter
-    key = (plan, limits)
-    with _lock:
-        if not _runs or len(_ready.get(key, ())) + _pending.get(key, 0) >= READY:
-            return
-        _pending[key] = _pending.get(key, 0) + 1
-        if _starter is None:
-            _starter = threading.Thread(target=_start_forever, name="harness-spares",
-                                        daemon=True)
-            _starter.start()
-    _orders.put(key)
+        launch = self._launch or sandboxed
+        while (kind := self._orders.get()) is not None:
+            try:
+                worker: Launch | None = launch(*kind)
+            except (OSError, ValueError):
+                worker = None
+            with self._lock:
+                self._pending[kind] -= 1
+                keep = worker is not None and self._open
+                if keep and worker is not None:
+                    self._ready.setdefault(kind, []).append(worker)
+            if worker is not None and not keep:
+                worker.kill()
 
 
-def _start_forever() -> None:
-    from harness.grading.sandbox import launch
-
-    while True:
-        plan, limits = key = _orders.get()
-        try:
-            worker: Launch | None = launch(plan, limits)
-        except (OSError, ValueError):
-            worker = None
-        with _lock:
-            _pending[key] -= 1
-            keep = worker is not None and _runs > 0
-            if keep and worker is not None:
-                _ready.setdefault(key, []).append(worker)
-        if worker is not None and not keep:
-            worker.kill()
+@contextlib.contextmanager
+def class_run() -> Iterator[SparePool]:
+    """A pool that keeps spares ready while the block runs; those left die at its end."""
+    pool = SparePool()
+    try:
+        yield pool
+    finally:
+        pool.close()

@@ -9,7 +9,7 @@ a class most wrong formulas are the same few ideas, each written many ways.
 
 So a search is recorded (every case the formula was asked about, and what it
 gave); a later hypothesis with the same layer, scope and counterexample is run
-on all of those cases in ONE batch, outside the checker's lock, and if every
+on all of those cases in ONE batch, and if every
 outcome is identical (bit for bit: values, error text) it gets the recorded
 extras -- exactly what its own search would have found.  Otherwise the search
 runs as usual, and is recorded too.  Scopes with a ``where=`` condition are never
@@ -76,7 +76,8 @@ class Taught:
 
 
 class TeachingMemo:
-    """Recorded hint searches of one grading run (thread-safe; read outside the lock)."""
+    """Recorded hint searches of one grading run, shared by the grading threads (a lock
+    guards the recordings, never a search or a replay)."""
 
     def __init__(self) -> None:
         self._taught: dict[tuple[object, ...], list[Taught]] = {}

@@ -6,7 +6,8 @@ only one submission.  It reads a ``hello`` (nonce, limits, files), confines
 itself (:mod:`harness.grading.confine`), sends stdout/stderr to ``/dev/null``,
 blocks Keras/TensorFlow imports, and only then imports the student's files.
 It then answers requests: ``load``, ``eval`` (a batch of cases for one
-hypothesis), ``where`` (one scope condition) and ``bye``.
+hypothesis), ``where_many`` (a batch of cases for one ``where=`` condition) and
+``bye``.
 
 Nothing here judges anything: the worker returns what the formulas return,
 as plain data.  Keras, the comparison and the scoring live in the parent.
