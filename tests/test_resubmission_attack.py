@@ -21,6 +21,7 @@ import json
 import re
 import struct
 import textwrap
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,7 @@ from harness.grading.gradescope import results_json
 from harness.grading.results import SubmissionResult
 from harness.grading.runner import GradingContext, grade_submission, make_context
 from harness.grading.secret import Secret
+from harness.grading.spares import class_run
 from harness.grading.submissions import Submission
 from harness.oracle import Oracle
 from harness.verdict import REFUTED
@@ -59,7 +61,8 @@ points = 2
 """
 
 #: Run in the grader's worker: pack a case (numbers on a 1/20 grid in 2 bytes, any other
-#: in 10), write it in letters and digits (nothing any escaping changes).
+#: in 10), write it in letters and digits (nothing any escaping changes).  Five messages of
+#: about 150 characters each per grading: within what feedback shows of any message.
 CODEC = '''
 import hashlib
 import struct
@@ -118,7 +121,7 @@ def _chunk(index):
                 tokens.append(pack(*case))
         for _ in range(5):
             chunk = []
-            while tokens and len("-".join(chunk + tokens[:1])) <= 110:
+            while tokens and len("-".join(chunk + tokens[:1])) <= 100:
                 chunk.append(tokens.pop(0))
             CHUNKS.append("-".join(chunk))
     return CHUNKS[index]
@@ -210,14 +213,16 @@ def grade(ctx: GradingContext, source: str) -> SubmissionResult:
 @pytest.fixture(scope="module")
 def attack() -> dict[str, Any]:
     rules = parse_assignment(ASSIGNMENT).with_secret(Secret(SECRET, "the test"))
-    ctx = make_context(rules)
     known: dict[str, Case] = {}
-    for attempt in range(ATTEMPTS):
-        source = textwrap.dedent(ATTACK).format(attempt=attempt, known=sorted(known))
-        result = grade(ctx, source)
-        assert result.status == "graded" and result.total == 2  # the recorder holds
-        for case in leaked(what_the_student_sees(rules, result)):
-            known.setdefault(digest(case), case)
+    with class_run() as spares:  # the next worker starts while one is graded
+        ctx = replace(make_context(rules), spares=spares)
+        for attempt in range(ATTEMPTS):
+            source = textwrap.dedent(ATTACK).format(attempt=attempt, known=sorted(known))
+            result = grade(ctx, source)
+            assert result.status == "graded" and result.total == 2  # the recorder holds
+            for case in leaked(what_the_student_sees(rules, result)):
+                known.setdefault(digest(case), case)
+    ctx = replace(ctx, spares=None)
     oracle = Oracle()  # the student's own Keras
     cases = list(known.values())
     answers = {b"".join(a.tobytes() for a in (*c.weights, c.xs)).hex(): [float(v) for v in w]
