@@ -489,8 +489,8 @@ def phase_any_layer(params: dict[str, Any]) -> dict[str, Any]:
     """``Oracle().outputs`` on fresh cases for Dense and Conv1D, and the course layers
     measured the same way in the same process (median of ``repeats`` batches each)."""
     from harness.course import PRESETS
-    from harness.layers import parse_layer
     from harness.oracle import Oracle
+    from harness.parse import parse_layer
 
     count, layers = params["count"], {}
     specs = {**{k: parse_layer(v) for k, v in ANY_LAYERS.items()}, **PRESETS}
@@ -573,7 +573,43 @@ def phase_class(params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-PHASES = {"naive": phase_naive, "oracle": phase_oracle, "class": phase_class,
+def phase_teach(params: dict[str, Any]) -> dict[str, Any]:
+    """What teaching costs in one process, timed around it alone (less noisy than the
+    difference of two whole runs on a shared machine): check every claim, then
+    ``teach.enrich_all`` (hints and sweeps) and the reports with their pictures,
+    against the same reports without them."""
+    import warnings
+
+    import numpy as np
+
+    from harness.checker import Checker
+    from harness.collect import collect
+    from harness.report import write_reports
+    from harness.teach import enrich_all
+
+    found = collect(params["paths"])
+    checker = Checker()
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        verdicts = [checker.check(claim) for claim in found.claims]
+        clocks = (time.perf_counter(), time.process_time())
+        taught = enrich_all(checker, found.claims, verdicts)
+        enrich = (time.perf_counter() - clocks[0], time.process_time() - clocks[1])
+    with tempfile.TemporaryDirectory() as tmp:
+        write_reports(Path(tmp) / "warm", verdicts, found.failures, pictures=False)  # pandas
+        timings = {}
+        for name, shown, pictures in (("plain", verdicts, False), ("taught", taught, True)):
+            clocks = (time.perf_counter(), time.process_time())
+            write_reports(Path(tmp) / name, shown, found.failures, pictures=pictures)
+            timings[name] = (time.perf_counter() - clocks[0], time.process_time() - clocks[1])
+    return {"hypotheses": len(verdicts), "taught": sum(v.hints is not None for v in taught),
+            "enrich_s": enrich[0], "enrich_cpu_s": enrich[1],
+            "reports_plain_s": timings["plain"][0], "reports_taught_s": timings["taught"][0],
+            "teaching_s": enrich[0] + timings["taught"][0] - timings["plain"][0],
+            "teaching_cpu_s": enrich[1] + timings["taught"][1] - timings["plain"][1]}
+
+
+PHASES = {"teach": phase_teach, "naive": phase_naive, "oracle": phase_oracle, "class": phase_class,
           "any_layer": phase_any_layer}
 
 
@@ -822,6 +858,90 @@ def grade_only(sizes: Any, out: Path) -> int:
     return 0
 
 
+#: What ``harness check`` gives nothing to teach with: the no-teaching baseline.
+NO_TEACHING = ("--no-hints", "--no-pictures")
+
+
+def measure_teaching(sizes: Any, naive_cases_per_s: float) -> dict[str, Any]:
+    """Teaching at a fixed cost (issue 15): the student's run of the bundled hypotheses
+    (``harness check hypotheses/``, the course set included) with its defaults against
+    the same run without hints and pictures, alternating, ``repeats`` each (median);
+    and ``harness check`` with default settings on the synthetic class, in one
+    process (its wall time, whole process; cases/s from report.json against the naive
+    rate of this run)."""
+    from class_fixture import write_class  # a sibling of this file
+
+    walls: dict[str, list[float]] = {"default": [], "plain": []}
+    runs: dict[str, list[dict[str, Any]]] = {"default": [], "plain": []}
+    for _ in range(sizes.repeats):
+        for name, options in (("default", ()), ("plain", NO_TEACHING)):
+            with tempfile.TemporaryDirectory() as tmp:
+                child = least_contended(lambda tmp=tmp, options=options: run_child(
+                    [*harness_command(), "check", "hypotheses", "--report-dir", tmp,
+                     *options]))
+            walls[name].append(child.wall_s)
+            runs[name].append({**child.stats(), "exit": child.returncode})
+    student = {
+        "command": "harness check hypotheses/ (the bundled set: part files + course set)",
+        "default_s": statistics.median(walls["default"]),
+        "no_teaching_s": statistics.median(walls["plain"]),
+        "no_teaching_options": list(NO_TEACHING), "runs": runs}
+    student["teaching_overhead_s"] = round(student["default_s"] - student["no_teaching_s"], 3)
+    student["in_process"], _ = run_phase("teach", {"paths": ["hypotheses"]})
+    say(f"bundled run: {student['default_s']:.2f} s default, {student['no_teaching_s']:.2f} s "
+        f"without hints and pictures: teaching adds {student['teaching_overhead_s']:+.2f} s "
+        f"(timed alone in process: {student['in_process']['teaching_s']:.2f} s)")
+    with tempfile.TemporaryDirectory(prefix="bench-class-") as tmp:
+        root = Path(tmp) / "class"
+        write_class(root, students=sizes.students)
+        dirs = sorted(str(p) for p in root.iterdir() if p.is_dir())
+        reports = Path(tmp) / "reports"
+        child = least_contended(lambda: run_child(
+            [*harness_command(), "check", *dirs, "--report-dir", str(reports)]))
+        records = json.loads((reports / "report.json").read_text())
+        pictures = len(list((reports / "pictures").glob("*"))) \
+            if (reports / "pictures").is_dir() else 0
+        alone, _ = run_phase("teach", {"paths": dirs})
+    cases = sum(r["cases"] for r in records)
+    rate = cases / child.wall_s
+    cls = {"command": f"harness check <{sizes.students} student folders> (default settings)",
+           "wall_s": child.wall_s, "hypotheses": len(records), "total_cases": cases,
+           "cases_per_s": rate, "ratio": rate / naive_cases_per_s,
+           "with_hints": sum(1 for r in records if r["hints"] is not None),
+           "picture_files": pictures, "process": child.stats(), "exit": child.returncode,
+           "teaching_in_process": alone}
+    say(f"class via harness check: {cls['wall_s']:.1f} s wall, {cls['ratio']:,.0f}x naive "
+        f"({cls['with_hints']} hypotheses with hints, {pictures} picture files)")
+    return {"teaching": {"student_bundled_run": student, "class_check": cls},
+            "teaching_overhead_s": student["teaching_overhead_s"],
+            "class_check_s": cls["wall_s"], "class_check_ratio": cls["ratio"]}
+
+
+def teaching_only(sizes: Any, out: Path) -> int:
+    """The teaching figures alone (with this run's naive rate), merged into ``out``."""
+    r: dict[str, Any] = json.loads(out.read_text()) if out.exists() else {}
+    naive, _ = run_phase("naive", {"claims": bundled_claims(), "cases": sizes.naive_cases})
+    rate = naive_rate(naive)
+    say(f"naive: {rate:.1f} cases/s")
+    r.update(measure_teaching(sizes, rate))
+    r["teaching"]["naive_cases_per_s"] = rate
+    if r.get("naive_cases_per_s"):  # the full run's naive rate, measured on a quiet machine
+        cls = r["teaching"]["class_check"]
+        cls["ratio_vs_full_run_naive"] = cls["cases_per_s"] / r["naive_cases_per_s"]
+    r["teaching"]["measured_with"] = ("--teaching (apart from the other figures; the naive "
+                                      "rate measured in the same run)")
+    r["teaching"]["contended"] = any(
+        run["others_cpu_share"] > 0.10
+        for runs in r["teaching"]["student_bundled_run"]["runs"].values() for run in runs) \
+        or r["teaching"]["class_check"]["process"]["others_cpu_share"] > 0.10
+    if "targets" in r:
+        r["targets"] = check_targets(r)
+        r["all_targets_pass"] = all(t["pass"] for t in r["targets"].values())
+    out.write_text(json.dumps(r, indent=2) + "\n")
+    say(f"wrote {out}")
+    return 0
+
+
 def machine_info() -> dict[str, Any]:
     import psutil
 
@@ -967,6 +1087,9 @@ def check_targets(r: dict[str, Any]) -> dict[str, dict[str, Any]]:
                                 round(r["tf_import_s"] + 3, 3)),
                           "target": f"<= tf_import_s + 3 = {r['tf_import_s'] + 3:.2f}"},
         "hints_overhead_s": row(r.get("hints_overhead_s"), "<=", 1),
+        "teaching_overhead_s": row(r.get("teaching_overhead_s"), "<=", 1),
+        "class_check_s": row(r.get("class_check_s"), "<=", 30),
+        "class_check_ratio": row(r.get("class_check_ratio"), ">=", 300),
         "class_run_s": row(r["class_run_s"], "<=", 30),
         "ratio": row(r["ratio"], ">=", 300),
         "peak_rss_mb": row(r["peak_rss_mb"], "<=", 768),
@@ -995,6 +1118,10 @@ def main() -> int:
     parser.add_argument("--any-layer", action="store_true",
                         help="measure only the oracle on Dense and Conv1D (and the course "
                              "layers beside them) and update that figure in the results file")
+    parser.add_argument("--teaching", action="store_true",
+                        help="measure only what hints and pictures cost (the bundled run "
+                             "with and without them, `harness check` on the class) with this "
+                             "run's naive rate, and update those figures in the results file")
     parser.add_argument("--plugin-import", action="store_true",
                         help="measure only what importing the pytest plugin adds to `import "
                              "pytest` and update that figure in the results file")
@@ -1021,6 +1148,8 @@ def main() -> int:
         return grade_only(sizes, out)
     if args.any_layer:
         return any_layer_only(sizes, out)
+    if args.teaching:
+        return teaching_only(sizes, out)
     if args.plugin_import:
         return plugin_import_only(out)
     r: dict[str, Any] = {"mode": "quick" if args.quick else "full", "sizes": asdict(sizes),

@@ -22,7 +22,13 @@ TensorFlow, Keras or pandas.
 """
 
 import importlib
+import os as _os
 from typing import TYPE_CHECKING, Any
+
+# TensorFlow's C++ start-up lines (CPU features, oneDNN, absl) are not a student's business:
+# quiet them before anything imports TensorFlow, e.g. a notebook's `import keras` in the
+# cell after `import harness` (a value the user set wins).
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 if TYPE_CHECKING:
     from harness.claims import Claim, hypothesis

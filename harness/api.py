@@ -12,12 +12,13 @@ import numpy as np
 from harness import lookalike
 from harness.cases import make_case
 from harness.checker import Checker, CheckSettings
-from harness.collect import Collection, LoadFailure, collect
+from harness.collect import Collection, collect
 from harness.errors import UsageError
 from harness.hints import DEFAULT_BUDGET
-from harness.layers import LayerSpec, parse_layer
-from harness.teach import enrich
-from harness.verdict import Verdict
+from harness.layers import LayerSpec
+from harness.parse import parse_layer
+from harness.teach import enrich_all
+from harness.verdict import LoadFailure, Verdict
 
 
 @dataclass
@@ -67,15 +68,17 @@ def check_found(found: Collection, settings: CheckSettings | None = None,
                 on_verdict: Callable[[Verdict], None] | None = None, *, hints: bool = True,
                 hint_seconds: float = DEFAULT_BUDGET) -> CheckRun:
     """Check every claim ``found`` (from :func:`find`) against Keras, with hints for
-    the refuted ones (see :func:`harness.teach.enrich`)."""
+    the refuted ones that need them most (see :mod:`harness.teach`)."""
     checker = Checker(settings)
     run = CheckRun(checker.settings, failures=list(found.failures))
     for claim in found.claims:
-        verdict = enrich(checker, claim, checker.check(claim), hints=hints,
-                         budget=hint_seconds)
+        verdict = checker.check(claim)
         run.verdicts.append(verdict)
         if on_verdict is not None:
             on_verdict(verdict)
+    # then the teaching extras, for the few that need them most (harness.teach)
+    run.verdicts = enrich_all(checker, found.claims, run.verdicts, hints=hints,
+                              budget=hint_seconds)
     run.verdicts = lookalike.group(run.verdicts)  # same_as: hypotheses that behave alike
     return run
 

@@ -167,6 +167,8 @@ class Checker:
     def check(self, claim: Claim) -> Verdict:
         """Screen, then search and shrink if anything failed."""
         start = time.perf_counter()
+        if claim.error is not None:  # a broken declaration: nothing to run
+            return self._verdict(claim, ERROR, 0, start, message=claim.error)
         cases, wants = self.screening(claim)
         if not cases:
             return self._verdict(claim, ERROR, 0, start, message=(

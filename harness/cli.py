@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import re
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from collections.abc import Sequence
+from typing import Any
 
+from harness.arguments import Parser, seconds, whole_number
 from harness.checker import DEFAULT_CASES, DEFAULT_SEED, MAX_CASES, CheckSettings
 from harness.errors import HarnessError
 from harness.hints import DEFAULT_BUDGET, MAX_BUDGET
@@ -36,17 +35,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `harness check ... | head`
         sys.stderr.close()
         return 1
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse, with its messages left in plain words.
-
-    An option's own type check already names the option (``--cases must be ...``),
-    so argparse's ``argument --cases:`` prefix is dropped from such messages.
-    """
-
-    def error(self, message: str) -> NoReturn:
-        super().error(re.sub(r"^argument (\S+?)(?:/\S+)?: (?=\1 )", "", message))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,6 +64,8 @@ def _add_check(commands: Any) -> None:
                        help=f"cases per hypothesis, 1 to {MAX_CASES} (default {DEFAULT_CASES})")
     check.add_argument("--no-hints", dest="hints", action="store_false",
                        help="do not look for hints (where a refuted hypothesis holds)")
+    check.add_argument("--no-pictures", dest="pictures", action="store_false",
+                       help="draw no pictures in the report")
     check.add_argument("--hint-seconds", type=seconds("--hint-seconds", MAX_BUDGET),
                        default=DEFAULT_BUDGET, metavar="S",
                        help=f"most seconds spent looking for one hypothesis's hints "
@@ -113,51 +103,6 @@ def _add_grading(commands: Any) -> None:
     register(commands)
 
 
-def whole_number(option: str, low: int | None = None,
-                 high: int | None = None) -> Callable[[str], int]:
-    """An argparse ``type`` for a whole number in [low, high], with a message in words:
-    ``--cases must be a whole number from 1 to 100000; received '10**20'``."""
-    if low is not None and high is not None:
-        rule = f"a whole number from {low} to {high}"
-    elif low is not None:
-        rule = f"a whole number, at least {low}"
-    else:
-        rule = "a whole number"
-
-    def parse(text: str) -> int:
-        value = _int_or_none(text)
-        if value is None or (low is not None and value < low) or (
-                high is not None and value > high):
-            raise argparse.ArgumentTypeError(f"{option} must be {rule}; received {text!r}")
-        return value
-
-    parse.__name__ = option.lstrip("-").replace("-", "_")
-    return parse
-
-
-def seconds(option: str, high: float) -> Callable[[str], float]:
-    """An argparse ``type`` for a number of seconds from 0 to ``high``, in words."""
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
-        if not 0 <= value <= high:
-            raise argparse.ArgumentTypeError(
-                f"{option} must be a number of seconds from 0 to {high:g}; received {text!r}")
-        return value
-
-    parse.__name__ = option.lstrip("-").replace("-", "_")
-    return parse
-
-
-def _int_or_none(text: str) -> int | None:
-    if not re.fullmatch(r"\s*[+-]?\d{1,30}\s*", text):
-        return None
-    return int(text)
-
-
 def run_check(args: argparse.Namespace) -> int:
     from harness.api import check_found, find
     from harness.report import display_path, summaries, terminal_lines, write_reports
@@ -174,7 +119,8 @@ def run_check(args: argparse.Namespace) -> int:
     for line in summaries(run.verdicts, run.failures):
         print(line)
     _print_failures(run)
-    paths = write_reports(args.report_dir, run.verdicts, run.failures, seed=settings.seed)
+    paths = write_reports(args.report_dir, run.verdicts, run.failures, seed=settings.seed,
+                          pictures=args.pictures)
     print(f"Report: {display_path(str(paths[0]))} (also .csv, .html, .json)")
     return 0 if run.ok else 1
 
@@ -187,8 +133,9 @@ def _print_progress(verdict: Any) -> None:
 
 def _print_failures(run: Any) -> None:
     from harness.render import RULE, failure_text, recorded_hints_text
+    from harness.surprises import ordered
 
-    for verdict in run.verdicts:
+    for verdict in ordered(run.verdicts):  # surprises first, as in the table
         if not verdict.as_expected:
             print("\n" + RULE + "\n" + failure_text(verdict))
         elif verdict.hints is not None:  # refuted, as recorded: the hints still teach

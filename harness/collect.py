@@ -1,35 +1,33 @@
 """Finding hypotheses: import hypothesis files and gather their claims.
 
-A file that cannot be imported (syntax error, a bad ``@hypothesis``, an import
-that fails) becomes a :class:`LoadFailure` with a message for a student; it
-never stops the other files.
+A file runs statement by statement (:mod:`harness.execute`): a broken
+``@hypothesis`` is that hypothesis's ``error`` (a claim whose ``error`` says
+why), and the file's other hypotheses are checked.  A file that cannot be
+imported (syntax error, an import or top-level code that fails) becomes a
+:class:`LoadFailure` with its line and checks nothing; in a notebook, a cell
+that fails is a :class:`LoadFailure` and the other cells still run.  Neither
+ever stops the other files.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import sys
-import traceback
 import types
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.claims import Claim, claims_in
+from harness.claims import Claim, claims_in, collecting
 from harness.errors import HarnessError, UsageError
+from harness.execute import run_source
+from harness.faults import describe_cell_error, describe_load_error
 from harness.ipynb import parse_cell_name
+from harness.verdict import LoadFailure
 
 #: What counts as a hypothesis file.
 SUFFIXES = (".py", ".ipynb")
-
-
-@dataclass(frozen=True)
-class LoadFailure:
-    """A hypothesis file that could not be imported, and why."""
-
-    file: str
-    message: str
 
 
 @dataclass
@@ -51,6 +49,9 @@ def hypothesis_files(paths: Iterable[str | Path]) -> list[Path]:
             files.extend(_files_below(path))
         elif path.is_file() and path.suffix in SUFFIXES:
             files.append(path)
+        elif not path.exists():
+            raise UsageError(f"{raw} does not exist: no file or folder has that name. Check "
+                             "the spelling, and give the path from the folder you run in.")
         else:
             raise UsageError(f"{raw} is not a hypothesis file (.py or .ipynb) or a folder "
                              "of them.")
@@ -70,26 +71,54 @@ def collect(paths: Iterable[str | Path]) -> Collection:
     """Import every hypothesis file under ``paths`` and gather the claims."""
     found = Collection()
     for path in hypothesis_files(paths):
-        try:
-            found.claims.extend(load_claims(path))
-        except HarnessError as exc:
-            found.failures.append(LoadFailure(str(path), str(exc)))
+        loaded = load_file(path)
+        found.claims.extend(loaded.claims)
+        found.failures.extend(loaded.failures)
     return found
 
 
+def load_file(path: Path) -> Collection:
+    """Import one file: its claims (a broken ``@hypothesis`` is a claim whose ``error``
+    says why) and what failed: the whole file (it checks nothing) or, in a notebook,
+    single cells (the other cells ran)."""
+    try:
+        claims, cells = _load(path)
+    except HarnessError as exc:
+        return Collection([], [LoadFailure(str(path), str(exc))])
+    return Collection(claims, [LoadFailure(str(path), describe_cell_error(path, cell, exc),
+                                           _cell_number(cell)) for cell, exc in cells])
+
+
+def _cell_number(name: str) -> int | None:
+    cell = parse_cell_name(name)
+    return cell[1] if cell else None
+
+
 def load_claims(path: Path) -> list[Claim]:
-    """Import one file (under a private module name) and return its claims."""
+    """Import one file (under a private module name) and return its claims; a
+    :class:`LoadError` when anything in it failed to run."""
+    from harness.errors import LoadError
+
+    found = load_file(path)
+    if found.failures:
+        raise LoadError(found.failures[0].message)
+    return found.claims
+
+
+def _load(path: Path) -> tuple[list[Claim], list[tuple[str, BaseException]]]:
     name = f"_harness_hypotheses_{path.stem}_{zlib.crc32(str(path).encode()):08x}"
     if path.suffix == ".ipynb":
         return _load_notebook(path, name)
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise UsageError(f"{path} cannot be imported as a Python file.")
-    module, loader = importlib.util.module_from_spec(spec), spec.loader
-    return _run_module(path, name, module, lambda: loader.exec_module(module))
+    module = importlib.util.module_from_spec(spec)
+    return _run_module(path, name, module,
+                       lambda: run_source(path.read_bytes(), str(path), module.__dict__))
 
 
-def _load_notebook(path: Path, name: str) -> list[Claim]:
+def _load_notebook(path: Path, name: str) -> tuple[list[Claim],
+                                                   list[tuple[str, BaseException]]]:
     """Run a notebook's hypothesis cells (see :mod:`harness.ipynb`) as a module."""
     from harness.errors import LoadError
     from harness.ipynb import NotebookError, notebook_to_source
@@ -106,18 +135,20 @@ def _load_notebook(path: Path, name: str) -> list[Claim]:
         compile(source, str(path), "exec", dont_inherit=True), module.__dict__))
 
 
-def _run_module(path: Path, name: str, module: types.ModuleType,
-                run: Callable[[], None]) -> list[Claim]:
-    """Run a module's code under its private name; its claims, or a :class:`LoadError`."""
+def _run_module(path: Path, name: str, module: types.ModuleType, run: Callable[[], None],
+                ) -> tuple[list[Claim], list[tuple[str, BaseException]]]:
+    """Run a module's code under its private name, statement by statement (see
+    :mod:`harness.execute`); its claims and failed cells, or a :class:`LoadError`."""
     sys.modules[name] = module
-    try:
-        run()
-    except BaseException as exc:
-        sys.modules.pop(name, None)
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        raise_load_error(path, exc)
-    return claims_in(module)
+    with collecting() as found:
+        try:
+            run()
+        except BaseException as exc:
+            sys.modules.pop(name, None)
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            raise_load_error(path, exc)
+    return claims_in(module, found.broken), found.cells
 
 
 def raise_load_error(path: Path, exc: BaseException) -> None:
@@ -125,48 +156,3 @@ def raise_load_error(path: Path, exc: BaseException) -> None:
     from harness.errors import LoadError
 
     raise LoadError(describe_load_error(path, exc)) from None
-
-
-def describe_load_error(path: Path, exc: BaseException) -> str:
-    """``part_a.py line 7: SyntaxError: ...`` with the offending line when known; for a
-    notebook, ``explore.ipynb, cell 3, line 2``."""
-    if isinstance(exc, SyntaxError):
-        return _syntax_error(path, exc)
-    if isinstance(exc, HarnessError):
-        cells = [f for f in _student_frames(path, exc) if parse_cell_name(f.filename)]
-        where = f" ({place(cells[-1].filename, cells[-1].lineno)})" if cells else ""
-        return f"{path.name}{where}: {exc}"
-    frames = _student_frames(path, exc)
-    where = ""
-    if frames:
-        where = (f" at {place(frames[-1].filename, frames[-1].lineno)}: "
-                 f"{(frames[-1].line or '').strip()}")
-    message = str(exc).strip()
-    return (f"{path.name} failed while it was being imported{where}: "
-            f"{type(exc).__name__}{': ' + message if message else ''}")
-
-
-def _syntax_error(path: Path, exc: SyntaxError) -> str:
-    text = (exc.text or "").rstrip()
-    shown = f"\n    {text}" if text else ""
-    cell = parse_cell_name(exc.filename or "")
-    if cell is not None:
-        return (f"{place(exc.filename or '', exc.lineno)} has a syntax error ({exc.msg}), "
-                f"so {Path(cell[0]).name} could not be read.{shown}")
-    where = f"line {exc.lineno}" if exc.lineno else "somewhere"
-    return f"{path.name} could not be read: {where} has a syntax error ({exc.msg}).{shown}"
-
-
-def _student_frames(path: Path, exc: BaseException) -> list[traceback.FrameSummary]:
-    """The frames of the student's own file (or of its notebook's cells)."""
-    return [f for f in traceback.extract_tb(exc.__traceback__)
-            if f.filename == str(path) or parse_cell_name(f.filename) is not None]
-
-
-def place(filename: str, line: int | None) -> str:
-    """``line 7``, or ``explore.ipynb, cell 3, line 2`` in a notebook's cell."""
-    where = f"line {line}" if line else "somewhere"
-    cell = parse_cell_name(filename)
-    if cell is None:
-        return where
-    return f"{Path(cell[0]).name}, cell {cell[1]}, {where}"

@@ -21,6 +21,11 @@ class ClaimError(HarnessError, TypeError):
     """A ``@hypothesis`` declaration is malformed (found when its file is imported)."""
 
 
+class ClaimWarning(UserWarning):
+    """A ``@hypothesis`` declaration is broken (outside a harness run, where it is
+    reported as the hypothesis's error verdict instead): the message says how to fix it."""
+
+
 class ScopeError(ClaimError):
     """A hypothesis's scope (``fixed=``, ``timesteps=``, ``where=``) is malformed."""
 

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import signal
 import threading
-import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -22,7 +20,7 @@ import numpy as np
 from harness.cases import Case, bindings
 from harness.claims import Claim
 from harness.compare import OutputError, normalize
-from harness.ipynb import parse_cell_name
+from harness.faults import describe_exception
 
 
 @dataclass(frozen=True)
@@ -120,19 +118,3 @@ def check_value(claim: Claim, case: Case, value: object) -> Outcome:
         return Outcome(value=normalize(value, claim.spec.output_shape(case.timesteps)))
     except OutputError as exc:
         return Outcome.failed(str(exc))
-
-
-def describe_exception(exc: BaseException, file: str) -> str:
-    """``it raised ZeroDivisionError: division by zero (line 12)``: the student's line only."""
-    line = ""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if f.filename == file or parse_cell_name(f.filename) is not None]
-    if frames:
-        cell = parse_cell_name(frames[-1].filename)
-        where = f"{Path(cell[0]).name}, cell {cell[1]}, " if cell else ""
-        line = f" ({where}line {frames[-1].lineno}: {(frames[-1].line or '').strip()})"
-    try:
-        message = str(exc).strip()[:300]
-    except Exception:  # noqa: BLE001 - an exception whose text itself fails
-        message = ""
-    return f"it raised {type(exc).__name__}{': ' + message if message else ''}{line}"

@@ -32,6 +32,7 @@ import re
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.nesting import nesting_depth
 
 KEEP_CALLS = ("SimpleRNN", "LSTM", "GRU")
 #: Longest code cell read (characters); a whole file is capped by the submission rules.
@@ -92,17 +93,27 @@ def _cell_call(name: str, text: str) -> str:
 
 def run_cell(namespace: dict[str, Any], name: str, text: str) -> None:
     """Run one kept cell in the module's namespace, under the cell's name (registered
-    with :mod:`linecache`, so tracebacks and ``inspect`` show the cell's own lines)."""
+    with :mod:`linecache`, so tracebacks and ``inspect`` show the cell's own lines),
+    statement by statement (:mod:`harness.execute`: a broken ``@hypothesis`` is that
+    hypothesis's error).  While the harness loads the notebook, a cell that fails
+    otherwise (a syntax error, an import) is recorded and the next cell runs, as in
+    Jupyter, where each cell runs on its own."""
+    from harness.claims import current_collection
+    from harness.execute import run_source
+
     linecache.cache[name] = (len(text), None, text.splitlines(keepends=True), name)
-    code = compile(text, name, "exec", dont_inherit=True)
-    exec(code, namespace)
+    try:
+        run_source(text, name, namespace)
+    except Exception as exc:
+        found = current_collection()
+        if found is None:
+            raise
+        found.cells.append((name, exc))
 
 
 def code_cells(data: bytes, name: str) -> list[tuple[int, str]]:
     """``(cell number, source)`` of every code cell; cells are counted from 1 over all
     cells, markdown included, as the student sees them."""
-    from harness.grading.protocol import nesting_depth
-
     if nesting_depth(data) > MAX_JSON_DEPTH:
         raise NotebookError(f"{name} is not a readable notebook (its JSON is nested more "
                             f"than {MAX_JSON_DEPTH} levels deep).")

@@ -33,7 +33,6 @@ layer and turns what Keras rejects into a :class:`LayerSpecError`.
 
 from __future__ import annotations
 
-import ast
 import difflib
 import math
 from collections.abc import Callable
@@ -432,6 +431,7 @@ def _recurrent(kind: str, kwargs: dict[str, Any],
         input_dim = shape[1]
     input_dim = 1 if input_dim is None else input_dim
     _check_positive_int("input_dim", input_dim, kind)
+    _near_misses(kind, kwargs)
     if "units" not in kwargs:
         raise LayerSpecError(f"{kind}(...) needs units=, the number of units. "
                              f"Received: {kind}({_call_text(kwargs)}).")
@@ -453,6 +453,22 @@ def _recurrent(kind: str, kwargs: dict[str, Any],
     _check_names(kind, kwargs)
     extra = {name: _literal(kind, name, value, 1) for name, value in kwargs.items()}
     return tuple(sorted({**known, **extra}.items())), (None, input_dim)
+
+
+def _near_misses(kind: str, kwargs: dict[str, Any]) -> None:
+    """An argument the harness does not know by name but that is close to one it does
+    (``unit`` for ``units``) is a typo: named as unknown, with the nearest known name,
+    before anything else is said (Keras takes many more arguments, so a name far from
+    all of these goes on to Keras's own check)."""
+    import difflib
+
+    known = ["units", "input_dim", *_DEFAULTS[kind]]
+    for given in kwargs:
+        near = [] if given in known else difflib.get_close_matches(given, known, n=1,
+                                                                     cutoff=0.75)
+        if near:
+            raise LayerSpecError(f"{kind}(...) has no argument {given!r}; did you mean "
+                                 f"{near[0]}? Received: {given}={kwargs[given]!r}.")
 
 
 def _recurrent_known(layer: Layer) -> tuple[tuple[str, Any], ...]:
@@ -623,87 +639,3 @@ def _short(value: Any) -> str:
     except Exception:  # noqa: BLE001 - a student's object whose repr fails
         text = f"a {type(value).__name__}"
     return text if len(text) <= 80 else text[:77] + "..."
-
-
-# -------------------------------------------------------------------- parsing
-
-#: Longest layer text parsed (it may come from a command line or a grading worker).
-MAX_TEXT = 2000
-
-
-def parse_layer(text: str) -> Layer:
-    """Parse ``'SimpleRNN(units=1, activation="linear")'``, ``'Layer("Dense", units=2,
-    input_shape=(3,))'``, ``'Bidirectional(layer=SimpleRNN(units=1), input_shape=(None,
-    1))'`` or a course preset name.
-
-    The text is parsed with :mod:`ast`, never evaluated: only calls with literal
-    arguments (and layer calls nested as arguments) are accepted.
-    """
-    from harness import course
-
-    if not isinstance(text, str):
-        raise LayerSpecError(f"A layer must be given as text. Received: {_short(text)}.")
-    text = text.strip()
-    if text in course.PRESETS:
-        return course.PRESETS[text]
-    if len(text) > MAX_TEXT:
-        raise LayerSpecError(_parse_help(text[:60] + "...", f"it is longer than {MAX_TEXT} "
-                                         f"characters"))
-    try:
-        node = ast.parse(text, mode="eval").body
-    except SyntaxError:
-        raise LayerSpecError(_parse_help(text, "it is not a valid expression")) from None
-    return _layer_call(node, text, 0)
-
-
-def _layer_call(node: ast.expr, text: str, depth: int) -> Layer:
-    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
-        raise LayerSpecError(_parse_help(text, "it is not a call of SimpleRNN, LSTM, GRU, "
-                                         "Layer(\"Dense\", ...) or another Keras layer class"))
-    if depth >= MAX_DEPTH:
-        raise LayerSpecError(_parse_help(text, "layers are nested too deep"))
-    name = node.func.id
-    if not name[:1].isupper():
-        raise LayerSpecError(_parse_help(text, f"it is not a call of SimpleRNN, LSTM, GRU, "
-                                         f"Layer(...) or another Keras layer class ({name} "
-                                         f"does not start with a capital letter)"))
-    args = [_value(arg, text, depth) for arg in node.args]
-    kwargs = {}
-    for kw in node.keywords:
-        if kw.arg is None:
-            raise LayerSpecError(_parse_help(text, "**arguments are not allowed"))
-        kwargs[kw.arg] = _value(kw.value, text, depth)
-    try:
-        if name == "Layer":
-            if len(args) != 1:
-                raise LayerSpecError(_parse_help(text, "Layer(...) takes the class name "
-                                                 "first, then keyword arguments"))
-            return Layer(args[0], **kwargs)
-        if name in CONSTRUCTORS:
-            return CONSTRUCTORS[name](*args, **kwargs)
-        if args:
-            raise LayerSpecError(_parse_help(text, f"{name}(...) takes keyword arguments "
-                                             f"only"))
-        return Layer(name, **kwargs)
-    except TypeError as exc:
-        raise LayerSpecError(_parse_help(text, str(exc))) from None
-
-
-def _value(node: ast.expr, text: str, depth: int) -> Any:
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-            and node.func.id[:1].isupper():
-        return _layer_call(node, text, depth + 1)
-    try:
-        return ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        raise LayerSpecError(_parse_help(text, "arguments must be plain numbers, strings, "
-                                         "True/False, None, tuples or layers")) from None
-
-
-def _parse_help(text: str, why: str) -> str:
-    from harness import course
-
-    return (f"Could not read the layer {text!r}: {why}. Write it like "
-            f"'SimpleRNN(units=1, activation=\"linear\", use_bias=False)', "
-            f"'Layer(\"Dense\", units=2, input_shape=(3,))' or use a course "
-            f"preset: {', '.join(course.PRESETS)}.")

@@ -16,10 +16,12 @@ them is a fingerprint of its *behaviour*, whatever its source text looks like.
   costs a missed look-alike, never a false one.
 * :func:`group` fills ``Verdict.same_as`` for a student's run: the other
   hypotheses with the same layer, scope and digest.
-* :func:`clusters` groups the refuted hypotheses of a whole class (grading) by
-  the same key: one cluster per misconception, largest first.
 * :func:`function_source` finds a hypothesis's source in a submission's file by
-  parsing it (``ast``), never by running it: for the instructor's summary.
+  parsing it (``ast``), never by running it: for the instructor's summary.  The
+  source is hostile: files over :data:`MAX_SOURCE` characters are not parsed,
+  Python's parser bounds the depth (200 nested brackets, its recursion guard for
+  long chains such as ``a.b.b...``), and whatever parsing raises
+  (``RecursionError``, ``MemoryError``, ``SyntaxError`` ...) means "not found".
 """
 
 from __future__ import annotations
@@ -27,14 +29,15 @@ from __future__ import annotations
 import ast
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from harness.untrusted import NAME, cut
+
 if TYPE_CHECKING:
     from harness.formula import Outcome
-    from harness.grading.results import HypothesisResult, SubmissionResult
     from harness.verdict import Verdict
 
 #: Significant digits kept before hashing (the checker's tolerance is 1e-5 relative).
@@ -42,6 +45,10 @@ DIGITS = 6
 #: Magnitudes below this are float noise around zero.
 ZERO = 1e-9
 ERROR_MARK = "E"
+#: Only hypotheses Keras judged (holds, refuted) can look alike.
+_JUDGED = ("holds", "refuted")
+#: Largest file (characters) parsed to find a function's source for display.
+MAX_SOURCE = 256 * 1024
 
 
 def digest(outcomes: Sequence[Outcome]) -> str:
@@ -70,7 +77,12 @@ def cases_of(behaviour: str | None) -> int:
 
 
 def _key(v: Verdict) -> tuple[str, str, str] | None:
-    return None if v.behaviour is None else (str(v.layer), v.scope, v.behaviour)
+    """Layer, scope and behaviour; None for a hypothesis that could not be checked (two
+    formulas that both fail, one returning None and one the wrong shape, are not alike:
+    they both give no output)."""
+    if v.behaviour is None or str(v.verdict) not in _JUDGED:
+        return None
+    return str(v.layer), v.scope, v.behaviour
 
 
 def group(verdicts: Sequence[Verdict]) -> list[Verdict]:
@@ -97,63 +109,25 @@ def sentences(verdicts: Iterable[Verdict]) -> list[str]:
         seen.add(v.name)
         earlier = [n for n in v.same_as if n in seen]
         if earlier:
-            lines.append(f"{v.name} behaves exactly like {earlier[0]} on all "
-                         f"{cases_of(v.behaviour)} cases.")
+            lines.append(f"{cut(v.name, NAME)} behaves exactly like {cut(earlier[0], NAME)} "
+                         f"on all {cases_of(v.behaviour)} cases.")
     return lines
-
-
-@dataclass(frozen=True)
-class Member:
-    """One refuted hypothesis of one student."""
-
-    student: str
-    result: HypothesisResult
-
-
-@dataclass(frozen=True)
-class Cluster:
-    """Refuted hypotheses of the class that behave alike: one misconception."""
-
-    exercise: str
-    members: tuple[Member, ...]
-
-    @property
-    def size(self) -> int:
-        return len(self.members)
-
-    @property
-    def students(self) -> int:
-        return len({m.student for m in self.members})
-
-    @property
-    def representative(self) -> Member:
-        return self.members[0]
-
-
-def clusters(results: Iterable[SubmissionResult]) -> list[Cluster]:
-    """Refuted hypotheses of the whole class grouped by (exercise or layer, scope,
-    behaviour); largest first, ties by exercise and representative.  Computed from
-    outputs on the shared screening cases, never from source text."""
-    from harness.verdict import REFUTED
-
-    found: dict[tuple[str, str, str], list[Member]] = {}
-    for result in sorted(results, key=lambda r: r.student):
-        for h in result.hypotheses:
-            v = h.checked
-            if v.verdict != REFUTED or v.behaviour is None:
-                continue
-            key = (h.exercise or str(v.layer), v.scope, v.behaviour)
-            found.setdefault(key, []).append(Member(result.student, h))
-    ranked = [Cluster(key[0], tuple(members)) for key, members in found.items()]
-    return sorted(ranked, key=lambda c: (-c.size, c.exercise, c.representative.student,
-                                         c.representative.result.name))
 
 
 def function_source(files: Iterable[tuple[str, bytes]], file: str, function: str,
                     line: int) -> str | None:
     """The source of ``function`` (decorators included) in the submission file named
     ``file`` (matched by its name), found by parsing, never by running it; the
-    definition at ``line`` when there are several.  None when it cannot be found."""
+    definition at ``line`` when there are several.  None when it cannot be found, the
+    file is too large, or parsing it fails in any way."""
+    try:
+        return _function_source(files, file, function, line)
+    except Exception:  # noqa: BLE001 - a hostile file: deep, huge or odd; never stop the summary
+        return None
+
+
+def _function_source(files: Iterable[tuple[str, bytes]], file: str, function: str,
+                     line: int) -> str | None:
     from harness.ipynb import cell_text, parse_cell_name
 
     wanted = file.replace("\\", "/").rsplit("/", 1)[-1]
@@ -167,9 +141,11 @@ def function_source(files: Iterable[tuple[str, bytes]], file: str, function: str
             continue
         else:
             text = data.decode("utf-8", errors="replace")
+        if len(text) > MAX_SOURCE:
+            continue
         try:
             tree = ast.parse(text)
-        except (SyntaxError, ValueError):
+        except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
             continue
         found = _definition(tree, function, line)
         if found is not None:

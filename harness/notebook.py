@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.checker import DEFAULT_CASES, DEFAULT_SEED, CheckSettings
-from harness.claims import Claim, claim_of, claims_in
-from harness.collect import LoadFailure, collect
+from harness.claims import Claim, claim_of, claims_in, kernel_cell
+from harness.collect import collect
 from harness.errors import UsageError
-from harness.verdict import HOLDS, Verdict
+from harness.verdict import HOLDS, LoadFailure, Verdict
 
 if TYPE_CHECKING:
     from harness.checker import Checker
@@ -73,6 +73,7 @@ STYLE = """<style>
 .harness-check th,.harness-check td{border:1px solid #ccc;padding:2px 8px;text-align:left}
 .harness-check pre{background:#f6f8fa;padding:6px;white-space:pre-wrap}
 .harness-check .where{color:#57606a;font-size:.9em}
+.harness-check .surprises{color:#3e1f79;font-weight:600}
 .harness-check svg.picture{max-width:100%;height:auto}
 </style>"""
 
@@ -127,9 +128,11 @@ def check(target: Any, *, seed: int = DEFAULT_SEED, cases: int = DEFAULT_CASES,
     settings = CheckSettings(seed=seed, cases=cases)
     checker = SESSION.checker(settings)
     result = CheckResult(failures=failures, settings=checker.settings)
-    for claim in claims:
-        verdict = _enrich(checker, claim, checker.check(claim), hints)
-        result.verdicts.append(_shown(verdict))
+    from harness.teach import enrich_all
+
+    verdicts = enrich_all(checker, claims, [checker.check(claim) for claim in claims],
+                          hints=hints)
+    result.verdicts = [_shown(verdict) for verdict in verdicts]
     for claim in claims:  # running a cell again makes a new condition: a new memo key
         if claim.scope.where is not None:
             checker.forget(claim.scope.where)
@@ -166,29 +169,13 @@ def _describe(target: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _enrich(checker: Checker, claim: Claim, verdict: Verdict, hints: bool) -> Verdict:
-    """Hints and the sweep (:mod:`harness.teach`)."""
-    from harness.teach import enrich
-
-    return enrich(checker, claim, verdict, hints=hints)
 
 
 def _shown(verdict: Verdict) -> Verdict:
     """A function defined in a notebook cell lives in a file the kernel made up
     (``/tmp/ipykernel_.../123.py``): name it by the cell's ``In [n]`` instead."""
-    number = _kernel_cell(verdict.file)
+    number = kernel_cell(verdict.file)
     return verdict if number is None else replace(verdict, file=f"cell In [{number}]")
-
-
-def _kernel_cell(filename: str) -> int | None:
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return None
-    shell = get_ipython()
-    names = getattr(getattr(shell, "compile", None), "_filename_map", None)
-    number = names.get(filename) if isinstance(names, dict) else None
-    return number if isinstance(number, int) else None
 
 
 # ------------------------------------------------------------------ showing it
@@ -196,13 +183,15 @@ def _kernel_cell(filename: str) -> int | None:
 def text(result: CheckResult) -> str:
     """The result as plain text: one line per hypothesis, then what went wrong."""
     from harness import lookalike, render
+    from harness.surprises import lead_lines, ordered
 
-    lines = [_count(result)]
-    for v in result.verdicts:
+    shown = ordered(result.verdicts)  # surprises first
+    lines = [_count(result), *lead_lines(shown, result.failures)]
+    for v in shown:
         mark = "ok" if v.as_expected else "!!"
         lines.append(f"  [{mark}] {v.sentence}{_recorded(v)}: {_where(v)}")
     lines += ["  " + line for line in lookalike.sentences(result.verdicts)]
-    for v in result.verdicts:
+    for v in shown:
         if v.verdict != HOLDS or not v.as_expected:
             lines += ["", render.RULE, *_failure_lines(v, render.failure_text(v))]
     for failure in result.failures:
@@ -222,19 +211,24 @@ def page(result: CheckResult) -> str:
     """The result as HTML for Jupyter: each verdict through :func:`render.verdict_html`,
     with its pictures."""
     from harness import lookalike, render
+    from harness.surprises import heading, items, ordered
 
+    found = items(result.verdicts, result.failures)
     parts = [STYLE, '<div class="harness-check">', f"<p><strong>{html.escape(_count(result))}"
-             "</strong></p>"]
+             "</strong></p>", f'<p class="surprises">{html.escape(heading(len(found)))}</p>']
+    if found:
+        parts.append('<ul class="surprises">' + "".join(
+            f"<li>{html.escape(line)}</li>" for line in found) + "</ul>")
     for sentence in lookalike.sentences(result.verdicts):
         parts.append(f"<p>{html.escape(sentence)}</p>")
-    for v in result.verdicts:
+    for v in ordered(result.verdicts):
         section = render.verdict_html(v, _pictures(v))
         where = f'<p class="where">{html.escape(_where(v))}</p>\n'
         end = section.rfind("</section>")
         parts.append(section[:end] + where + section[end:] if end >= 0 else section + where)
     for failure in result.failures:
         parts.append('<section class="verdict verdict-error"><h2>'
-                     f"{html.escape(Path(failure.file).name)} could not be imported</h2>"
+                     f"{html.escape(Path(failure.file).name)}: {html.escape(failure.what)}</h2>"
                      f"<pre>{html.escape(failure.message)}</pre></section>")
     parts.append("</div>")
     return "\n".join(parts)
@@ -266,7 +260,7 @@ def _recorded(v: Verdict) -> str:
 
 
 def _where(v: Verdict) -> str:
-    from harness.collect import place
+    from harness.faults import place
 
     where = place(v.file, v.line)
     if where.startswith(("line", "somewhere")):

@@ -5,24 +5,33 @@ Two pictures, both facts observed from Keras (never a formula):
 * **steps**: the output after each step of the counterexample, Keras and the
   hypothesis (from ``Verdict.sweep``'s step outputs; without a sweep, from the
   counterexample when the layer returns sequences, else Keras's steps alone);
+  none for a one-step counterexample (one dot per line shows nothing);
 * **sweep**: one weight swept around the counterexample's value, everything
   else as in the counterexample, the final output of both.
 
 matplotlib is imported only when a picture is drawn (never by ``import
-harness``), with the Agg backend.  :func:`svgs` gives SVG text to inline in a
-standalone HTML page; :func:`write_pngs` writes PNG files for Markdown.
+harness``), with the Agg backend.  The hypothesis's name, the student's text, is a
+plain label (:func:`harness.untrusted.label`: cut, ``$`` escaped, never mathtext
+or TeX).  Each picture is drawn once, in one format, SVG (~0.06 s a picture; PNG
+as well used to double it): :func:`svgs` gives the text to inline in a standalone
+HTML page, :func:`write_svgs` the same text as files for Markdown.
 """
 
 from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from harness.files import write_atomic
+from harness.untrusted import NAME, cut
+from harness.untrusted import label as plain_label
 from harness.verdict import Verdict
 
 if TYPE_CHECKING:
@@ -66,12 +75,15 @@ def figures(verdict: Verdict) -> list[tuple[str, Figure]]:
     run without them never imports matplotlib)."""
     if verdict.verdict != "refuted" or verdict.sweep is None:
         return []
+    import matplotlib
+
     data = series(verdict)
     out = []
-    if "steps" in data:
-        out.append(_steps_figure(verdict, *data["steps"]))
-    if "sweep" in data:
-        out.append(_sweep_figure(verdict, *data["sweep"]))
+    with matplotlib.rc_context({"text.usetex": False}):  # a name is never TeX either
+        if "steps" in data and len(data["steps"][0]) > 1:  # one step: one dot, no picture
+            out.append(_steps_figure(verdict, *data["steps"]))
+        if "sweep" in data:
+            out.append(_sweep_figure(verdict, *data["sweep"]))
     return out
 
 
@@ -95,14 +107,14 @@ def _steps_figure(verdict: Verdict, keras: list[float],
     if mine:
         shown = [np.nan if m is None else m for m in mine]
         axes.plot(steps[:len(shown)], shown, "s--", color=HYPOTHESIS_COLOUR,
-                  label=verdict.name, linewidth=2)
+                  label=plain_label(verdict.name), linewidth=2)
     axes.set_xticks(steps)
     axes.set_xlabel("step of the counterexample")
     axes.set_ylabel("output (unit 1)")
     axes.set_title("Output after each step", fontsize=11)
     axes.grid(alpha=0.3)
     axes.legend(fontsize=9)
-    alt = f"Keras and {verdict.name}: the output after each step of the counterexample"
+    alt = f"Keras and {cut(verdict.name, NAME)}: the output after each step of the counterexample"
     return alt, figure
 
 
@@ -112,7 +124,8 @@ def _sweep_figure(verdict: Verdict, label: str, values: list[float], keras: list
     axes = figure.subplots()
     axes.plot(values, keras, "-", color=KERAS_COLOUR, label="Keras", linewidth=2)
     shown = [np.nan if m is None else m for m in mine]
-    axes.plot(values, shown, "--", color=HYPOTHESIS_COLOUR, label=verdict.name, linewidth=2)
+    axes.plot(values, shown, "--", color=HYPOTHESIS_COLOUR, label=plain_label(verdict.name),
+              linewidth=2)
     if centre is not None:
         axes.axvline(centre, color="#6e7781", linestyle=":", label="counterexample")
     axes.set_xlabel(f"{label} (everything else as in the counterexample)")
@@ -120,36 +133,36 @@ def _sweep_figure(verdict: Verdict, label: str, values: list[float], keras: list
     axes.set_title(f"Changing {label}", fontsize=11)
     axes.grid(alpha=0.3)
     axes.legend(fontsize=9)
-    alt = f"Keras and {verdict.name} as {label} changes, everything else fixed"
+    alt = f"Keras and {cut(verdict.name, NAME)} as {label} changes, everything else fixed"
     return alt, figure
 
 
 @dataclass(frozen=True)
 class Picture:
-    """One picture, drawn once: its alt text, inline SVG markup and PNG bytes."""
+    """One picture, drawn once: its alt text and SVG markup."""
 
     alt: str
     svg: str
-    png: bytes
 
 
-def draw(verdict: Verdict, *, png: bool = True) -> list[Picture]:
-    """Every picture of a refuted hypothesis, as SVG (and PNG unless ``png=False``)."""
-    out = []
-    for number, (alt, figure) in enumerate(figures(verdict)):
-        svg = _svg_text(figure, alt, f"{verdict.file}:{verdict.function}:{verdict.line}:{number}")
-        data = b""
-        if png:
-            buffer = io.BytesIO()
-            figure.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
-            data = buffer.getvalue()
-        out.append(Picture(alt, svg, data))
-    return out
+def draw(verdict: Verdict) -> list[Picture]:
+    """Every picture of a refuted hypothesis, as SVG."""
+    return [Picture(alt, _svg_text(figure, alt,
+                                   f"{verdict.file}:{verdict.function}:{verdict.line}:{n}"))
+            for n, (alt, figure) in enumerate(figures(verdict))]
 
 
 def svgs(verdict: Verdict) -> list[str]:
     """Each picture as an inline ``<svg>`` element (with a title for screen readers)."""
-    return [p.svg for p in draw(verdict, png=False)]
+    return [draw_one() for draw_one in svg_drawers(verdict)]
+
+
+def svg_drawers(verdict: Verdict) -> list[Callable[[], str]]:
+    """One function per picture that draws it as :func:`svgs` does, so a caller can keep
+    the other pictures when drawing one fails (the grading summary)."""
+    return [partial(_svg_text, figure, alt, f"{verdict.file}:{verdict.function}:"
+                    f"{verdict.line}:{number}")
+            for number, (alt, figure) in enumerate(figures(verdict))]
 
 
 def _svg_text(figure: Figure, alt: str, salt: str) -> str:
@@ -168,27 +181,14 @@ def _svg_text(figure: Figure, alt: str, salt: str) -> str:
                   + title, text, count=1)
 
 
-def write_pngs(pictures: list[Picture], directory: Path, stem: str) -> list[tuple[str, Path]]:
-    """Write each picture as ``<stem>-<n>.png`` in ``directory``: (alt text, path)."""
+def write_svgs(pictures: list[Picture], directory: Path, stem: str) -> list[tuple[str, Path]]:
+    """Write each picture as ``<stem>-<n>.svg`` in ``directory`` (a standalone SVG file:
+    the XML prolog and namespace back): (alt text, path)."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for number, picture in enumerate(pictures, start=1):
-        path = directory / f"{stem}-{number}.png"
-        _atomic_bytes(path, picture.png)
+        path = directory / f"{stem}-{number}.svg"
+        header = '<?xml version="1.0" encoding="utf-8" standalone="no"?>\n'
+        write_atomic(path, header + picture.svg, sync=False)
         written.append((picture.alt, path))
     return written
-
-
-def _atomic_bytes(path: Path, data: bytes) -> None:
-    import os
-    import tempfile
-
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise

@@ -13,6 +13,7 @@ other test suite is collected differently.
 from __future__ import annotations
 
 import ast
+import fnmatch
 import re
 import warnings
 from collections.abc import Iterator
@@ -34,8 +35,7 @@ from harness.settings import (
 if TYPE_CHECKING:
     from harness.checker import Checker
     from harness.claims import Claim
-    from harness.collect import LoadFailure
-    from harness.verdict import Verdict
+    from harness.verdict import LoadFailure, Verdict
 
 
 class Refuted(Exception):
@@ -64,6 +64,7 @@ class HarnessSession:
     failures: list[LoadFailure] = field(default_factory=list)
     hints: bool = True
     hint_seconds: float = DEFAULT_BUDGET
+    taught: int = 0  # hypotheses given hints and pictures so far (at most teach.LIMIT)
     _checker: Checker | None = None
 
     @property
@@ -214,16 +215,47 @@ class HypothesisFile(pytest.File):
     """A file of hypotheses: one item per ``@hypothesis`` function."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        from harness.collect import load_claims
-        from harness.errors import HarnessError
+        from harness.collect import load_file
 
-        try:
-            claims = load_claims(self.path)
-        except HarnessError as exc:
-            yield LoadFailureItem.from_parent(self, name="import", message=str(exc))
-            return
-        for claim in claims:
-            yield HypothesisItem.from_parent(self, name=claim.function, claim=claim)
+        found = load_file(self.path)
+        names: set[str] = set()
+        for failure in found.failures:  # the whole file, or a notebook's cell
+            yield LoadFailureItem.from_parent(self, name=_unique("import", names),
+                                              failure=failure)
+        for claim in found.claims:  # broken ones too: each fails with its own error
+            yield HypothesisItem.from_parent(self, name=_unique(claim.function, names),
+                                             claim=claim)
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    """``name``, or ``name[2]``, ``name[3]``, ... when an item already has it."""
+    number, unique = 1, name
+    while unique in taken:
+        number += 1
+        unique = f"{name}[{number}]"
+    taken.add(unique)
+    return unique
+
+
+class _NotATestModule(pytest.Module):
+    """What pytest's own Python collector gets for a hypothesis file named on the command
+    line (``pytest hypotheses/part_a.py``): nothing.  Otherwise it would import the file
+    as a test module a second time, and a file that fails to import would end the run
+    with a collection error instead of the harness's own items and report."""
+
+    def collect(self) -> list[pytest.Item | pytest.Collector]:
+        return []
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> Any:
+    """Only for a hypothesis file pytest would not collect as tests by its name
+    (``python_files``): a ``test_*.py`` keeps its own tests."""
+    patterns = parent.config.getini("python_files")
+    if is_hypothesis_file(module_path, parent.config) and not any(
+            fnmatch.fnmatch(module_path.name, pattern) for pattern in patterns):
+        return _NotATestModule.from_parent(parent, path=module_path)
+    return None
 
 
 class HypothesisItem(pytest.Item):
@@ -240,14 +272,17 @@ class HypothesisItem(pytest.Item):
 
     def runtest(self) -> None:
         from harness.render import failure_text
-        from harness.teach import enrich
+        from harness.teach import LIMIT, enrich, worth_teaching
         from harness.verdict import ERROR, REFUTED
 
         session = self.config.stash[SESSION]
         with warnings.catch_warnings():  # TensorFlow's own deprecation noise is not the
             warnings.simplefilter("ignore")  # student's business, even under -W error
-            verdict = enrich(session.checker, self.claim, session.checker.check(self.claim),
-                             hints=session.hints, budget=session.hint_seconds)
+            verdict = session.checker.check(self.claim)
+            if worth_teaching(verdict) and session.taught < LIMIT:  # see harness.teach
+                session.taught += 1
+                verdict = enrich(session.checker, self.claim, verdict, hints=session.hints,
+                                 budget=session.hint_seconds)
         session.verdicts.append(verdict)
         if verdict.verdict == REFUTED:
             raise Refuted(verdict)
@@ -265,7 +300,7 @@ class HypothesisItem(pytest.Item):
         return str(super().repr_failure(excinfo, style=style))
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        from harness.collect import place
+        from harness.faults import place
 
         where = place(self.claim.file, self.claim.line)
         if where.startswith("line"):  # a .py file: pytest shows the line itself
@@ -276,14 +311,13 @@ class HypothesisItem(pytest.Item):
 class LoadFailureItem(pytest.Item):
     """Stands for a hypothesis file that could not be imported, so the run goes on."""
 
-    def __init__(self, *, message: str, **kwargs: Any) -> None:
+    def __init__(self, *, failure: LoadFailure, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.message = message
+        self.failure = failure
+        self.message = failure.message
 
     def runtest(self) -> None:
-        from harness.collect import LoadFailure
-
-        self.config.stash[SESSION].failures.append(LoadFailure(str(self.path), self.message))
+        self.config.stash[SESSION].failures.append(self.failure)
         raise NotCheckable(self.message)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],

@@ -3,8 +3,10 @@ as text (pytest, ``harness check``), Markdown (report.md, grading feedback) and
 HTML (report.html, the notebook).
 
 Every writer takes its words from here, so a case, a failing call or a hint
-reads the same everywhere.  Nothing here names Keras's formula: only cases,
-outputs, steps, regimes (scopes a student can paste) and weights.
+reads the same everywhere.  What the student wrote (a name, a message, a returned
+value) goes through :mod:`harness.untrusted`: bounded, and escaped per format.
+Nothing here names Keras's formula: only cases, outputs, steps, regimes (scopes a
+student can paste) and weights.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 from harness.course import PRESETS
 from harness.layers import LayerSpec
 from harness.numbers import format_array, format_number, to_plain
+from harness.untrusted import MESSAGE, NAME, SENTENCE, cut, html_text, markdown, markdown_code
 from harness.verdict import ERROR, HOLDS, REFUTED, Counterexample, Hints, Regime, Verdict
 
 RULE = "_" * 70
@@ -41,8 +44,10 @@ def call(verdict: Verdict) -> str:
     with the function's own name and only the parameters it takes (all of them when
     the verdict does not say which)."""
     ce = _example(verdict)
-    name = verdict.function if verdict.function.isidentifier() else "formula"  # a lambda,
-    return f"{name}({call_arguments(verdict.layer, ce.case, verdict.params)})"  # or forged
+    name = verdict.function
+    if not name.isidentifier() or len(name) > NAME:  # a lambda, or forged
+        name = "formula"
+    return f"{name}({call_arguments(verdict.layer, ce.case, verdict.params)})"
 
 
 def call_arguments(spec: LayerSpec, case: dict[str, Any], params: Sequence[str] = ()) -> str:
@@ -190,7 +195,9 @@ def failure_text(verdict: Verdict) -> str:
     if verdict.verdict == HOLDS:
         return _holds_but_recorded_refuted(verdict)
     if verdict.counterexample is None:
-        return f"{verdict.name} could not be checked: {verdict.message}."
+        message = cut(verdict.message, SENTENCE)
+        return f"{cut(verdict.name, NAME)} could not be checked: {message}" + (
+            "" if message.endswith((".", "?", "!")) else ".")
     lines = [_headline(verdict), "", "  " + call(verdict), f"  layer: {verdict.layer}", ""]
     lines += ["  " + f"{label:<{_width(verdict)}}  {value}" for label, value in outputs(verdict)]
     table = step_rows(verdict) or side_rows(verdict)
@@ -205,9 +212,10 @@ def failure_text(verdict: Verdict) -> str:
 
 
 def _headline(verdict: Verdict) -> str:
+    name = cut(verdict.name, NAME)
     if verdict.verdict == ERROR:
-        return f"{verdict.name} could not be checked: {verdict.message}, on this case:"
-    return f"{verdict.name} is refuted: it disagrees with Keras on this case:"
+        return f"{name} could not be checked: {cut(verdict.message, SENTENCE)}, on this case:"
+    return f"{name} is refuted: it disagrees with Keras on this case:"
 
 
 def outputs(verdict: Verdict) -> list[tuple[str, str]]:
@@ -219,7 +227,7 @@ def outputs(verdict: Verdict) -> list[tuple[str, str]]:
             got = np.asarray(ce.hypothesis_output, dtype=np.float64)
             want = np.asarray(ce.keras_output, dtype=np.float64)
         except (TypeError, ValueError):
-            return [*rows, ("hypothesis output:", str(ce.hypothesis_output))]
+            return [*rows, ("hypothesis output:", cut(ce.hypothesis_output, MESSAGE))]
         rows.append(("hypothesis output:", format_array(got)))
         if got.shape == want.shape and np.isfinite(got).all():
             rows.append(("difference:", f"{format_array(got - want)}   (hypothesis - Keras)"))
@@ -276,8 +284,11 @@ def _text_table(rows: Sequence[tuple[str, ...]]) -> list[str]:
             for r in rows]
 
 
-def tried(verdict: Verdict) -> str:
-    return (f"Tried {verdict.cases} cases (seed {verdict.seed}); this is the smallest case "
+def tried(verdict: Verdict, *, secret: bool = False) -> str:
+    """``Tried 260 cases (seed 1); ...``; with ``secret`` (grading drew the cases from
+    the grader's secret) no seed is named: it would not give those cases back."""
+    source = "drawn from the grader's secret" if secret else f"seed {verdict.seed}"
+    return (f"Tried {verdict.cases} cases ({source}); this is the smallest case "
             f"found that {'fails' if verdict.verdict == ERROR else 'disagrees'}.")
 
 
@@ -300,7 +311,7 @@ def _shape_words(verdict: Verdict) -> str:
 
 def recorded_hints_text(verdict: Verdict) -> str:
     """For a hypothesis refuted as recorded: its name, the failing call and its hints."""
-    lines = [f"{verdict.name} is refuted (as recorded), on this case:"]
+    lines = [f"{cut(verdict.name, NAME)} is refuted (as recorded), on this case:"]
     if verdict.counterexample is not None:
         lines += ["  " + call(verdict)]
     lines += _hints_lines(verdict)
@@ -308,13 +319,16 @@ def recorded_hints_text(verdict: Verdict) -> str:
 
 
 def _holds_but_recorded_refuted(verdict: Verdict) -> str:
-    return (f"{verdict.name} was recorded as refuted (refuted=True), but it HOLDS: it agreed "
+    return (f"{cut(verdict.name, NAME)} was recorded as refuted (refuted=True), but it HOLDS: "
+            f"it agreed "
             f"with Keras on all {verdict.cases} cases tried (seed {verdict.seed}).\n"
             f"Either the formula is not the one you refuted, or the hypothesis is true after "
             f"all: remove refuted=True if so.")
 
 
-def _summary(verdict: Verdict) -> str:
+def _summary(verdict: Verdict, escape: Any = cut) -> str:
+    """One sentence after the verdict; ``escape(text, limit)`` shows the message (the
+    student's text) for the format written."""
     if verdict.verdict == HOLDS:
         extra = ("" if verdict.as_expected else
                  " It was recorded as refuted (refuted=True): remove that if it is true.")
@@ -324,32 +338,37 @@ def _summary(verdict: Verdict) -> str:
         if verdict.counterexample is None:  # grading: only secret cases show it
             return f"It disagrees with Keras{recorded}: {verdict.message or 'no case found.'}"
         return f"It disagrees with Keras{recorded}; the smallest case found:"
-    message = f": {verdict.message}" if verdict.message else "."
+    message = f": {escape(verdict.message, SENTENCE)}" if verdict.message else "."
     return f"It could not be checked{message}"
 
 
 # ---------------------------------------------------------------- Markdown
 
-def verdict_markdown(verdict: Verdict, pictures: Sequence[str] = ()) -> str:
+def verdict_markdown(verdict: Verdict, pictures: Sequence[str] = (), *,
+                     secret: bool = False) -> str:
     """One hypothesis as a Markdown section (``##`` heading with its name); ``pictures``
-    are relative links to image files, shown after the hints."""
-    parts = [f"## {verdict.name}", "", f"*{verdict.sentence}.* {_summary(verdict)}", ""]
-    parts += counterexample_markdown(verdict)
-    parts += [f"![{verdict.name}, picture {i}]({p})" for i, p in enumerate(pictures, 1)]
+    are relative links to image files, shown after the hints; ``secret``: see
+    :func:`tried`."""
+    name = markdown(verdict.name, NAME)
+    parts = [f"## {name}", "", f"*{name} {verdict.words}.* {_summary(verdict, markdown)}", ""]
+    parts += counterexample_markdown(verdict, secret=secret)
+    parts += [f"![{name}, picture {i}]({p})" for i, p in enumerate(pictures, 1)]
     return "\n".join(parts).rstrip() + "\n"
 
 
-def counterexample_markdown(verdict: Verdict, formula: str = "hypothesis") -> list[str]:
+def counterexample_markdown(verdict: Verdict, formula: str = "hypothesis", *,
+                            secret: bool = False) -> list[str]:
     """Markdown lines: the failing call, the outputs, Keras's steps, the hints and the
     probe command (no lines without a counterexample).  ``formula`` names the formula
     in the outputs (``your formula`` in a student's feedback)."""
     if verdict.counterexample is None:
         return []
-    parts = ["```python", call(verdict), "```", "", f"Layer: `{verdict.layer}`", ""]
+    parts = ["```python", call(verdict), "```", "",
+             f"Layer: {markdown_code(verdict.layer, 10 * MESSAGE)}", ""]
     parts += [f"- {label.replace('hypothesis', formula)} `{value}`"
               for label, value in outputs(verdict)] + [""]
     parts += steps_markdown(verdict) + hints_markdown(verdict)
-    parts += [f"{tried(verdict)} See Keras's answer yourself:", "", "```sh",
+    parts += [f"{tried(verdict, secret=secret)} See Keras's answer yourself:", "", "```sh",
               probe_command(verdict), "```", ""]
     return parts
 
@@ -384,13 +403,16 @@ def _md_row(row: Sequence[str]) -> str:
 
 # ---------------------------------------------------------------- HTML
 
-def verdict_html(verdict: Verdict, pictures: Sequence[str] = ()) -> str:
+def verdict_html(verdict: Verdict, pictures: Sequence[str] = (), *,
+                 secret: bool = False) -> str:
     """One hypothesis as an HTML ``<section class="verdict verdict-KIND">``; ``pictures``
-    are inline ``<svg>`` or ``<img>`` markup (inserted as given)."""
+    are inline ``<svg>`` or ``<img>`` markup (inserted as given); ``secret``: see
+    :func:`tried`."""
     esc = html.escape
     kind = str(verdict.verdict)
-    parts = [f'<section class="verdict verdict-{esc(kind)}">', f"<h2>{esc(verdict.name)}</h2>",
-             f'<p class="sentence"><strong>{esc(verdict.sentence)}.</strong> '
+    name = html_text(verdict.name, NAME)
+    parts = [f'<section class="verdict verdict-{esc(kind)}">', f"<h2>{name}</h2>",
+             f'<p class="sentence"><strong>{name} {esc(verdict.words)}.</strong> '
              f"{esc(_summary(verdict))}</p>"]
     if verdict.counterexample is not None:
         parts.append(f'<pre class="call">{esc(call(verdict))}</pre>')
@@ -405,7 +427,8 @@ def verdict_html(verdict: Verdict, pictures: Sequence[str] = ()) -> str:
                            for r in rows[1:])
             parts.append(f'<table class="steps"><tr>{head}</tr>{body}</table>')
         parts += _hints_html(verdict)
-        parts.append(f"<p>{esc(tried(verdict))} See Keras's answer yourself:</p>")
+        parts.append(f"<p>{esc(tried(verdict, secret=secret))} See Keras's answer "
+                     "yourself:</p>")
         parts.append(f'<pre class="probe">{esc(probe_command(verdict))}</pre>')
     if pictures:
         parts.append('<div class="pictures">' + "".join(pictures) + "</div>")

@@ -1,5 +1,9 @@
 """Reports: verdicts -> one pandas DataFrame -> Markdown, CSV, HTML and JSON files.
 
+What the student wrote (names, files, scopes, messages) is cut to the bounds of
+:mod:`harness.untrusted` in the table and escaped for each file (CSV cells never
+start a formula).
+
 Every file is rebuilt from the verdicts and written atomically (temp file in
 the same folder, then ``os.replace``), so a reader never sees a torn report.
 pandas is imported only here, and only when a report is built.
@@ -9,18 +13,30 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
-import tempfile
 from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.collect import LoadFailure
+from harness.files import write_atomic
 from harness.lookalike import cases_of, sentences
 from harness.numbers import format_array
 from harness.render import case_text
-from harness.verdict import ERROR, HOLDS, REFUTED, Verdict
+from harness.surprises import MARK, heading, items, lead_lines, ordered
+from harness.untrusted import (
+    FILE,
+    MESSAGE,
+    NAME,
+    SENTENCE,
+    csv_cell,
+    cut,
+    fenced,
+    html_block,
+    html_text,
+    markdown_code,
+)
+from harness.untrusted import markdown as md_inline
+from harness.verdict import ERROR, HOLDS, REFUTED, LoadFailure, Verdict
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,7 +60,7 @@ def _record(v: Verdict) -> dict[str, Any]:
     return {
         "file": display_path(v.file), "name": v.name, "function": v.function,
         "layer": str(v.layer), "scope": v.scope, "verdict": str(v.verdict),
-        "recorded": v.recorded, "expected": str(v.expected), "as_expected": v.as_expected,
+        "recorded": str(v.expected), "as_expected": v.as_expected,
         "cases": v.cases,
         "counterexample": ce.case if ce else None,
         "keras_output": ce.keras_output if ce else None,
@@ -56,9 +72,8 @@ def _record(v: Verdict) -> dict[str, Any]:
 
 def _failure_record(f: LoadFailure) -> dict[str, Any]:
     return {
-        "file": display_path(f.file), "name": "(file could not be imported)", "function": None,
-        "layer": None, "scope": None, "verdict": str(ERROR), "recorded": False,
-        "expected": str(HOLDS),
+        "file": display_path(f.file), "name": f"({f.what.removeprefix('the ')})", "function": None,
+        "layer": None, "scope": None, "verdict": str(ERROR), "recorded": None,
         "as_expected": False, "cases": 0, "counterexample": None, "keras_output": None,
         "hypothesis_output": None, "seconds": 0.0, "seed": None, "message": f.message,
         "hints": None, "same_as": [],
@@ -69,35 +84,51 @@ def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """The report as a DataFrame, one row per hypothesis, nested values as text."""
     import pandas as pd
 
-    table = pd.DataFrame(rows, columns=[*COLUMNS, "expected", "as_expected"])
+    table = pd.DataFrame(rows, columns=[*COLUMNS, "as_expected"])
+    table["recorded"] = table["recorded"].fillna("")
     for column in ("keras_output", "hypothesis_output"):
         table[column] = table[column].map(lambda v: "" if v is None else format_array(v))
     table["counterexample"] = table["counterexample"].map(case_text)
     table["message"] = table["message"].fillna("")
+    for column, limit in TEXT_COLUMNS.items():  # the student's text, bounded
+        table[column] = table[column].map(lambda t, n=limit: "" if t is None else cut(t, n))
     return table
+
+
+#: The columns holding what the student wrote, and their bounds.
+TEXT_COLUMNS = {"file": FILE, "name": NAME, "scope": MESSAGE, "message": SENTENCE}
+
+
+def csv_text(table: pd.DataFrame) -> str:
+    """report.csv: the table, every text cell safe to open in a spreadsheet."""
+    safe = table[COLUMNS].copy()
+    for column in (*TEXT_COLUMNS, "layer"):
+        safe[column] = safe[column].map(lambda t: "" if t is None else csv_cell(t))
+    return str(safe.to_csv(index=False))
 
 
 def summaries(verdicts: Sequence[Verdict], failures: Sequence[LoadFailure] = ()) -> list[str]:
     """One sentence per file: ``part_a.py: Hypothesis #1 is refuted; Hypothesis #2 holds.``,
     then one per look-alike hypothesis (:func:`harness.lookalike.sentences`)."""
     by_file: dict[str, list[str]] = {}
-    for v in verdicts:
-        by_file.setdefault(display_path(v.file), []).append(sentence(v))
+    for v in ordered(verdicts):  # files with a surprise first
+        by_file.setdefault(cut(display_path(v.file), FILE), []).append(sentence(v))
     for f in failures:
-        by_file.setdefault(display_path(f.file), []).append("the file could not be imported")
+        by_file.setdefault(cut(display_path(f.file), FILE), []).append(f.what)
     lines = [f"{file}: {'; '.join(parts)}." for file, parts in by_file.items()]
     return lines + sentences(verdicts)  # then "#3 behaves exactly like #2 on all 200 cases"
 
 
 def sentence(v: Verdict) -> str:
-    """``Hypothesis #1 is refuted (as recorded)``."""
+    """``Hypothesis #1 is refuted (as recorded)`` (the name cut to its bound)."""
+    said = f"{cut(v.name, NAME)} {v.words}"
     if v.verdict == ERROR:
-        return v.sentence
+        return said
     if v.as_expected:
-        return v.sentence + (" (as recorded)" if v.recorded else "")
+        return said + (" (as recorded)" if v.recorded else "")
     if v.verdict == HOLDS:
-        return v.sentence + " (but it was recorded as refuted)"
-    return v.sentence
+        return said + " (but it was recorded as refuted)"
+    return said
 
 
 def write_reports(directory: str | Path, verdicts: Sequence[Verdict],
@@ -105,14 +136,16 @@ def write_reports(directory: str | Path, verdicts: Sequence[Verdict],
                   pictures: bool = True) -> list[Path]:
     """Write report.md/.csv/.html/.json into ``directory``; return their paths.
 
-    Every refuted hypothesis with a sweep (the run computed teaching extras) gets
-    its pictures: inline SVG in report.html, PNG files under ``pictures/`` linked
-    from report.md.  ``pictures=False`` draws none.  Drawing costs ~0.2 s per
-    hypothesis (two figures, SVG and PNG), so a run with nothing to draw never
-    imports matplotlib.
+    Every refuted hypothesis with a sweep (the run gave it teaching extras, which
+    :mod:`harness.teach` keeps to a few) gets its pictures, each drawn once as SVG:
+    inline in report.html, as files under ``pictures/`` linked from report.md.
+    ``pictures=False`` draws none; a run with nothing to draw never imports
+    matplotlib.  The verdicts are written surprises first
+    (:func:`harness.surprises.ordered`).
     """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
+    verdicts = ordered(verdicts)  # surprises first, the student's own files first
     rows = records(verdicts, failures)
     table = frame(rows)
     lines = summaries(verdicts, failures)
@@ -120,12 +153,12 @@ def write_reports(directory: str | Path, verdicts: Sequence[Verdict],
     links = _write_pictures(out, verdicts, drawn)
     contents = {
         "report.md": markdown(table, lines, verdicts, seed, failures, links),
-        "report.csv": table[COLUMNS].to_csv(index=False),
+        "report.csv": csv_text(table),
         "report.html": html_page(table, lines, seed, verdicts, failures, drawn),
         "report.json": json.dumps(rows, indent=2, allow_nan=False) + "\n",
     }
     for name, text in contents.items():
-        atomic_write(out / name, text)
+        write_atomic(out / name, text)
     return [out / name for name in FILES]
 
 
@@ -144,19 +177,20 @@ PICTURES = "pictures"
 
 def _write_pictures(out: Path, verdicts: Sequence[Verdict],
                     drawn: list[list[Any]]) -> list[list[str]]:
-    """PNG files under ``out/pictures`` (stale ones removed); their relative links."""
-    from harness.pictures import write_pngs
+    """SVG files under ``out/pictures`` (stale ones, and PNGs of older runs, removed);
+    their relative links."""
+    from harness.pictures import write_svgs
 
     folder = out / PICTURES
     links: list[list[str]] = []
     kept: set[Path] = set()
     for number, (v, pictures) in enumerate(zip(verdicts, drawn, strict=True), start=1):
         stem = re.sub(r"[^A-Za-z0-9_-]+", "_", f"{number:02d}-{Path(v.file).stem}-{v.function}")
-        written = write_pngs(pictures, folder, stem) if pictures else []
+        written = write_svgs(pictures, folder, stem) if pictures else []
         kept.update(path for _, path in written)
         links.append([f"{PICTURES}/{path.name}" for _, path in written])
     if folder.is_dir():
-        for stale in folder.glob("*.png"):
+        for stale in [*folder.glob("*.png"), *folder.glob("*.svg")]:
             if stale not in kept:
                 stale.unlink(missing_ok=True)
     return links
@@ -169,19 +203,25 @@ def markdown(table: pd.DataFrame, lines: list[str], verdicts: Sequence[Verdict],
     one section per hypothesis (from :func:`harness.render.verdict_markdown`)."""
     from harness.render import verdict_markdown
 
-    shown = table[["file", "name", "scope", "verdict", "expected", "cases", "seconds"]].copy()
-    shown = shown.rename(columns={"expected": "recorded"})
+    shown = table[["file", "name", "scope", "verdict", "recorded", "cases", "seconds"]].copy()
+    shown["verdict"] = _marked(shown["verdict"], table["as_expected"], len(verdicts))
     shown.loc[len(verdicts):, ["scope", "recorded"]] = ""  # a file that did not import
     for column in ("file", "name", "scope"):  # student text must not break the table
-        shown[column] = shown[column].map(lambda t: str(t).replace("|", "\\|"))
+        shown[column] = shown[column].map(lambda t: md_inline(t, MESSAGE))
     parts = ["# Hypothesis report", ""]
+    found = items(verdicts, failures)
+    parts += [f"**{heading(len(found))}**", "",
+              *(f"- {md_inline(line, 100 * MESSAGE)}" for line in found)]
+    parts += ["", "## All hypotheses", ""]
     if seed is not None:
         parts += [f"Seed: {seed} (run again with the same seed for the same cases).", ""]
-    parts += [f"- {line}" for line in lines] + ["", shown.to_markdown(index=False), ""]
+    parts += [f"- {md_inline(line, 100 * MESSAGE)}" for line in lines]
+    parts += ["", shown.to_markdown(index=False), ""]
     if failures:
         parts += ["## Files that could not be imported", ""]
         for f in failures:
-            parts += [f"### {display_path(f.file)}", "", *fenced(f.message.rstrip(), "text"), ""]
+            parts += [f"### {md_inline(display_path(f.file), FILE)}", "",
+                      *fenced(f.message.rstrip(), "text"), ""]
     for i, v in enumerate(verdicts):
         pictures = links[i] if i < len(links) else []
         section = verdict_markdown(v, pictures)
@@ -189,31 +229,27 @@ def markdown(table: pd.DataFrame, lines: list[str], verdicts: Sequence[Verdict],
     return "\n".join(parts)
 
 
-def fenced(text: str, language: str = "") -> list[str]:
-    """``text`` as a Markdown code block whose fence is longer than any run of backticks
-    in it (so no text can end the block early)."""
-    runs = [len(r) for r in re.findall(r"`+", text)]
-    fence = "`" * max(3, 1 + max(runs, default=0))
-    return [fence + language, text, fence]
-
-
 def _with_file(section: str, v: Verdict, kind: str) -> str:
     """The section, its heading followed by the file and line it comes from."""
-    where = f"{display_path(v.file)}, line {v.line}" if v.line else display_path(v.file)
+    where = cut(display_path(v.file), FILE) + (f", line {v.line}" if v.line else "")
     if kind == "md":
         head, _, rest = section.partition("\n")
-        return f"{head}\n\n`{where}`\n{rest}"
+        return f"{head}\n\n{markdown_code(where, 2 * FILE)}\n{rest}"
     return section.replace("</h2>", f'</h2>\n<p class="where">{html.escape(where)}</p>', 1)
 
 
 def _lookalike_md(v: Verdict) -> str:
     if not v.same_as:
         return ""
-    return f"\nBehaves exactly like {_names(v.same_as)} on all {cases_of(v.behaviour)} cases.\n"
+    names = _names([md_inline(n, NAME) for n in v.same_as])
+    return f"\nBehaves exactly like {names} on all {cases_of(v.behaviour)} cases.\n"
 
 
 def _names(names: Sequence[str]) -> str:
-    return ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + names[-1]
+    """``a, b and c``; at most ten, then how many more (each name already escaped)."""
+    more = f" and {len(names) - 10} more" if len(names) > 10 else ""
+    names = names[:10]
+    return ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + names[-1] + more
 
 
 VERDICT_COLOURS = {
@@ -222,11 +258,28 @@ VERDICT_COLOURS = {
     "error": ("#fff8c5", "#7d4e00"),
 }
 
+#: A holds/refuted verdict that is not what its file records: white on purple, outlined,
+#: never the same cell as an expected refutation.
+SURPRISE_COLOURS = ("#8250df", "#ffffff")
+
 
 def verdict_style(kind: object) -> str:
-    """The CSS of a verdict cell: green holds, red refuted, amber could not be checked."""
-    background, colour = VERDICT_COLOURS.get(str(kind), VERDICT_COLOURS["error"])
+    """The CSS of a verdict cell: green holds, red refuted, amber could not be checked;
+    a holds/refuted marked ``(!)`` (not what its file records) white on purple."""
+    text = str(kind)
+    if text.endswith(MARK) and text[:-len(MARK)] in ("holds", "refuted"):
+        background, colour = SURPRISE_COLOURS
+        return (f"background-color: {background}; color: {colour}; font-weight: 700; "
+                "outline: 3px solid #3e1f79; outline-offset: -3px")
+    background, colour = VERDICT_COLOURS.get(text.removesuffix(MARK), VERDICT_COLOURS["error"])
     return f"background-color: {background}; color: {colour}; font-weight: 600"
+
+
+def _marked(column: Any, as_expected: Any, count: int) -> list[str]:
+    """The verdict column, ``(!)`` after each of the first ``count`` (the hypotheses; the
+    rest are files that did not import) that is not what its file records."""
+    return [str(kind) + ("" if i >= count or ok else MARK)
+            for i, (kind, ok) in enumerate(zip(column, as_expected, strict=True))]
 
 
 STYLE = """
@@ -237,6 +290,8 @@ main { max-width: 62rem; margin: 0 auto; padding: 1.5rem 1.25rem 4rem; }
 h1 { margin: 0 0 .25rem; font-size: 1.8rem; }
 h2 { margin: 0 0 .5rem; font-size: 1.3rem; }
 .meta { color: #59636e; margin: 0 0 1rem; }
+.surprises { border: 2px solid #8250df; }
+.surprises h2 { color: #3e1f79; }
 .card, section.verdict { background: #fff; border: 1px solid #d1d9e0; border-radius: 8px;
        padding: 1rem 1.25rem; margin: 1rem 0; }
 section.verdict { border-left: 6px solid #d1d9e0; }
@@ -296,28 +351,33 @@ def html_page(table: pd.DataFrame, lines: list[str], seed: int | None,
     from harness.render import verdict_html
 
     esc = html.escape
-    shown = table[["name", "file", "scope", "verdict", "expected", "cases"]].copy()
-    shown = shown.rename(columns={"expected": "recorded"})
+    shown = table[["name", "file", "scope", "verdict", "recorded", "cases"]].copy()
+    shown["verdict"] = _marked(shown["verdict"], table["as_expected"], len(verdicts))
     anchors = [f'<a href="#h-{i}">{esc(str(n))}</a>'
                for i, n in enumerate(shown["name"][:len(verdicts)], start=1)]
     shown["name"] = anchors + [esc(str(n)) for n in shown["name"][len(verdicts):]]
     shown.loc[len(verdicts):, "recorded"] = ""  # a file that did not import records nothing
     seed_text = (f'<p class="meta">Seed {seed}: run again with the same seed for the same '
                  "cases.</p>") if seed is not None else ""
-    parts = ["<h1>Hypothesis report</h1>", seed_text, '<div class="card">',
+    found = items(verdicts, failures)
+    lead = (f'<div class="card surprises"><h2>{esc(heading(len(found)))}</h2>'
+            + ('<ul class="summary">' + "".join(f"<li>{esc(line)}</li>" for line in found)
+               + "</ul>" if found else "") + "</div>")
+    parts = ["<h1>Hypothesis report</h1>", lead, seed_text, '<div class="card">',
              '<ul class="summary">' + "".join(f"<li>{esc(line)}</li>" for line in lines)
              + "</ul>", styled_table(shown, raw=["name"]), "</div>"]
     if failures:
         parts.append('<section class="verdict verdict-error failure">'
                      "<h2>Files that could not be imported</h2>")
-        parts += [f"<h3>{esc(display_path(f.file))}</h3><pre>{esc(f.message.rstrip())}</pre>"
-                  for f in failures]
+        parts += [f"<h3>{html_text(display_path(f.file), FILE)}</h3>"
+                  f"<pre>{html_block(f.message)}</pre>" for f in failures]
         parts.append("</section>")
     for i, v in enumerate(verdicts, start=1):
         svgs = [p.svg for p in drawn[i - 1]] if i - 1 < len(drawn) else []
         section = _with_file(verdict_html(v, svgs), v, "html")
         if v.same_as:
-            note = (f'<p class="lookalike">Behaves exactly like {esc(_names(v.same_as))} on '
+            names = _names([html_text(n, NAME) for n in v.same_as])
+            note = (f'<p class="lookalike">Behaves exactly like {names} on '
                     f"all {cases_of(v.behaviour)} cases.</p>")
             section = section.replace('<p class="sentence">', note + '<p class="sentence">', 1)
         parts.append(f'<div id="h-{i}">{section}</div>')
@@ -325,23 +385,36 @@ def html_page(table: pd.DataFrame, lines: list[str], seed: int | None,
 
 
 def terminal_lines(verdicts: Sequence[Verdict], failures: Sequence[LoadFailure] = ()) -> list[str]:
-    """A compact table for the terminal (no pandas needed)."""
-    rows = [(v.name, v.verdict + ("" if v.as_expected else " (!)"),
-             str(v.expected), str(v.cases), _short_case(v))
-            for v in verdicts]
-    rows += [(display_path(f.file), ERROR + " (!)", "-", "0", "could not be imported")
+    """The surprises (:func:`harness.surprises.lead_lines`), then a compact table for the
+    terminal (no pandas needed), surprises first."""
+    verdicts = ordered(verdicts)
+    full = [(cut(v.name, NAME), _short_case(v)) for v in verdicts]
+    rows = [(cut(name, NAME_WIDTH), v.verdict + ("" if v.as_expected else MARK),
+             str(v.expected), str(v.cases), cut(text, CELL_WIDTH))
+            for v, (name, text) in zip(verdicts, full, strict=True)]
+    rows += [(cut(display_path(f.file), FILE), ERROR + MARK, "-", "0", f.what)
              for f in failures]
     header = ("hypothesis", "verdict", "recorded", "cases", "minimal counterexample")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
-    return ["  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4]
-            for r in [header, *rows]]
+    table = ["  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4]
+             for r in [header, *rows]]
+    shortened = [f"{name}: {text}" if text else name
+                 for (name, text), row in zip(full, rows[:len(full)], strict=True)
+                 if row[0] != name or row[4] != text]
+    below = ["", "In full (cut short in the table):", *(f"  {line}" for line in shortened)]
+    return [*lead_lines(verdicts, failures), "", *table, *(below if shortened else [])]
+
+
+#: Widest name and last cell in the terminal table; longer text is cut at a word
+#: (:func:`harness.untrusted.cut`) and printed in full below the table.
+NAME_WIDTH, CELL_WIDTH = 40, 70
 
 
 def _short_case(v: Verdict) -> str:
     if v.verdict == REFUTED and v.counterexample is not None:
         return case_text(v.counterexample.case)
     if v.verdict == ERROR:
-        return (v.message or "")[:70]
+        return cut(v.message or "", MESSAGE)
     return ""
 
 
@@ -351,18 +424,3 @@ def display_path(path: str) -> str:
         return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return path
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so readers see the old file or the new one, never half."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)  # readable like any file the user writes (mkstemp makes 0600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -134,10 +134,10 @@ def parameters_of(fn: Callable[..., Any], spec: LayerSpec, what: str) -> tuple[s
                 f"{what} {getattr(fn, '__name__', '')}: parameters are bound by name, so "
                 f"*args and **kwargs are not allowed. Use some of: {', '.join(allowed)}.")
         if not deferred and param.name not in allowed:
-            why = _why_not(spec, param.name)
+            why = _why_not(spec, param.name) or did_you_mean(param.name, allowed)
             raise ScopeError(
                 f"{what} {getattr(fn, '__name__', '')} has a parameter {param.name!r} that "
-                f"the harness cannot fill{why}. Allowed names for {spec}: "
+                f"the harness cannot fill{_end(why)} Allowed names for {layer_words(spec)}: "
                 f"{', '.join(allowed)}.")
         names.append(param.name)
     return tuple(names)
@@ -147,6 +147,29 @@ def deferred_checks(spec: LayerSpec) -> bool:
     """True where the layer's weights cannot be known (no Keras here): names and shapes
     are then checked where the layer is built."""
     return layers.DEFER_KERAS_CHECKS and not spec.known
+
+
+def layer_words(spec: LayerSpec) -> str:
+    """A layer as the student wrote it: ``PART_A`` for a course preset, else its text."""
+    from harness.course import PRESETS
+
+    return next((name for name, preset in PRESETS.items() if preset == spec), str(spec))
+
+
+def did_you_mean(name: object, known: Sequence[str]) -> str:
+    """``; did you mean 'recurrent_kernel'?`` for a near miss, else nothing."""
+    import difflib
+
+    if not isinstance(name, str):
+        return ""
+    close = [k for k in known if k.lower() == name.lower()] or difflib.get_close_matches(
+        name, list(known), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _end(text: str) -> str:
+    """``text`` ended as a sentence (a question keeps its question mark)."""
+    return text if text.endswith("?") else text + "."
 
 
 def _why_not(spec: LayerSpec, name: str) -> str:
@@ -166,8 +189,9 @@ def _fixed(spec: LayerSpec, fixed: dict[str, Any]) -> tuple[tuple[str, np.ndarra
     out = []
     for name, value in fixed.items():
         if name not in spec.weight_names:
-            raise ScopeError(f"fixed= can fix {', '.join(spec.weight_names)} of {spec}. "
-                             f"Received the key {name!r}.")
+            raise ScopeError(f"fixed= names {short_repr(name)}, which {layer_words(spec)} "
+                             f"does not have{_end(did_you_mean(name, spec.weight_names))} "
+                             f"fixed= can fix {', '.join(spec.weight_names)}.")
         shape = spec.weight_shapes[name]
         _check_nesting(name, value, shape)
         try:

@@ -1,15 +1,19 @@
 """The data behind a refuted hypothesis's pictures: one weight swept, and the
 counterexample step by step, for Keras and for the formula.
 
-:func:`sweep_for` picks the weight that matters most (the first of the hints'
-``weights_that_matter``, else the first weight array the scope leaves free),
-takes its first free element over :data:`POINTS` values around the
-counterexample's value (other weights and the inputs as in the
-counterexample), and asks Keras and the formula for all of them in one batch
-each (``checker.oracle`` / ``checker.evaluator``, so in grading the formula
-runs in its sandboxed worker).  It also runs the formula on every prefix of the
-counterexample's sequence, to set beside Keras's output after every step.
-Values where Keras's output is too large to judge are left out.
+:func:`sweep_for` sweeps the weight the hints say matters (the first of the
+hints' ``weights_that_matter``, else the first weight a regime where the
+hypothesis holds fixes, else the weight arrays in order), its first element the
+scope leaves free, over :data:`POINTS` values around the counterexample's value
+(other weights and the inputs as in the counterexample), and asks Keras and the
+formula for all of them in one batch each (``checker.oracle`` /
+``checker.evaluator``, so in grading the formula runs in its sandboxed worker).
+It also runs the formula on every prefix of the counterexample's sequence, to
+set beside Keras's output after every step.
+Values where Keras's output is too large to judge are left out.  A sweep along
+which neither Keras nor the formula changes shows nothing (``recurrent_kernel``
+on a one-step counterexample): the next weight is tried (at most
+:data:`TRIES`), and when none changes anything there is no sweep.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ if TYPE_CHECKING:
 
 #: Values of the swept weight (odd, so the counterexample's own value is the middle one).
 POINTS = 25
+#: Weights tried for a sweep that shows something.
+TRIES = 3
 
 
 def sweep_for(checker: Checker, claim: Claim, verdict: Verdict) -> Sweep | None:
@@ -40,10 +46,17 @@ def sweep_for(checker: Checker, claim: Claim, verdict: Verdict) -> Sweep | None:
         return None
     spec = claim.spec
     case = case_from_json(spec, ce.case)
-    chosen = _weight(claim, verdict)
-    if chosen is None:
-        return None
-    name, index = chosen
+    for name, index in _weights(claim, verdict)[:TRIES]:
+        found = _sweep(checker, claim, case, name, index)
+        if found is not None:
+            return found
+    return None
+
+
+def _sweep(checker: Checker, claim: Claim, case: Case, name: str,
+           index: tuple[int, ...]) -> Sweep | None:
+    """The sweep of one weight element; None when neither output changes along it."""
+    spec = claim.spec
     position = spec.weight_names.index(name)
     centre = float(case.weights[position][index])
     width = max(2.0, abs(centre))
@@ -53,13 +66,21 @@ def sweep_for(checker: Checker, claim: Claim, verdict: Verdict) -> Sweep | None:
     kept = [i for i, (c, w) in enumerate(zip(cases, wants, strict=True))
             if not compare.out_of_range(w, spec, c)]
     got = checker.evaluator.evaluate(claim, [cases[i] for i in kept])
+    keras = tuple(_final(wants[i], spec) for i in kept)
+    hypothesis = tuple(_outcome_final(o, spec) for o in got)
+    if _flat(keras) and _flat(hypothesis):
+        return None
     keras_steps, hypothesis_steps = steps(checker, claim, case)
     return Sweep(
         weight=name, index=tuple(int(i) for i in index),
-        values=tuple(float(values[i]) for i in kept),
-        keras=tuple(_final(wants[i], spec) for i in kept),
-        hypothesis=tuple(_outcome_final(o, spec) for o in got),
+        values=tuple(float(values[i]) for i in kept), keras=keras, hypothesis=hypothesis,
         keras_steps=keras_steps, hypothesis_steps=hypothesis_steps)
+
+
+def _flat(values: tuple[float | None, ...]) -> bool:
+    """No change worth a picture (missing values count as no change)."""
+    numbers = [v for v in values if v is not None]
+    return not numbers or max(numbers) - min(numbers) <= 1e-9 * max(1.0, *map(abs, numbers))
 
 
 def steps(checker: Checker, claim: Claim,
@@ -78,19 +99,24 @@ def steps(checker: Checker, claim: Claim,
     return keras_steps, tuple(_outcome_final(o, spec) for o in outcomes)
 
 
-def _weight(claim: Claim, verdict: Verdict) -> tuple[str, tuple[int, ...]] | None:
-    """The weight to sweep and its first element the scope leaves free."""
+def _weights(claim: Claim, verdict: Verdict) -> list[tuple[str, tuple[int, ...]]]:
+    """The weights to sweep, the one the hints say matters first (see the module's
+    docstring), each with its first element the scope leaves free."""
     spec = claim.spec
     names = list(spec.weight_names)
-    preferred = [n for n in (verdict.hints.weights_that_matter if verdict.hints else ())
-                 if n in names]
+    hints = verdict.hints
+    named = [*(hints.weights_that_matter if hints else ()),
+             *(n for r in (hints.holds_when if hints else ()) for n, _ in r.fixed)]
+    preferred = list(dict.fromkeys(n for n in named if n in names))
     fixed = dict(claim.scope.fixed)
+    out = []
     for name in [*preferred, *(n for n in names if n not in preferred)]:
         mask = fixed.get(name)
-        for index in np.ndindex(*spec.weight_shapes[name]):
-            if mask is None or np.isnan(mask[index]):
-                return name, tuple(index)
-    return None
+        free = [i for i in np.ndindex(*spec.weight_shapes[name])
+                if mask is None or np.isnan(mask[i])]
+        if free:
+            out.append((name, tuple(int(i) for i in free[0])))
+    return out
 
 
 def _with(case: Case, position: int, index: tuple[int, ...], value: float) -> Case:

@@ -6,18 +6,54 @@ hints (:mod:`harness.hints`) and, when :mod:`harness.sweep` is there, the weight
 sweep its picture is drawn from (pictures follow a recurrent layer's output
 step by step: a layer without steps gets hints only).  Any other verdict comes
 back unchanged.
+
+**Teaching at a fixed cost.**  Hints and pictures cost ~0.1-0.3 s per refuted
+hypothesis, so a run does not give them to every one (a class folder has
+hundreds).  :func:`worth_teaching`: a refuted hypothesis gets them when its
+verdict is not what its file records, or when it is in the student's own files;
+a bundled example refuted as recorded (:func:`harness.surprises.is_bundled`)
+keeps its counterexample, steps and probe command only.  And at most
+:data:`LIMIT` hypotheses per run get them: :func:`enrich_all` (``harness
+check``, the API, the notebook) takes them surprises first, the student's own
+files first; the pytest plugin, which checks item by item, in run order.
+Grading (``grading/teaching.py``) calls :func:`enrich` for what it scores.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import importlib
+from collections.abc import Sequence
 from typing import Any
 
 from harness.checker import Checker
 from harness.claims import Claim
 from harness.hints import DEFAULT_BUDGET, hints_for
+from harness.surprises import is_bundled, ordered
 from harness.verdict import REFUTED, Verdict
+
+#: The most hypotheses one run gives hints and pictures to.
+LIMIT = 10
+
+
+def worth_teaching(verdict: Verdict) -> bool:
+    """A refuted hypothesis that is a surprise, or in the student's own files."""
+    return verdict.verdict == REFUTED and verdict.counterexample is not None and (
+        not verdict.as_expected or not is_bundled(verdict.file))
+
+
+def enrich_all(checker: Checker, claims: Sequence[Claim], verdicts: Sequence[Verdict], *,
+               hints: bool = True, budget: float = DEFAULT_BUDGET,
+               limit: int = LIMIT) -> list[Verdict]:
+    """``verdicts`` (one per claim, same order) with the teaching extras for at most
+    ``limit`` of those :func:`worth_teaching`, surprises and the student's own files
+    first."""
+    out = list(verdicts)
+    position = {id(v): i for i, v in enumerate(out)}
+    chosen = [position[id(v)] for v in ordered(out) if worth_teaching(v)][:limit]
+    for i in chosen:
+        out[i] = enrich(checker, claims[i], out[i], hints=hints, budget=budget)
+    return out
 
 
 def enrich(checker: Checker, claim: Claim, verdict: Verdict, *, hints: bool = True,

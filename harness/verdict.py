@@ -9,6 +9,7 @@ written to JSON as that text.
 A verdict holds only JSON-friendly values (and the layer spec), so it can be
 stored, compared across runs and rendered by any writer; :meth:`Verdict.to_json`
 and :meth:`Verdict.from_json` round-trip it exactly, with the same types.
+A file that could not be imported at all gets no verdict but a :class:`LoadFailure`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from harness.layers import LayerSpec, parse_layer
+from harness.layers import LayerSpec
+from harness.parse import parse_layer
 
 
 class VerdictKind(StrEnum):
@@ -173,7 +175,13 @@ class Verdict:
     @property
     def sentence(self) -> str:
         """``Hypothesis #1 is refuted`` / ``... holds`` / ``... could not be checked``."""
-        return f"{self.name} {_SENTENCE[VerdictKind(self.verdict)]}"
+        return f"{self.name} {self.words}"
+
+    @property
+    def words(self) -> str:
+        """The sentence without the name (``is refuted``), for a writer that escapes the
+        name itself (the name is the student's text)."""
+        return _SENTENCE[VerdictKind(self.verdict)]
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON data: the layer as its constructor text, kinds as their text."""
@@ -203,3 +211,20 @@ class Verdict:
         fields["same_as"] = tuple(data.get("same_as", ()))
         fields["params"] = tuple(data.get("params", ()))
         return cls(**fields)
+
+
+@dataclass(frozen=True)
+class LoadFailure:
+    """A hypothesis file that could not be imported, or a notebook cell that could not be
+    run (``cell``: its number; the other cells ran), and why."""
+
+    file: str
+    message: str
+    cell: int | None = None
+
+    @property
+    def what(self) -> str:
+        """``the file could not be imported`` / ``cell 5 could not be run``."""
+        if self.cell is None:
+            return "the file could not be imported"
+        return f"cell {self.cell} could not be run"

@@ -18,6 +18,7 @@ Keras 3 conventions (keras/src/layers/rnn/*.py):
 
 from __future__ import annotations
 
+import inspect
 import types
 from collections.abc import Callable
 from typing import Any
@@ -231,3 +232,21 @@ def recheck_counterexample(claim: Claim, verdict: Verdict) -> Case:
     np.testing.assert_allclose(np.array(example.hypothesis_output, dtype=np.float64), got,
                                rtol=1e-12, atol=0)
     return case
+
+
+def declaration_error(declare: Callable[[], Any]) -> str:
+    """The error of the broken claim ``declare()`` makes (``hypothesis(...)(f)``, or
+    ``hypothesis(...)`` alone, then applied to a plain function): it must warn with a
+    :class:`ClaimWarning` (outside a harness run) and never raise."""
+    import pytest
+
+    from harness.errors import ClaimWarning
+
+    with pytest.warns(ClaimWarning) as warned:
+        made = declare()
+        if not inspect.isfunction(made) or claim_of(made) is None:  # the decorator alone
+            made = made(lambda kernel, recurrent_kernel, xs: xs)
+    claim = claim_of(made)
+    assert claim is not None and claim.error is not None
+    assert claim.error in str(warned[0].message)
+    return claim.error

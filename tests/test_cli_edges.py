@@ -58,9 +58,11 @@ def test_results_json_says_markdown_and_uses_only_spec_keys() -> None:
         assert test["output_format"] == "md"
     formats = [v for k, v in data.items() if k.endswith("_format")]
     assert set(formats) <= SPEC_FORMATS
-    # the student's text is shown as it is (in a code block), never as Markdown
-    body = data["output"].split("```\n", 1)[1]
-    assert body.count("```") == 1 and "_not_ *markdown*" in body
+    # the student's text is shown as it is, in a code block whose fence is longer than any
+    # run of backticks in it (so ``` cannot end it), never as Markdown
+    body = data["output"].split("````\n", 1)[1]
+    assert body.endswith("\n````") and body.count("````") == 1
+    assert "x = ```\n    _not_ *markdown*" in body
     assert "seed" not in json.dumps(data).lower()
 
 
@@ -70,13 +72,12 @@ def test_results_json_says_markdown_and_uses_only_spec_keys() -> None:
 def no_grading(monkeypatch: pytest.MonkeyPatch) -> None:
     """Grading or writing anything is a failure (and never touches a real /autograder)."""
     import harness.grading.api as api
-    import harness.grading.outputs as outputs
 
     def refused(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError(f"graded or wrote although the layout is missing: {args}")
 
     monkeypatch.setattr(api, "grade_one", refused)
-    monkeypatch.setattr(outputs, "write_json", refused)
+    monkeypatch.setattr(api, "write_json", refused)
 
 
 @pytest.mark.usefixtures("no_grading")
@@ -133,7 +134,6 @@ def test_gradescope_in_the_layout_writes_results_without_the_seed(
 def _only_under(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Grading and writing anywhere but under ``root`` fails the test (no real /autograder)."""
     import harness.grading.api as api
-    import harness.grading.outputs as outputs
 
     def inside(path: Any) -> None:
         assert Path(path).resolve().is_relative_to(root.resolve()), f"{path} is outside {root}"
@@ -146,9 +146,9 @@ def _only_under(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         inside(path)
         return real_write_json(path, data)
 
-    real_grade_one, real_write_json = api.grade_one, outputs.write_json
+    real_grade_one, real_write_json = api.grade_one, api.write_json
     monkeypatch.setattr(api, "grade_one", grade_one)
-    monkeypatch.setattr(outputs, "write_json", write_json)
+    monkeypatch.setattr(api, "write_json", write_json)
 
 
 # ---------------------------------------------------------------- help for every option

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from formulas import claim_for, recheck_counterexample, true_claim
+from formulas import claim_for, declaration_error, recheck_counterexample, true_claim
 
 from harness import PART_A, PART_B, PART_C, SimpleRNN, hypothesis
 from harness.cases import case_from_json
@@ -18,7 +18,7 @@ from harness.checker import Checker
 from harness.claims import claim_of
 from harness.collect import load_claims
 from harness.compare import agree
-from harness.errors import ClaimError, HarnessError, ScopeError
+from harness.errors import ClaimError
 from harness.formula import InProcess
 from harness.oracle import Oracle, predict
 
@@ -175,7 +175,10 @@ def test_error_counterexample_is_small(checker: Checker) -> None:
 
 
 def test_endless_loop_times_out(oracle: Oracle) -> None:
+    calls: list[int] = []
+
     def endless(kernel, recurrent_kernel, xs):
+        calls.append(1)
         while True:
             pass
 
@@ -184,7 +187,9 @@ def test_endless_loop_times_out(oracle: Oracle) -> None:
     assert verdict.verdict == "error"
     assert verdict.message is not None
     assert "took longer than 0.2 s" in verdict.message
-    assert verdict.seconds < 10
+    # Counted, not timed: the first endless call ends the check (no search spends 0.2 s
+    # on each of hundreds of examples).
+    assert len(calls) == 1
     assert checker.check(true_claim(PART_A)).verdict == "holds"
 
 
@@ -365,33 +370,50 @@ def test_convenient_return_values_are_accepted(checker: Checker, spec: Any,
     assert verdict.verdict == "holds", (verdict.message, verdict.counterexample)
 
 
-# ---- declaration errors, found when the file is imported -------------------------------------
+# ---- declaration errors: the hypothesis's own error, never an exception ----------------------
 
 
 def test_unknown_parameter_names_the_allowed_ones() -> None:
     def formula(kernel, recurrent_kernel, inputs):
         return inputs
 
-    with pytest.raises(ClaimError) as raised:
-        hypothesis(PART_A)(formula)
-    message = str(raised.value)
+    message = declaration_error(lambda: hypothesis(PART_A)(formula))
     assert "'inputs'" in message
-    assert "Allowed names for" in message
+    assert "Allowed names for PART_A" in message
     assert "kernel, recurrent_kernel, weights, xs" in message
-    assert isinstance(raised.value, TypeError)
-    assert isinstance(raised.value, HarnessError)
-    assert claim_of(formula) is None
+    assert message.startswith("test_formula_errors.py, line ")
+
+
+def test_a_misspelt_parameter_gets_the_nearest_name() -> None:
+    def formula(kernal, recurrent_kernel, xs):
+        return xs
+
+    message = declaration_error(lambda: hypothesis(PART_A)(formula))
+    assert "'kernal'" in message and "did you mean 'kernel'?" in message
+
+
+def test_a_broken_claim_is_an_error_verdict_without_running_anything(checker: Checker) -> None:
+    def formula(kernel, recurrent_kernel, xs):
+        raise AssertionError("a broken hypothesis is never run")
+
+    declaration_error(lambda: hypothesis(PART_A, fixed={"recurent_kernel": [[1]]})(formula))
+    claim = claim_of(formula)
+    assert claim is not None
+    verdict = checker.check(claim)
+    assert (verdict.verdict, verdict.cases, verdict.as_expected) == ("error", 0, False)
+    assert verdict.message == claim.error
+    assert "fixed= names 'recurent_kernel', which PART_A does not have; did you mean " \
+        "'recurrent_kernel'?" in (verdict.message or "")
 
 
 def test_bias_on_a_layer_without_bias() -> None:
     def formula(kernel, recurrent_kernel, bias, xs):
         return xs
 
-    with pytest.raises(ClaimError, match="use_bias=False"):
-        hypothesis(PART_A)(formula)
+    assert "use_bias=False" in declaration_error(lambda: hypothesis(PART_A)(formula))
     hypothesis(SimpleRNN(1))(formula)  # fine when the layer has a bias
     claim = claim_of(formula)
-    assert claim is not None
+    assert claim is not None and claim.error is None
     assert claim.params == ("kernel", "recurrent_kernel", "bias", "xs")
 
 
@@ -399,19 +421,22 @@ def test_bias_on_a_layer_without_bias() -> None:
     lambda *args: 0, lambda xs, **kwargs: 0, lambda kernel, *rest: 0,
 ], ids=["*args", "**kwargs", "kernel, *rest"])
 def test_star_parameters_are_refused(formula: Callable[..., Any]) -> None:
-    with pytest.raises(ScopeError, match=r"\*args and \*\*kwargs are not allowed"):
-        hypothesis(PART_A)(formula)
+    message = declaration_error(lambda: hypothesis(PART_A)(formula))
+    assert "*args and **kwargs are not allowed" in message
 
 
 def test_bare_decorator_without_layer() -> None:
-    with pytest.raises(ClaimError, match="needs the layer first") as raised:
-
+    def declare() -> Any:
         @hypothesis
         def formula(kernel, recurrent_kernel, xs):
             return 0
 
-    assert "@hypothesis(PART_A)" in str(raised.value)
-    assert "'formula'" in str(raised.value)
+        return formula
+
+    message = declaration_error(declare)
+    assert "needs the layer first" in message
+    assert "@hypothesis(PART_A)" in message
+    assert "'formula'" in message
 
 
 def _fake_keras_layer(module: str) -> object:
@@ -422,18 +447,19 @@ def _fake_keras_layer(module: str) -> object:
 @pytest.mark.parametrize("module", ["keras.layers", "keras.src.layers.rnn.simple_rnn",
                                     "tensorflow.python.keras.layers"])
 def test_keras_layer_instead_of_harness_spec(module: str) -> None:
-    with pytest.raises(ClaimError, match="not a Keras layer") as raised:
-        hypothesis(_fake_keras_layer(module))
-    assert "from harness import SimpleRNN" in str(raised.value)
-    assert module in str(raised.value)
+    message = declaration_error(lambda: hypothesis(_fake_keras_layer(module)))
+    assert "not a Keras layer" in message
+    assert "from harness import SimpleRNN" in message
+    assert module in message
 
 
 @pytest.mark.parametrize("layer", ["PART_A", None, 1, SimpleRNN],
                          ids=["string", "None", "number", "constructor"])
 def test_other_things_instead_of_a_layer(layer: object) -> None:
-    with pytest.raises(ClaimError) as raised:
-        hypothesis(layer)  # type: ignore[arg-type]
-    assert "PART_A" in str(raised.value)
+    assert "PART_A" in declaration_error(lambda: hypothesis(layer))  # type: ignore[arg-type]
+    # the harness's own SimpleRNN is never given a claim (every file importing it would
+    # then seem to hold a broken hypothesis)
+    assert claim_of(SimpleRNN) is None
 
 
 @pytest.mark.parametrize(("kwargs", "needle"), [
@@ -445,21 +471,29 @@ def test_other_things_instead_of_a_layer(layer: object) -> None:
     ({"refuted": None}, "refuted= must be True or False"),
 ])
 def test_bad_name_or_refuted(kwargs: dict[str, Any], needle: str) -> None:
-    with pytest.raises(ClaimError, match=needle) as raised:
-        hypothesis(PART_A, **kwargs)
-    assert repr(next(iter(kwargs.values()))) in str(raised.value)
+    message = declaration_error(lambda: hypothesis(PART_A, **kwargs))
+    assert needle in message
+    assert repr(next(iter(kwargs.values()))) in message
 
 
 def test_decorating_something_that_is_not_a_plain_function() -> None:
+    answer = None
+
+    def declare() -> Any:
+        nonlocal answer
+        answer = hypothesis(PART_A)(42)  # type: ignore[type-var]
+        return answer
+
+    assert "must decorate a function" in declaration_error(declare)
+    assert callable(answer)  # a stand-in holding the broken claim: calling it says why
     with pytest.raises(ClaimError, match="must decorate a function"):
-        hypothesis(PART_A)(42)  # type: ignore[type-var]
+        answer()
 
     class Student:
         def formula(self, kernel, recurrent_kernel, xs):
             return 0
 
-    with pytest.raises(ClaimError, match="plain function"):
-        hypothesis(PART_A)(Student().formula)
+    assert "plain function" in declaration_error(lambda: hypothesis(PART_A)(Student().formula))
 
 
 def test_decorator_returns_the_function_unchanged() -> None:

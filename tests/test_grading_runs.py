@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import signal
@@ -20,11 +21,10 @@ from harness.grading.results import SubmissionResult
 
 
 def _rows(out: Path) -> dict[str, tuple[str, float, float, float]]:
-    lines = (out / "grades.csv").read_text().splitlines()[1:]
     rows = {}
-    for line in lines:
-        student, a, b, total, _, status = line.split(",")
-        rows[student] = (status, float(a), float(b), float(total))
+    for row in csv.DictReader((out / "grades.csv").read_text().splitlines()):
+        rows[row["student"]] = (row["status"], float(row["part_a"]), float(row["part_b"]),
+                                float(row["total"]))
     return rows
 
 

@@ -16,8 +16,9 @@ from harness import PART_A, PART_B, hypothesis
 from harness.cases import make_case
 from harness.claims import claim_of
 from harness.errors import AssignmentError, UsageError
+from harness.files import write_atomic
 from harness.grading.assignment import load_assignment, parse_assignment
-from harness.grading.outputs import grades_csv, write_atomic
+from harness.grading.outputs import grades_csv
 from harness.grading.progress import Progress
 from harness.grading.protocol import ProtocolError, encode_value, frame, parse
 from harness.grading.remote import decode_outcome, rebuild_layer
@@ -189,8 +190,9 @@ def test_grades_csv_is_sorted_and_plain() -> None:
     results = [SubmissionResult(student=s, key="k", status="graded",
                                 exercises=(ExerciseResult("part_a", "A", p, 2),))
                for s, p in (("zoe", 2.0), ("adam", 0.5))]
-    assert grades_csv(assignment, results) == ("student,part_a,total,max_total,status\n"
-                                               "adam,0.5,0.5,2,graded\nzoe,2,2,2,graded\n")
+    assert grades_csv(assignment, results) == (
+        "student,part_a,total,max_total,status,overridden,problems\n"
+        "adam,0.5,0.5,2,graded,,\nzoe,2,2,2,graded,,\n")
 
 
 def test_interrupted_write_leaves_the_old_file(tmp_path: Path,

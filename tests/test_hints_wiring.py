@@ -5,6 +5,7 @@ assignment's ``hints``/``hint_seconds`` keys."""
 from __future__ import annotations
 
 import json
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -25,6 +26,7 @@ def last_input_only(kernel, xs):
 '''
 
 HINT = '@hypothesis(PART_A, fixed={"recurrent_kernel": 0})'
+BUNDLED = Path(__file__).resolve().parent / "bundled"  # our copies of hypotheses/
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -75,12 +77,17 @@ def test_hint_seconds_must_be_a_sensible_number(tmp_path: Path, value: str,
 
 def test_pytest_failure_text_has_hints_unless_turned_off(pytester: pytest.Pytester) -> None:
     _file(pytester.path)
+    shutil.copy(BUNDLED / "part_a.py", pytester.path / "hypotheses" / "part_a.py")
     shown = pytester.runpytest("hypotheses", "--harness-hint-seconds", "60")
-    shown.assert_outcomes(failed=1)
+    shown.assert_outcomes(failed=1, passed=1, xfailed=1)
     assert HINT in shown.stdout.str()
+    # the bundled example refuted as recorded gets no hints (teaching at a fixed cost)
+    records = json.loads((pytester.path / "reports" / "report.json").read_text())
+    hints = {r["name"]: r["hints"] is not None for r in records}
+    assert hints == {"Last input only": True, "Hypothesis #1": False, "Hypothesis #2": False}
     assert "It first disagrees with Keras at step 2 of the counterexample." in shown.stdout.str()
     hidden = pytester.runpytest("hypotheses", "--harness-no-hints")
-    hidden.assert_outcomes(failed=1)
+    hidden.assert_outcomes(failed=1, passed=1, xfailed=1)
     assert "Where it holds" not in hidden.stdout.str()
 
 
@@ -96,3 +103,31 @@ def test_assignment_hint_keys() -> None:
         parse_assignment(text.replace("hints = false", 'hints = "no"'))
     with pytest.raises(AssignmentError, match="hint_seconds must be from 0 to 600"):
         parse_assignment(text.replace("0.5", "1000"))
+
+
+def test_teaching_is_given_to_at_most_limit_surprises_first(tmp_path: Path) -> None:
+    """enrich_all (harness check, the API, the notebook): at most ``limit`` hypotheses get
+    hints and pictures, the surprises first, never a bundled example refuted as
+    recorded."""
+    from harness.checker import Checker
+    from harness.collect import collect
+    from harness.teach import enrich_all
+
+    folder = tmp_path / "hypotheses"
+    folder.mkdir()
+    shutil.copy(BUNDLED / "part_a.py", folder / "part_a.py")
+    (folder / "zz_mine.py").write_text(textwrap.dedent(LAST_INPUT) + textwrap.dedent('''
+        @hypothesis(PART_A, name="Known wrong", refuted=True)
+        def known_wrong(kernel, xs):
+            return 2 * xs[-1] @ kernel
+        '''))
+    claims = collect([folder]).claims
+    checker = Checker()
+    verdicts = [checker.check(claim) for claim in claims]
+    assert [v.name for v in verdicts] == [
+        "Hypothesis #1", "Hypothesis #2", "Last input only", "Known wrong"]
+    taught = enrich_all(checker, claims, verdicts, limit=1)
+    assert [v.hints is not None for v in taught] == [False, False, True, False]
+    assert taught[2].sweep is not None  # its pictures' data too
+    taught = enrich_all(checker, claims, verdicts)
+    assert [v.hints is not None for v in taught] == [False, False, True, True]

@@ -9,8 +9,9 @@ from harness import PART_A, hypothesis
 from harness.checker import Checker
 from harness.claims import claim_of
 from harness.formula import Outcome
+from harness.grading.misconceptions import clusters
 from harness.grading.results import GRADED, HypothesisResult, SubmissionResult
-from harness.lookalike import cases_of, clusters, digest, function_source, group, sentences
+from harness.lookalike import cases_of, digest, function_source, group, sentences
 from harness.verdict import HOLDS, REFUTED
 
 
@@ -65,10 +66,20 @@ def test_digest_ignores_float_noise_and_marks_errors() -> None:
     assert cases_of(digest(a)) == 2
 
 
+@hypothesis(PART_A, name="returns None")
+def returns_none(kernel, recurrent_kernel, xs):
+    h = xs[-1] @ kernel  # noqa: F841 (forgets to return it)
+
+
+@hypothesis(PART_A, name="wrong shape")
+def wrong_shape(kernel, recurrent_kernel, xs):
+    return xs @ kernel
+
+
 @pytest.fixture(scope="module")
 def verdicts(checker: Checker):  # type: ignore[no-untyped-def]
     formulas = [last_input, last_input_product, last_input_loop, sum_of_inputs,
-                recurrence, recurrence_swapped]
+                recurrence, recurrence_swapped, returns_none, wrong_shape]
     return group([checker.check(claim_of(f)) for f in formulas])
 
 
@@ -82,6 +93,11 @@ def test_same_behaviour_groups_differently_written_formulas(verdicts) -> None:  
     assert sentences(verdicts)[0] == (
         "last input, as a product behaves exactly like last input only on all 200 cases.")
     assert len(sentences(verdicts)) == 3
+    # Two formulas that give no output on any case are not "alike": neither was judged.
+    errors = [v for v in verdicts if v.name in ("returns None", "wrong shape")]
+    assert [v.verdict for v in errors] == ["error", "error"]
+    assert errors[0].behaviour == errors[1].behaviour  # the same digest, all "no output"...
+    assert [v.same_as for v in errors] == [(), ()]  # ...yet no look-alike sentence
 
 
 def test_class_clusters_follow_behaviour_not_source(verdicts) -> None:  # type: ignore[no-untyped-def]

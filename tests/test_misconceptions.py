@@ -10,7 +10,7 @@ import pytest
 from conftest_grading import ASSIGNMENT
 
 from harness.grading import grade
-from harness.grading.summary import summary_html
+from harness.grading.summary import misconceptions_markdown, summary_figure, summary_html
 
 HEADER = "import numpy as np\n\nfrom harness import PART_A, hypothesis\n\n\n"
 
@@ -74,3 +74,31 @@ def test_summary_html_is_the_same_bytes_every_time(summary: dict[str, Any]) -> N
                          sources=summary["sources"],
                          chart=(summary["out"] / "summary.png").read_bytes())
     assert again == summary["html"]
+
+
+def test_no_public_seed_where_cases_came_from_the_secret(summary: dict[str, Any]) -> None:
+    run = summary["run"]
+    public = misconceptions_markdown(run.results, summary["sources"])
+    assert any("(seed 11)" in line for line in public)  # no secret: the seed gives them back
+    secret = "\n".join(misconceptions_markdown(run.results, summary["sources"], secret=True))
+    assert "Tried" in secret and "drawn from the grader's secret" in secret
+    assert "seed" not in secret
+
+
+def test_summary_html_has_a_row_per_student_with_a_feedback_link(
+        summary: dict[str, Any]) -> None:
+    page = summary["html"]
+    table = page.split('<h2 id="students">Students</h2>', 1)[1].split("</table>", 1)[0]
+    for student in CLASS:
+        assert f'<a href="feedback/{student}.md">feedback</a>' in table
+        assert (summary["out"] / "feedback" / f"{student}.md").is_file()  # the link works
+    assert re.findall(r"<th [^>]*>([^<]+)</th>", table) == [
+        "student", "part_a", "part_b", "total", "status", "feedback"]
+    assert table.count("<tr>") == 1 + len(CLASS)
+
+
+def test_score_chart_counts_students_in_whole_numbers(summary: dict[str, Any]) -> None:
+    run = summary["run"]
+    axes = summary_figure(run.assignment, run.results).axes[1]
+    ticks = axes.get_yticks()
+    assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks)

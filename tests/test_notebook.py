@@ -10,8 +10,9 @@ from harness import PART_A, PART_B, PART_C
 from harness.cases import Case, make_case
 from harness.checker import Checker
 from harness.course import NOTEBOOK_CASES, PRESETS, NotebookCase
-from harness.layers import LSTM, LayerSpec, SimpleRNN, parse_layer
+from harness.layers import LSTM, LayerSpec, SimpleRNN
 from harness.oracle import Oracle, predict
+from harness.parse import parse_layer
 from harness.scope import Scope
 from harness.strategies import explicit_cases
 

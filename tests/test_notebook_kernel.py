@@ -31,6 +31,8 @@ def _notebook(*cells: tuple[str, str]) -> str:
         for kind, text in cells]})
 
 
+TYPO_CELL = ('@hypothesis(PART_A, name="Typo")\n'
+             "def typo(kernal, recurrent_kernel, xs):\n    return xs[-1]\n")
 IMPORTS = ("code", "import numpy as np\nfrom harness import PART_A, hypothesis\n")
 INTRO = ("markdown", "# My hypotheses\n\nMarkdown cells count too.")
 
@@ -49,12 +51,17 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> Any:
         "display_name": "harness test", "language": "python",
         "env": {"IPYTHONDIR": str(home / "ipython"), "MPLBACKEND": "Agg",
                 "MPLCONFIGDIR": str(home / "mpl"), "KERAS_HOME": str(home / "keras"),
-                "TF_CPP_MIN_LOG_LEVEL": "3", "JUPYTER_PLATFORM_DIRS": "1"}}))
+                "JUPYTER_PLATFORM_DIRS": "1"}}))
     notebook = nbformat.read(EXAMPLE, as_version=4)
+    notebook.cells += [nbformat.v4.new_code_cell(TYPO_CELL),  # a student's typo, at the end
+                       nbformat.v4.new_code_cell("harness.check([typo, guess_2], hints=False)")]
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("JUPYTER_PATH", str(home))  # where the kernelspec is found
         patch.setenv("JUPYTER_RUNTIME_DIR", str(home / "runtime"))
         patch.setenv("JUPYTER_PLATFORM_DIRS", "1")
+        # As on a student's machine: nothing quiets TensorFlow but the harness itself
+        # (importing harness in this process has set it here).
+        patch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
         client = NotebookClient(notebook, timeout=300, kernel_name=KERNEL,
                                 resources={"metadata": {"path": str(home)}})
         client.execute()  # starts the kernel, runs every cell, shuts the kernel down
@@ -87,6 +94,18 @@ def test_the_example_notebook_shows_a_refutation_with_its_counterexample(execute
     assert "Guess 1 is refuted" in plain and "guess_1(kernel=np.array(" in plain
 
 
+def test_no_tensorflow_start_up_lines_in_the_notebook(executed: Any) -> None:
+    """The first cell imports harness, then keras: TensorFlow's C++ start-up lines (CPU
+    features, absl) never reach a cell's output."""
+    streams = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs
+               if o["output_type"] == "stream" and c.source != TYPO_CELL]  # (its warning)
+    first = _outputs(executed, "import harness")
+    assert [o["output_type"] for o in first] == ["execute_result"]  # PART_A, nothing else
+    noise = [o["text"] for o in streams
+             if o["name"] == "stderr" or "absl" in o["text"] or "tensorflow" in o["text"]]
+    assert noise == []
+
+
 def test_the_fixed_guess_holds_and_the_record_is_as_expected(executed: Any) -> None:
     html, plain = _rich(_outputs(executed, '@hypothesis(PART_A, name="Guess 2")'))
     assert 'class="verdict verdict-holds"' in html and "Guess 2 holds" in plain
@@ -95,6 +114,17 @@ def test_the_fixed_guess_holds_and_the_record_is_as_expected(executed: Any) -> N
     assert "(as recorded)" in html
     # functions defined in the kernel are named by their cell, not a made-up file
     assert "guess_2 in cell In [" in plain
+
+
+def test_a_typo_in_a_kernel_cell_warns_at_once_and_checks_as_an_error(executed: Any) -> None:
+    (warning,) = [o for o in _outputs(executed, '@hypothesis(PART_A, name="Typo")')
+                  if o["output_type"] == "stream"]
+    assert "ClaimWarning" in warning["text"] and "did you mean 'kernel'?" in warning["text"]
+    assert "Traceback" not in warning["text"]
+    html, plain = _rich(_outputs(executed, "harness.check([typo, guess_2]"))
+    assert "Typo could not be checked" in plain and "Guess 2 holds" in plain
+    assert "cell In [" in plain and ", line 1: the formula typo has a parameter 'kernal'" in plain
+    assert 'class="verdict verdict-error"' in html
 
 
 def test_harness_check_names_the_cell_and_line_of_a_syntax_error(
@@ -148,7 +178,7 @@ def test_pytest_collects_notebooks_in_a_hypotheses_folder(pytester: pytest.Pytes
 def test_grading_names_the_notebook_cell_in_load_errors_and_finds_sources() -> None:
     """What the grading worker does with a converted notebook (without a sandbox here):
     the syntax error names the notebook's cell and line, never the converted file's."""
-    from harness.collect import describe_load_error
+    from harness.faults import describe_load_error
     from harness.lookalike import function_source
 
     data = _notebook(INTRO, IMPORTS, ("code", "@hypothesis(PART_A)\ndef f(xs:\n    return xs\n"))
@@ -176,7 +206,7 @@ def test_check_explains_what_it_needs_and_shows_files_that_did_not_load(tmp_path
     assert not result.ok and len(result) == 0
     assert "explore.ipynb, cell 3, line 2 has a syntax error" in str(result)
     page = result._repr_html_()
-    assert "explore.ipynb could not be imported" in page and "cell 3, line 2" in page
+    assert "explore.ipynb: cell 3 could not be run" in page and "cell 3, line 2" in page
 
 
 def test_the_kernel_session_shares_one_oracle_and_keeps_few_checkers() -> None:

@@ -1,15 +1,19 @@
 """report.html and summary.html in a real browser: Debian's Chromium driven by Playwright.
 
 The browser is the system's (``/usr/bin/chromium``; ``.ci/run`` installs it when
-missing), never one Playwright downloads.  Each page must load with no console
-error, show the verdict colours, and every picture must have loaded (an ``<img>``
-has a natural width; an inline ``<svg>`` has a box on the page).
+missing), never one Playwright downloads.  Without it these tests are skipped with the
+reason shown in pytest's summary (a fresh machine's ``pytest`` passes), unless
+``HARNESS_REQUIRE_BROWSER=1`` (``.ci/run`` sets it): then a missing browser fails them.
+Each page must load with no console error, show the verdict colours, and every picture
+must have loaded (an ``<img>`` has a natural width; an inline ``<svg>`` has a box on the
+page).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -20,15 +24,15 @@ import pytest
 from harness import PART_A, hypothesis
 from harness.checker import Checker
 from harness.claims import claim_of
-from harness.collect import LoadFailure
 from harness.grading.results import GRADED, Credit, HypothesisResult, SubmissionResult
 from harness.grading.summary import write_summary
 from harness.lookalike import group
-from harness.report import VERDICT_COLOURS, write_reports
+from harness.report import SURPRISE_COLOURS, VERDICT_COLOURS, write_reports
 from harness.sweep import sweep_for
-from harness.verdict import REFUTED, Verdict
+from harness.verdict import REFUTED, LoadFailure, Verdict
 
 CHROMIUM = "/usr/bin/chromium"
+REQUIRE = "HARNESS_REQUIRE_BROWSER"
 ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
         "--disable-dev-shm-usage"]
 
@@ -56,13 +60,23 @@ SOURCE = (b"import numpy as np\n\n@hypothesis(PART_A, name=\"Sum of inputs\")\n"
           b"def sum_of_inputs(kernel, recurrent_kernel, xs):\n    return 0\n")
 
 
+def need_browser(path: str = CHROMIUM, env: Mapping[str, str] = os.environ) -> None:
+    """Skip (with the reason) when ``path`` is not an executable browser; fail instead
+    when ``HARNESS_REQUIRE_BROWSER=1``, as in CI, where these tests are the proof that
+    the pages render."""
+    if shutil.which(path) is not None:
+        return
+    how = "install Debian's browser (apt-get install -y chromium); .ci/run does this"
+    if env.get(REQUIRE, "") == "1":
+        pytest.fail(f"{path} not found and {REQUIRE}=1: {how}")
+    pytest.skip(f"page tests need {path}, which is not installed: {how} "
+                f"(set {REQUIRE}=1 to make a missing browser fail)")
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """The system's Chromium.  Missing browser or package: a failure saying how to get
-    them (never a skip: these tests are the proof that the pages render)."""
-    if shutil.which(CHROMIUM) is None:
-        pytest.fail(f"{CHROMIUM} not found: install Debian's browser (apt-get install -y "
-                    "chromium); .ci/run does this when it is missing")
+    """The system's Chromium (see :func:`need_browser` when it is missing)."""
+    need_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -130,18 +144,22 @@ def test_report_page_in_the_browser(browser: Any, pages: dict[str, Path]) -> Non
             .findIndex(th => th.textContent.trim() === 'verdict');
         return [...table.querySelectorAll('tbody tr')].map(tr => tr.children[column])
             .map(td => [td.textContent.trim(), getComputedStyle(td).backgroundColor]); }""")
-    assert sorted(cells) == sorted([
-        ["refuted", rgb(VERDICT_COLOURS["refuted"][0])],
+    assert cells == [  # surprises first; the refutation nobody recorded is not red
+        ["refuted (!)", rgb(SURPRISE_COLOURS[0])],
+        ["error (!)", rgb(VERDICT_COLOURS["error"][0])],  # the formula that crashes
         ["holds", rgb(VERDICT_COLOURS["holds"][0])],
-        ["error", rgb(VERDICT_COLOURS["error"][0])],   # the formula that crashes
-        ["error", rgb(VERDICT_COLOURS["error"][0])]])  # the file that did not import
+        ["error", rgb(VERDICT_COLOURS["error"][0])]]  # the file that did not import
+    assert rgb(SURPRISE_COLOURS[0]) != rgb(VERDICT_COLOURS["refuted"][0])
+    lead = page.locator("div.surprises").inner_text()
+    assert lead.startswith("Not what the files record (3; look at these first)")
+    assert "Sum of inputs is refuted, but its file records it as holding" in lead
     loaded = pictures_loaded(page)
     assert len(loaded["svg"]) == 2 and all(size > 100 for size in loaded["svg"])
     assert page.locator("section.verdict").count() == 4  # 3 hypotheses + the import failure
     assert page.get_by_text("SyntaxError at line 1").count() == 1
     # Each row's name links to its section.
     page.get_by_role("link", name="Recurrence").click()
-    assert page.evaluate("location.hash") == "#h-2"
+    assert page.evaluate("location.hash") == "#h-3"
     assert errors == []
     page.close()
 
@@ -161,3 +179,12 @@ def test_summary_page_in_the_browser(browser: Any, pages: dict[str, Path]) -> No
     assert status == rgb(VERDICT_COLOURS["holds"][0])
     assert errors == []
     page.close()
+
+
+def test_a_missing_browser_skips_unless_required(tmp_path: Path) -> None:
+    missing = str(tmp_path / "no-chromium")
+    with pytest.raises(pytest.skip.Exception, match=r"not installed.*HARNESS_REQUIRE_BROWSER"):
+        need_browser(missing, {})
+    with pytest.raises(pytest.fail.Exception, match="not found and HARNESS_REQUIRE_BROWSER=1"):
+        need_browser(missing, {REQUIRE: "1"})
+    need_browser(shutil.which("sh") or "/bin/sh", {REQUIRE: "1"})  # present: nothing raised

@@ -18,11 +18,10 @@ import pytest
 from harness import PART_A, hypothesis
 from harness.checker import Checker
 from harness.claims import claim_of
-from harness.collect import LoadFailure
 from harness.lookalike import group
 from harness.report import write_reports
 from harness.sweep import POINTS, sweep_for
-from harness.verdict import HOLDS, REFUTED, Hints, Verdict
+from harness.verdict import HOLDS, REFUTED, Hints, LoadFailure, Verdict
 
 
 @hypothesis(PART_A, name="Sum of inputs")
@@ -103,7 +102,10 @@ def test_report_html_is_a_standalone_page(report: Path, verdicts: list[Verdict])
     assert re.search(r'(src|href)="(https?:)?//', page) is None  # nothing to fetch
     assert "Sum of inputs &lt;again&gt;" in page and "<again>" not in page
     assert "RuntimeError: &lt;oops&gt;" in page  # why the file could not be imported
-    assert "background-color: #ffebe9" in page and "background-color: #dafbe1" in page
+    # Both refutations are surprises (recorded as holding): not the red of an expected one.
+    assert page.count(">refuted (!)</td>") == 2 and "background-color: #8250df" in page
+    assert "background-color: #ffebe9" not in page
+    assert "background-color: #dafbe1" in page
     assert "Behaves exactly like Sum of inputs &lt;again&gt; on all 200 cases" in page
     assert "harness probe" in page
 
@@ -113,9 +115,9 @@ def test_report_md_links_picture_files(report: Path) -> None:
     links = [line.split("](", 1)[1].rstrip(")") for line in text.splitlines()
              if line.startswith("![")]
     assert len(links) == 4
-    for link in links:
-        data = (report / link).read_bytes()
-        assert data.startswith(b"\x89PNG")
+    for link in links:  # one format per picture: the SVG also inlined in report.html
+        data = (report / link).read_text()
+        assert link.endswith(".svg") and data.startswith("<?xml") and "<svg" in data
     assert "## Files that could not be imported" in text
     assert "````text\nbroken.py failed while it was being imported at line 2:\n" \
            "RuntimeError: <oops> ```\n````" in text
@@ -133,10 +135,12 @@ def test_report_json_has_hints_and_look_alikes(report: Path) -> None:
 
 
 def test_stale_pictures_are_removed(verdicts: list[Verdict], tmp_path: Path) -> None:
+    (tmp_path / "pictures").mkdir()
+    (tmp_path / "pictures" / "01-old-run-1.png").write_bytes(b"\x89PNG")  # an older format
     write_reports(tmp_path, verdicts)
-    assert len(list((tmp_path / "pictures").glob("*.png"))) == 4
+    assert len(list((tmp_path / "pictures").glob("*"))) == 4
     write_reports(tmp_path, [v for v in verdicts if v.verdict == HOLDS])
-    assert list((tmp_path / "pictures").glob("*.png")) == []
+    assert list((tmp_path / "pictures").glob("*")) == []
 
 
 @pytest.mark.parametrize("change", ["no sweep", "pictures off"])
@@ -168,5 +172,32 @@ def test_same_verdicts_same_bytes(verdicts: list[Verdict], tmp_path: Path) -> No
     """No random ids, dates or tool versions: the same run writes the same pages."""
     for name in ("a", "b"):
         write_reports(tmp_path / name, verdicts, seed=3)
-    for file in ("report.html", "report.md", "pictures/01-test_report_pages-sum_of_inputs-1.png"):
+    for file in ("report.html", "report.md", "pictures/01-test_report_pages-sum_of_inputs-1.svg"):
         assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
+
+
+@hypothesis(PART_A, name="Twice the input", timesteps=1)
+def twice_the_input(kernel, recurrent_kernel, xs):
+    return 2 * xs[-1] @ kernel
+
+
+def test_pictures_show_what_the_hints_say_matters(checker: Checker) -> None:
+    """The sweep follows the weight a hint names (here only a regime names it), and a
+    weight that changes nothing (recurrent_kernel on one step) gives way to one that
+    does; a one-step counterexample gets no step picture (one dot per line)."""
+    from harness.pictures import figures
+    from harness.verdict import Regime
+
+    claim = claim_of(sum_of_inputs)
+    verdict = checker.check(claim)
+    by_regime = replace(verdict, hints=Hints(holds_when=(
+        Regime((("recurrent_kernel", 0),)),)))
+    assert sweep_for(checker, claim, by_regime).weight == "recurrent_kernel"  # type: ignore[union-attr]
+    one = checker.check(claim_of(twice_the_input))
+    assert one.verdict == REFUTED and len(one.counterexample.case["xs"]) == 1  # type: ignore[union-attr]
+    flat = replace(one, hints=Hints(weights_that_matter=("recurrent_kernel",)))
+    sweep = sweep_for(checker, claim_of(twice_the_input), flat)
+    assert sweep is not None and sweep.weight == "kernel"
+    assert len(set(sweep.keras)) > 1  # it shows something
+    alts = [alt for alt, _ in figures(replace(flat, sweep=sweep))]
+    assert len(alts) == 1 and "kernel[0, 0] changes" in alts[0]

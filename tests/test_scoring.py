@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import random
 from collections.abc import Callable
@@ -340,3 +341,90 @@ def test_feedback_under_a_secret_promises_no_replay_and_names_no_seed() -> None:
     text = feedback_markdown(secret, _submission())
     assert "seed" not in text and "see the same verdicts" not in text
     assert "keeps secret" in text
+
+
+# ---- 3. wrong claims (issue 15): a refuted hypothesis recorded as holding costs ----------
+
+def _scored(assignment: Any, kind: VerdictKind, refuted: bool, name: str) -> HypothesisResult:
+    exercise = assignment.exercises[0]
+    return score_hypothesis(HypothesisResult(_verdict(kind, exercise.spec, refuted, name=name),
+                                             exercise.id), exercise)
+
+
+@pytest.mark.parametrize(("rule", "points"), [(None, 0), ("cost", 0), ("ignore", 2)])
+def test_a_wrong_claim_costs_the_exercise_unless_ignored(rule: str | None,
+                                                         points: float) -> None:
+    assignment = load_assignment() if rule is None else _with_rule(rule)
+    right = _scored(assignment, VerdictKind.HOLDS, False, "right")
+    wrong = _scored(assignment, VerdictKind.REFUTED, False, "wrong")
+    recorded = _scored(assignment, VerdictKind.REFUTED, True, "recorded")
+    (part_a, *_) = score_exercises(assignment, (right, wrong, recorded))
+    assert part_a.points == points
+    # a correctly recorded refutation never costs anything
+    (alone, *_) = score_exercises(assignment, (right, recorded))
+    assert alone.points == 2
+    result = SubmissionResult("s", "k", Status.GRADED,
+                              score_exercises(assignment, (right, wrong, recorded)),
+                              (right, wrong, recorded))
+    feedback = feedback_markdown(assignment, result)
+    named = "**Wrong claim:** `wrong` is recorded as holding" in feedback
+    assert named == (rule != "ignore")
+    assert ("Recording it with `refuted=True` is what the exercise asks" in feedback) == named
+
+
+def _with_rule(rule: str) -> Any:
+    from importlib import resources
+
+    from harness.grading.assignment import parse_assignment
+
+    text = resources.files("harness.assignments").joinpath("rnn_weights.toml").read_text()
+    assert 'wrong_claims = "cost"' in text  # the bundled assignment says it
+    return parse_assignment(text.replace('wrong_claims = "cost"', f'wrong_claims = "{rule}"'))
+
+
+def test_wrong_claims_may_be_set_per_exercise_and_is_checked() -> None:
+    from harness.errors import AssignmentError
+    from harness.grading.assignment import parse_assignment
+
+    text = ('[assignment]\nwrong_claims = "ignore"\n[[exercise]]\nlayer = "PART_A"\n'
+            'points = 2\n[[exercise]]\nlayer = "PART_B"\npoints = 2\nwrong_claims = "cost"\n')
+    rules = parse_assignment(text)
+    assert [e.wrong_claims for e in rules.exercises] == ["ignore", "cost"]
+    with pytest.raises(AssignmentError, match=r'wrong_claims of \[assignment\] must be "cost"'):
+        parse_assignment(text.replace('"ignore"', '"forgive"'))
+
+
+def test_a_correct_refutation_never_reads_like_a_penalty() -> None:
+    assignment = load_assignment()  # refuted_points = 0
+    recorded = _scored(assignment, VerdictKind.REFUTED, True, "first guess")
+    right = _scored(assignment, VerdictKind.HOLDS, False, "second guess")
+    result = SubmissionResult("s", "k", Status.GRADED,
+                              score_exercises(assignment, (recorded, right)), (recorded, right))
+    feedback = feedback_markdown(assignment, result)
+    assert "### first guess (correctly recorded as refuted)" in feedback
+    assert "no points: 0" not in feedback and "(no points" not in feedback
+    assert "**Recorded:** Correctly recorded as refuted (refuted=True)" in feedback
+    assert "### second guess (earned: 2)" in feedback
+
+
+def test_problems_round_trip_and_fill_the_csv_column() -> None:
+    from harness.grading.outputs import grades_csv
+    from harness.grading.results import FileProblem
+
+    assignment = load_assignment()
+    problems = (FileProblem("scratch.py", "syntax-error", "scratch.py could not be read: "
+                            "line 3 has a syntax error (...)."),
+                FileProblem("extra.py", "bad-hypothesis", "extra.py, line 4: ..."))
+    result = SubmissionResult("s", "k", Status.GRADED, score_exercises(assignment, ()),
+                              problems=problems)
+    again = SubmissionResult.from_json(json.loads(json.dumps(result.to_json())))
+    assert again == result
+    row = grades_csv(assignment, [again]).splitlines()[1]
+    assert row.endswith(",graded,,scratch.py: syntax-error; extra.py: bad-hypothesis")
+    feedback = feedback_markdown(assignment, again)
+    assert "- **scratch.py** (a syntax error):" in feedback
+    assert "line 3 has a syntax error" in feedback
+    from harness.grading.progress import Progress
+
+    line = Progress(1, stream=io.StringIO()).finished_line(again)
+    assert line.endswith(": graded, 0/5 points; could not use scratch.py, extra.py (0.0 s)")

@@ -11,8 +11,11 @@ from harness.formula import InProcess
 
 
 def test_endless_formula_is_an_error_not_a_hang() -> None:
+    calls: list[int] = []
+
     @hypothesis(PART_A, name="Endless")
     def endless(xs):
+        calls.append(1)
         while True:
             pass
 
@@ -27,5 +30,5 @@ def test_endless_formula_is_an_error_not_a_hang() -> None:
     slow, ok = (checker.check(claim_of(f)) for f in (endless, fine))
     assert slow.verdict == "error"
     assert "took longer than 0.2 s" in (slow.message or "")
-    assert slow.seconds < 5
+    assert len(calls) == 1  # counted, not timed: the first endless call ends the check
     assert ok.verdict == "holds"

@@ -22,8 +22,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from harness.errors import UsageError
-from harness.grading.assignment import Assignment, load_assignment
+from harness.files import write_json
+from harness.grading.assignment import Assignment, attach_secret, hidden_paths, load_assignment
+from harness.grading.gradescope import layout_paths, results_json
 from harness.grading.outputs import write_reports, write_run_metadata
+from harness.grading.overrides import apply_overrides, read_overrides
 from harness.grading.results import SubmissionResult
 from harness.grading.runner import (
     GradingContext,
@@ -31,7 +34,8 @@ from harness.grading.runner import (
     isolation_in_force,
     make_context,
 )
-from harness.grading.secret import Secret, attach_secret, hidden_paths
+from harness.grading.sandbox import launch
+from harness.grading.secret import Secret
 from harness.grading.spares import class_run
 from harness.grading.store import ResultStore
 from harness.grading.submissions import (
@@ -60,6 +64,8 @@ class GradeRun:
     skipped: list[Skipped] = field(default_factory=list)
     #: Entries graded under another id than their name gives (colliding names), with why.
     renamed: list[Skipped] = field(default_factory=list)
+    #: Problems with out/overrides.toml (malformed, unknown student or exercise ...).
+    override_warnings: list[str] = field(default_factory=list)
 
     @property
     def statuses(self) -> dict[str, str]:
@@ -122,14 +128,20 @@ def grade(submissions: str | Path, *, assignment: str | Path | Assignment | None
     elif todo:
         _grade_local(todo, make_context(rules, hide, isolate), workers, finished)
     run.results.sort(key=lambda r: r.student)
+    from harness.grading.summary import remove_summary, write_summary
+
+    # Overrides are read on every run and applied to the outputs, never to the store.
+    found_overrides = read_overrides(out)
+    run.results, applied = apply_overrides(rules, run.results, found_overrides.entries)
+    run.override_warnings = [*found_overrides.problems, *applied]
+    remove_summary(out)  # new grades never stand beside an earlier run's summary
     write_reports(out, rules, run.results, summary=False)
     write_run_metadata(out, rules, run.isolation)
     if summary:
-        from harness.grading.summary import write_summary
-
         write_summary(out, rules, run.results, run.skipped, run.renamed,
                       isolation=run.isolation,
-                      sources={s.student: s.files for s in found})  # misconceptions' code
+                      sources={s.student: s.files for s in found},  # misconceptions' code
+                      override_warnings=run.override_warnings)
     return run
 
 
@@ -144,7 +156,7 @@ def _check_workers(workers: int | None) -> None:
 def _grade_local(todo: list[Submission], ctx: GradingContext, workers: int | None,
                  finished: Tick) -> None:
     count = workers if workers is not None else os.cpu_count() or 1
-    with class_run() as spares:  # workers are started ahead, while others are graded
+    with class_run(launch) as spares:  # workers are started ahead, while others are graded
         ctx = replace(ctx, spares=spares)
         if count == 1:
             for submission in todo:
@@ -191,3 +203,20 @@ def _version() -> str:
     from harness import __version__
 
     return __version__
+
+
+def run_gradescope(submission_dir: str | Path | None = None,
+                   results_file: str | Path | None = None,
+                   assignment: str | Path | None = None,
+                   seed: int | None = None, isolate: bool = True,
+                   secret: str | Path | None = None) -> SubmissionResult:
+    """Grade Gradescope's one submission and write its results.json.
+
+    Paths not given come from Gradescope's layout (see :func:`layout_paths`).
+    Refuses without a sandbox unless ``isolate=False`` (``--no-sandbox``).
+    """
+    submission, results = layout_paths(submission_dir, results_file)
+    result, loaded = grade_one(submission, assignment=assignment, seed=seed, isolate=isolate,
+                               secret=secret)
+    write_json(results, results_json(loaded, result))
+    return result

@@ -16,8 +16,10 @@ An assignment is a TOML file (the course exercise ships as the default,
     grader_seconds = 30       # CPU seconds of the grader's own work per submission
     memory_mb = 1536          # address-space limit of the worker
     fresh_cases = 50          # fresh secret cases per hypothesis that holds on the screening
-    hints = true              # feedback says where a refuted hypothesis holds (see harness.hints)
+    hints = true              # feedback says where a refuted hypothesis holds (hints.py)
     hint_seconds = 2          # most seconds spent looking for one hypothesis's hints
+    wrong_claims = "cost"     # "cost": an exercise's points also need no wrong claim (a
+                              # hypothesis recorded as holding that is refuted); "ignore"
 
     [[exercise]]
     id = "part_a"             # column name in grades.csv
@@ -28,6 +30,7 @@ An assignment is a TOML file (the course exercise ships as the default,
     points = 2                # for a hypothesis that holds for all weights and sequences
     narrow_points = 0         # for one that holds only in a narrower scope
     refuted_points = 0        # opt-in: for a plausible one recorded refuted=True and refuted
+    wrong_claims = "cost"     # optional: this exercise's own rule (default: the assignment's)
 """
 
 from __future__ import annotations
@@ -40,10 +43,12 @@ import tomllib
 from dataclasses import asdict, dataclass, replace
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from harness.errors import AssignmentError, HarnessError, LayerSpecError
-from harness.layers import LayerSpec, parse_layer
+from harness.grading.secret import Secret, resolve_secret
+from harness.layers import LayerSpec
+from harness.parse import parse_layer
 from harness.settings import (
     DEFAULT_BUDGET,
     DEFAULT_CASES,
@@ -53,21 +58,20 @@ from harness.settings import (
     MAX_BUDGET,
 )
 
-if TYPE_CHECKING:
-    from harness.grading.secret import Secret
-
 DEFAULT_RESOURCE = "rnn_weights.toml"
 
 _SETTINGS: dict[str, type] = {
     "name": str, "seed": int, "cases": int, "hypothesis_timeout": float,
     "submission_timeout": float, "max_hypotheses": int, "memory_mb": int,
     "load_timeout": float, "max_scopes": int, "max_cases": int, "grader_seconds": float,
-    "fresh_cases": int, "hints": bool, "hint_seconds": float,
+    "fresh_cases": int, "hints": bool, "hint_seconds": float, "wrong_claims": str,
 }
 _EXERCISE: dict[str, type] = {
     "id": str, "name": str, "layer": str, "points": float,
-    "narrow_points": float, "refuted_points": float,
+    "narrow_points": float, "refuted_points": float, "wrong_claims": str,
 }
+#: What a wrong claim (recorded as holding, refuted) does to its exercise's points.
+WRONG_CLAIMS = ("cost", "ignore")
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,8 @@ class Exercise:
     points: float
     narrow_points: float = 0.0
     refuted_points: float = 0.0
+    #: "cost": the points also need no wrong claim about the layer; "ignore": they don't.
+    wrong_claims: str = "cost"
 
     @property
     def max_points(self) -> float:
@@ -111,6 +117,8 @@ class Assignment:
     fresh_cases: int = DEFAULT_FRESH
     hints: bool = True
     hint_seconds: float = DEFAULT_BUDGET
+    #: The default of every exercise's ``wrong_claims`` ("cost" or "ignore").
+    wrong_claims: str = "cost"
     source: str = "<default>"
     #: The grading secret, never read from the assignment file (see
     #: :mod:`harness.grading.secret`); None: cases follow the public seed.
@@ -180,7 +188,8 @@ def parse_assignment(text: str, source: str = "<string>") -> Assignment:
     if not isinstance(raw, list) or not raw:
         raise AssignmentError(f"{source} has no exercises: add at least one [[exercise]] "
                               "table with a layer and points.")
-    exercises = tuple(_exercise(item, i, source) for i, item in enumerate(raw))
+    rule = settings.get("wrong_claims", "cost")
+    exercises = tuple(_exercise(item, i, source, rule) for i, item in enumerate(raw))
     ids = [e.id for e in exercises]
     if len(set(ids)) != len(ids):
         raise AssignmentError(f"{source}: exercise ids must differ. Received: {ids}.")
@@ -190,11 +199,12 @@ def parse_assignment(text: str, source: str = "<string>") -> Assignment:
     return assignment
 
 
-def _exercise(item: Any, index: int, source: str) -> Exercise:
+def _exercise(item: Any, index: int, source: str, wrong_claims: str) -> Exercise:
     where = f"{source} exercise #{index + 1}"
     if not isinstance(item, dict):
         raise AssignmentError(f"{where} must be a table.")
     fields = _typed(item, _EXERCISE, where)
+    fields.setdefault("wrong_claims", wrong_claims)
     for key in ("layer", "points"):
         if key not in fields:
             raise AssignmentError(f"{where} needs `{key} = ...`.")
@@ -246,6 +256,13 @@ def _check_ranges(assignment: Assignment, source: str) -> None:
     if not 0 <= assignment.hint_seconds <= MAX_BUDGET:
         raise AssignmentError(f"{source}: hint_seconds must be from 0 to {MAX_BUDGET:g}. "
                               f"Received: {assignment.hint_seconds}.")
+    for rule, where in [(assignment.wrong_claims, "[assignment]"),
+                        *((e.wrong_claims, e.id) for e in assignment.exercises)]:
+        if rule not in WRONG_CLAIMS:
+            raise AssignmentError(f"{source}: wrong_claims of {where} must be \"cost\" (an "
+                                  "exercise's points also need no hypothesis recorded as "
+                                  "holding that is refuted) or \"ignore\". "
+                                  f"Received: {rule!r}.")
     for exercise in assignment.exercises:
         amounts = (exercise.points, exercise.narrow_points, exercise.refuted_points)
         if min(amounts) < 0:
@@ -265,3 +282,22 @@ def _canonical(spec: LayerSpec) -> LayerSpec:
         return spec.canonical()
     except HarnessError:
         return spec
+
+
+def attach_secret(assignment: Assignment, out: str | Path | None,
+                  secret: Secret | str | Path | None = None) -> Assignment:
+    """``assignment`` with its run's secret: ``secret`` itself or read from that file;
+    else the one the assignment already carries; else
+    :func:`harness.grading.secret.resolve_secret`."""
+    if isinstance(secret, Secret):
+        return assignment.with_secret(secret)
+    if secret is None and assignment.secret is not None:
+        return assignment
+    return assignment.with_secret(resolve_secret(out, secret))
+
+
+def hidden_paths(assignment: Assignment) -> tuple[str, ...]:
+    """The secret's file, which no worker may see (``<out>/.secret`` is hidden with
+    the output folder anyway)."""
+    secret = assignment.secret
+    return (secret.path,) if secret is not None and secret.path is not None else ()

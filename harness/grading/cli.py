@@ -1,16 +1,19 @@
-"""``harness grade`` and ``harness gradescope``: parse, call the API, print.
+"""``harness grade``, ``gradescope``, ``prairielearn``, ``autograder``, ``export``, ``override``:
+parse, call the API, print.
 
-``harness.cli`` calls :func:`register` to add both subcommands; this module
+``harness.cli`` calls :func:`register` to add the subcommands; this module
 also runs on its own: ``python -m harness.grading.cli grade SUBMISSIONS ...``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from harness.arguments import Parser, whole_number
 from harness.errors import HarnessError
 from harness.grading.results import SubmissionResult, format_points
 
@@ -21,9 +24,7 @@ MAX_WORKERS = 1024
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
-    """Add the ``grade`` and ``gradescope`` subcommands."""
-    from harness.cli import whole_number
-
+    """Add the ``grade``, ``gradescope``, ``export`` and ``override`` subcommands."""
     grade = subparsers.add_parser(
         "grade", help="grade a whole class: grades.csv, feedback, Gradescope results",
         description="Grade every submission (a folder or .zip of .py/.ipynb files or "
@@ -70,6 +71,113 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                             "$HARNESS_SECRET, else a random one for this run only)")
     _isolation_options(scope)
     scope.set_defaults(func=run_gradescope)
+    _register_prairielearn(subparsers)
+    _register_export(subparsers)
+    _register_override(subparsers)
+
+
+def _register_prairielearn(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """``harness prairielearn`` and ``harness autograder prairielearn``."""
+    from harness.cli import whole_number
+
+    pl = subparsers.add_parser(
+        "prairielearn", help="grade one PrairieLearn submission into results.json",
+        description="PrairieLearn's external grader: grade /grade/student and write "
+                    "/grade/results/results.json (refuses to run without /grade/student; "
+                    "$HARNESS_PRAIRIELEARN_ROOT moves /grade).")
+    pl.add_argument("--assignment", metavar="FILE", default=None,
+                    help="assignment spec (TOML); default: /grade/tests/assignment.toml, "
+                         "else the course exercise")
+    pl.add_argument("--secret-file", metavar="FILE", default=None,
+                    help="file holding the secret the cases are drawn from (default: "
+                         "/grade/tests/secret, else $HARNESS_SECRET, else a random one)")
+    pl.add_argument("--seed", metavar="N", type=whole_number("--seed"), default=None,
+                    help="override the assignment's seed")
+    _isolation_options(pl)
+    pl.set_defaults(func=run_prairielearn)
+    autograder = subparsers.add_parser(
+        "autograder", help="write what a grading platform needs (PrairieLearn)",
+        description="Write the files a grading platform needs to grade with this harness.")
+    platforms = autograder.add_subparsers(dest="platform", required=True, metavar="PLATFORM",
+                                          help="the platform: prairielearn")
+    question = platforms.add_parser(
+        "prairielearn", help="a PrairieLearn question's grader files and image recipe",
+        description="Write tests/ (the assignment and the secret) for the question folder, "
+                    "externalGradingOptions.json for its info.json, and image/ (a "
+                    "Dockerfile and this checkout's wheel) to build the grader image from.")
+    question.add_argument("--assignment", metavar="FILE", default=None,
+                          help="assignment spec (TOML); default: the course exercise")
+    question.add_argument("--secret-file", metavar="FILE", default=None,
+                          help="the secret to copy into tests/ (default: the one already in "
+                               "DIR/tests, else a new random one)")
+    question.add_argument("-o", "--out", metavar="DIR", default="prairielearn",
+                          help="folder to write into (default: prairielearn)")
+    question.add_argument("--image", metavar="NAME", default=None,
+                          help="the Docker image name for info.json (default: "
+                               "rnn-hypothesis-harness-grader:VERSION; push it to Docker Hub)")
+    question.set_defaults(func=run_autograder_prairielearn)
+
+
+def _register_export(subparsers: argparse._SubParsersAction[Any]) -> None:
+    from harness.grading.export import LMS, MATCHES, MISSING
+
+    export = subparsers.add_parser(
+        "export", help="grades.csv as a Canvas or Moodle gradebook import",
+        description="Write the grades of GRADES_DIR (harness grade's --out folder) in the "
+                    "columns the LMS's gradebook import reads, one row per student of the "
+                    "roster (the LMS's own gradebook export), and OUT.unmatched.csv with "
+                    "the submissions that match no roster row.")
+    export.add_argument("lms", choices=LMS, help="the gradebook to import into")
+    export.add_argument("grades", metavar="GRADES_DIR", help="the --out folder of harness grade")
+    export.add_argument("--roster", metavar="FILE", required=True,
+                        help="the LMS's gradebook export (CSV) listing the students")
+    export.add_argument("-o", "--output", metavar="OUT.csv", required=True,
+                        help="the file to write (OUT.unmatched.csv is written beside it)")
+    export.add_argument("--column", metavar="TITLE", default=None,
+                        help="the assignment column's title (default: the assignment's name; "
+                             "for an existing Canvas assignment use its column title from "
+                             "the export, e.g. 'RNN weights (1234)')")
+    export.add_argument("--match", choices=MATCHES, default=None,
+                        help="the roster column a submission id is matched against, "
+                             "case-insensitively: login (Canvas: SIS Login ID, the default; "
+                             "Moodle: Username), email (Moodle's default: Email address), "
+                             "sis (SIS User ID / ID number) or id (Canvas: ID)")
+    export.add_argument("--missing", choices=MISSING, default="blank",
+                        help="a roster student with no submission gets an empty cell "
+                             "(blank, the default) or 0 (zero)")
+    export.set_defaults(func=run_export)
+
+
+def _register_override(subparsers: argparse._SubParsersAction[Any]) -> None:
+    override = subparsers.add_parser(
+        "override", help="set one student's points for one exercise by hand",
+        description="Append an entry to OUT/overrides.toml, which every `harness grade` "
+                    "run reads and applies (grades.csv, feedback, results.json, summary, "
+                    "exports). The last entry for a student and exercise wins.")
+    override.add_argument("student", metavar="STUDENT", help="the student's id as in grades.csv")
+    override.add_argument("exercise", metavar="EXERCISE", help="the exercise's id")
+    override.add_argument("points", metavar="POINTS", type=_points,
+                          help="the points, from 0 to the exercise's maximum")
+    override.add_argument("--reason", metavar="TEXT", required=True,
+                          help="why (shown to the student in their feedback)")
+    override.add_argument("--out", metavar="DIR", default="reports/grades",
+                          help="the grades folder, as for harness grade (default: "
+                               "reports/grades)")
+    override.add_argument("--by", metavar="NAME", default=None,
+                          help="who sets it (default: the user name)")
+    override.add_argument("--assignment", metavar="FILE", default=None,
+                          help="assignment spec (TOML), for the exercises and their maximum; "
+                               "default: the course exercise")
+    override.set_defaults(func=run_override)
+
+
+def _points(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"POINTS must be a number, e.g. 2 or 1.5. "
+                                         f"Received: {text!r}.") from None
+    return value
 
 
 def _isolation_options(parser: argparse.ArgumentParser) -> None:
@@ -84,9 +192,9 @@ def _isolation_options(parser: argparse.ArgumentParser) -> None:
 
 def run_grade(args: argparse.Namespace) -> int:
     from harness.grading.api import grade, resolve_assignment
+    from harness.grading.assignment import attach_secret
     from harness.grading.progress import Progress
     from harness.grading.runner import isolation_in_force
-    from harness.grading.secret import attach_secret
     from harness.grading.submissions import find_submissions
 
     try:
@@ -121,14 +229,19 @@ def run_grade(args: argparse.Namespace) -> int:
         _say(f"not graded: {skipped}")
     for renamed in getattr(run, "renamed", None) or ():
         _say(f"graded under another id: {renamed}")
+    for warning in run.override_warnings:
+        _say(f"harness grade: warning: {warning}", error=True)
+    overridden = sum(len(r.overrides) for r in run.results)
+    if overridden or run.override_warnings:
+        _say(f"overrides: {overridden} applied, {len(run.override_warnings)} warning(s)")
     _say(f"wrote {Path(args.out) / 'grades.csv'} (with grades.meta.json), feedback/, "
          "gradescope/, summary.md, summary.html, summary.png")
     return EXIT_OK
 
 
 def run_gradescope(args: argparse.Namespace) -> int:
+    from harness.grading.api import run_gradescope as grade_for_gradescope
     from harness.grading.gradescope import layout_paths
-    from harness.grading.gradescope import run_gradescope as grade_for_gradescope
 
     try:
         submission, results = layout_paths(args.submission, args.results)
@@ -144,6 +257,110 @@ def run_gradescope(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_prairielearn(args: argparse.Namespace) -> int:
+    from harness.grading.prairielearn import layout
+    from harness.grading.prairielearn import run_prairielearn as grade_for_prairielearn
+
+    try:
+        result, data = grade_for_prairielearn(args.assignment, args.secret_file, args.seed,
+                                              isolate=args.isolation != "none")
+    except HarnessError as exc:
+        _say(f"harness prairielearn: {exc}", error=True)
+        return EXIT_USAGE
+    where = layout().results
+    if result is None:
+        _say(f"not gradable (PrairieLearn's data.json says so); wrote {where}")
+    else:
+        _say(f"score {format_points(result.total)} / {format_points(result.max_total)} "
+             f"({result.status}, gradable: {str(data['gradable']).lower()}); wrote {where}")
+        _say(f"isolation in force: {'; '.join(result.isolation) or 'none reported'}")
+    return EXIT_OK
+
+
+def run_autograder_prairielearn(args: argparse.Namespace) -> int:
+    from harness.grading.prairielearn import write_question
+
+    try:
+        files = write_question(args.out, args.assignment, args.secret_file, args.image)
+    except HarnessError as exc:
+        _say(f"harness autograder prairielearn: {exc}", error=True)
+        return EXIT_USAGE
+    secret = "made now" if files.secret_made else "kept as it was" if (
+        args.secret_file is None) else f"copied from {args.secret_file}"
+    image, out = files.options["image"], files.out
+    _say(f"wrote {files.assignment} and {files.secret} (mode 0600, {secret}: keep it out of "
+         f"anything students see), {files.dockerfile} with {files.wheel.name}, and "
+         f"{files.snippet}:")
+    _say(json.dumps({"externalGradingOptions": files.options}, indent=2))
+    _say(f"1. Copy {out / 'tests'} into the question's folder (beside its info.json).\n"
+         f"2. Add the externalGradingOptions above to the question's info.json.\n"
+         f"3. Build and push the image: docker build -t {image} {out / 'image'} && "
+         f"docker push {image}")
+    return EXIT_OK
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from harness.grading.export import export_grades
+
+    try:
+        done = export_grades(args.lms, args.grades, args.roster, args.output,
+                             column=args.column, match=args.match, missing=args.missing)
+    except HarnessError as exc:
+        _say(f"harness export: {exc}", error=True)
+        return EXIT_USAGE
+    for item in done.unmatched[:20]:
+        _say(f"harness export: warning: submission {item.grade.student!r} "
+             f"({item.grade.total} points) is not in the export: {item.reason}", error=True)
+    if len(done.unmatched) > 20:
+        _say(f"harness export: warning: ... and {len(done.unmatched) - 20} more, all in "
+             f"{done.unmatched_file}", error=True)
+    conflicting = (f", {len(done.conflicting)} left blank (two submissions match them)"
+                   if done.conflicting else "")
+    _say(f"harness export {args.lms}: wrote {done.out}: {done.roster} roster students, "
+         f"{done.graded} with a grade, {len(done.missing)} with no submission "
+         f"({args.missing}){conflicting}; {len(done.unmatched)} submission(s) with no roster "
+         f"match, listed in {done.unmatched_file}")
+    return EXIT_OK
+
+
+def run_override(args: argparse.Namespace) -> int:
+    import getpass
+
+    from harness.grading.api import resolve_assignment
+    from harness.grading.export import graded_id
+    from harness.grading.overrides import append_override, read_overrides
+
+    try:
+        rules = resolve_assignment(args.assignment, None)
+        who = args.by if args.by is not None else getpass.getuser()
+        entry = append_override(args.out, rules, args.student, args.exercise, args.points,
+                                args.reason, who)
+    except (HarnessError, OSError) as exc:
+        _say(f"harness override: {exc}", error=True)
+        return EXIT_USAGE
+    if not {args.student, graded_id(args.student)} & _graded_ids(args.out):
+        _say(f"harness override: warning: no graded submission {args.student!r} in "
+             f"{args.out} yet; the override applies once one is graded under that id.",
+             error=True)
+    for problem in read_overrides(args.out).problems:
+        _say(f"harness override: warning: {problem}", error=True)
+    _say(f"harness override: {entry.student} {entry.exercise} = "
+         f"{format_points(entry.points)} points, written to "
+         f"{Path(args.out) / 'overrides.toml'} (line {entry.line}); run harness grade "
+         "again to update the outputs")
+    return EXIT_OK
+
+
+def _graded_ids(out: str) -> set[str]:
+    """The ids in ``out/grades.csv`` (none when it cannot be read)."""
+    from harness.grading.export import read_grades
+
+    try:
+        return {grade.student for grade in read_grades(out)}
+    except HarnessError:
+        return set()
+
+
 def _say(text: str, error: bool = False) -> None:
     """The CLI's output layer: the only place grading prints (flushed, for CI/LMS logs)."""
     print(text, file=sys.stderr if error else sys.stdout, flush=True)
@@ -157,8 +374,6 @@ def _counts(results: list[SubmissionResult]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from harness.cli import Parser
-
     parser = Parser(prog="harness")
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)

@@ -4,6 +4,11 @@ Per exercise: what held, and for what did not, the smallest case the harness
 found, written so it can be checked by hand (the weights, the inputs, Keras's
 output after every step, the formula's answer) plus the ``harness probe``
 command that shows Keras's output for that case.
+
+Everything the student wrote (names, files, scopes, messages, their id) is bounded
+and escaped by :mod:`harness.untrusted`; only the first
+:data:`~harness.untrusted.FULL_MESSAGES` messages are shown at full length, so the
+bytes a submission can push into its feedback are bounded in total.
 """
 
 from __future__ import annotations
@@ -12,8 +17,27 @@ from typing import Any
 
 from harness import render
 from harness.grading.assignment import Assignment, Exercise
-from harness.grading.results import HypothesisResult, Status, SubmissionResult, format_points
+from harness.grading.results import (
+    Credit,
+    HypothesisResult,
+    Status,
+    SubmissionResult,
+    format_points,
+)
+from harness.grading.scoring import is_wrong_claim
 from harness.numbers import format_array
+from harness.untrusted import (
+    FILE,
+    FULL_MESSAGES,
+    MESSAGE,
+    NAME,
+    SENTENCE,
+    SHORT_MESSAGE,
+    cut,
+    fenced,
+    markdown,
+    markdown_code,
+)
 from harness.verdict import VerdictKind
 
 STATUS_WORDS = {
@@ -38,15 +62,17 @@ _CHECKED = (Status.GRADED, Status.TIMEOUT, Status.CRASHED, Status.USED_KERAS)
 
 def feedback_markdown(assignment: Assignment, result: SubmissionResult) -> str:
     """The whole feedback file for one student."""
-    lines = [f"# Feedback for {result.student}: {assignment.name}", "",
+    lines = [f"# Feedback for {markdown(result.student, NAME)}: {assignment.name}", "",
              f"**Score: {format_points(result.total)} / {format_points(result.max_total)}**", ""]
-    lines += _status_lines(result)
+    lines += _status_lines(result) + problem_lines(result)
     for exercise in assignment.exercises:
         lines += exercise_section(exercise, result)
-    others = [h for h in result.hypotheses if h.exercise is None]
+    full = full_messages(result)
+    others = [i for i, h in enumerate(result.hypotheses) if h.exercise is None]
     if others:
         lines += ["## Other hypotheses", ""]
-        lines += [line for h in others for line in hypothesis_lines(h)]
+        lines += [line for i in others
+                  for line in hypothesis_lines(result.hypotheses[i], full=full[i])]
     lines += _footer(assignment, result)
     return "\n".join(lines).rstrip() + "\n"
 
@@ -56,40 +82,124 @@ def _status_lines(result: SubmissionResult) -> list[str]:
         return []
     lines = [f"**Problem ({result.status}):** {STATUS_WORDS.get(result.status, result.status)}"]
     if result.message:
-        lines += ["", "```", result.message.strip(), "```"]
+        lines += ["", *fenced(result.message.strip())]
     return [*lines, ""]
 
 
-def exercise_section(exercise: Exercise, result: SubmissionResult) -> list[str]:
-    """One exercise: its points, then each of the student's hypotheses about it."""
-    points = result.points(exercise.id)
-    lines = [f"## {exercise.name}: {format_points(points)} / "
-             f"{format_points(exercise.max_points)} points", ""]
-    mine = [h for h in result.hypotheses if h.exercise == exercise.id]
-    if not mine and result.status in _CHECKED:
-        lines += [f"You have no hypothesis about this layer ({exercise.layer}). Write one with "
-                  f"`@hypothesis({exercise.layer})`.", ""]
-    for hypothesis in mine:
-        lines += hypothesis_lines(hypothesis)
+def problem_lines(result: SubmissionResult) -> list[str]:
+    """The files (notebook cells, declarations) that could not be used, each with its
+    reason and line; the rest of the submission was graded as usual."""
+    if not result.problems or result.status not in _CHECKED:
+        return []  # nothing loaded at all: the status and its message say it already
+    lines = ["## Parts of your submission that could not be used", "",
+             "Each costs only its own hypotheses; everything else was graded as usual.", ""]
+    for problem in result.problems:
+        words = PROBLEM_WORDS.get(problem.status, markdown(problem.status, NAME))
+        lines += [f"- **{markdown(problem.file, FILE)}** ({words}):", "",
+                  *fenced(problem.message.strip()), ""]
     return lines
 
 
-def hypothesis_lines(h: HypothesisResult) -> list[str]:
-    """One hypothesis: what happened, why it earns what it earns, and the case."""
+#: A problem's kind, in words.
+PROBLEM_WORDS = {
+    "syntax-error": "a syntax error", "import-error": "an import that fails",
+    "load-error": "an error while it was loaded", "used-keras": "it imports Keras/TensorFlow",
+    "bad-hypothesis": "a @hypothesis declaration with a mistake",
+}
+
+
+def full_messages(result: SubmissionResult) -> list[bool]:
+    """For each hypothesis: is its message shown at full length?  The first
+    :data:`FULL_MESSAGES` shown are, the others are cut to :data:`SHORT_MESSAGE`."""
+    shown = [bool(h.checked.message) and h.verdict != VerdictKind.REFUTED
+             for h in result.hypotheses]
+    return [i < FULL_MESSAGES for i in _running_count(shown)]
+
+
+def _running_count(flags: list[bool]) -> list[int]:
+    """How many of the earlier flags are set, for each position."""
+    counts, seen = [], 0
+    for flag in flags:
+        counts.append(seen)
+        seen += flag
+    return counts
+
+
+def exercise_section(exercise: Exercise, result: SubmissionResult) -> list[str]:
+    """One exercise: its points, the wrong claims that cost them, then each of the
+    student's hypotheses about it."""
+    points = result.points(exercise.id)
+    lines = [f"## {exercise.name}: {format_points(points)} / "
+             f"{format_points(exercise.max_points)} points", ""]
+    override = result.override(exercise.id)
+    if override is not None:
+        lines += [f"**Points set by your instructor** (the grader gave "
+                  f"{format_points(override.graded)}): {markdown(override.reason, SENTENCE)}",
+                  ""]
+    mine = [i for i, h in enumerate(result.hypotheses) if h.exercise == exercise.id]
+    if not mine and result.status in _CHECKED:
+        lines += [f"You have no hypothesis about this layer ({exercise.layer}). Write one with "
+                  f"`@hypothesis({exercise.layer})`.", ""]
+    costly = _costs(exercise, [result.hypotheses[i] for i in mine])
+    for wrong in costly:
+        lines += [f"**Wrong claim:** {markdown_code(wrong.name, NAME)} is recorded as holding, "
+                  "but the harness refuted it (the counterexample is below), so this exercise "
+                  "earns no points for a hypothesis that holds. Recording it with "
+                  "`refuted=True` is what the exercise asks: knowing when a formula is wrong.",
+                  ""]
+    full = full_messages(result)
+    for i in mine:
+        lines += hypothesis_lines(result.hypotheses[i], full=full[i], cancelled=bool(costly))
+    return lines
+
+
+def _costs(exercise: Exercise, mine: list[HypothesisResult]) -> list[HypothesisResult]:
+    """The wrong claims that cost this exercise its points."""
+    if exercise.wrong_claims != "cost":
+        return []
+    return [h for h in mine if is_wrong_claim(h)]
+
+
+def hypothesis_lines(h: HypothesisResult, *, full: bool = True,
+                     cancelled: bool = False) -> list[str]:
+    """One hypothesis: what happened, why it earns what it earns, and the case; ``full``:
+    its message at full length (else cut to :data:`SHORT_MESSAGE`); ``cancelled``: a
+    wrong claim about the layer costs what it would earn."""
     v = h.checked
-    mark = "earned" if h.earned > 0 else "no points"
-    where = f"`{v.function}` in {v.file}, line {v.line}"
-    lines = [f"### {v.name} ({mark}: {format_points(h.earned)})", "",
-             _what(v.verdict, v.cases, shown=v.counterexample is not None), "",
-             f"**Points:** {h.note[:1].upper()}{h.note[1:]}", "",
-             f"*Where:* {where}. *Scope:* {v.scope}.", ""]
+    where = f"{markdown_code(v.function, NAME)} in {markdown(v.file, FILE)}, line {v.line}"
+    label = "Recorded" if h.credit == Credit.REFUTED and not h.earned else "Points"
+    note = _note(h.note)
+    if cancelled and h.earned > 0 and h.credit != Credit.REFUTED:
+        note += " But a wrong claim about this layer costs these points (see above)."
+    lines = [f"### {markdown(v.name, NAME)} ({_mark(h, cancelled)})", "",
+             _what(v.verdict, v.cases, shown=v.counterexample is not None)
+             if v.cases or v.verdict != VerdictKind.ERROR
+             else "It could not be checked (what went wrong is below).", "",
+             f"**{label}:** {note}", "",
+             f"*Where:* {where}. *Scope:* {markdown(v.scope, MESSAGE)}.", ""]
     if v.message and (v.verdict != VerdictKind.REFUTED or v.counterexample is None):
-        lines += [f"*What went wrong:* {v.message}", ""]
+        message = markdown(v.message, SENTENCE if full else SHORT_MESSAGE)
+        lines += [f"*What went wrong:* {message}", ""]
     if v.counterexample and v.verdict == VerdictKind.REFUTED:
         lines += counterexample_lines(h)
     elif v.counterexample:
         lines += ["It failed on this call:", "", "```python", render.call(v), "```", ""]
     return lines
+
+
+def _mark(h: HypothesisResult, cancelled: bool) -> str:
+    """The heading's word: what the hypothesis earns, never a penalty for a refutation
+    that is correctly recorded."""
+    if h.credit == Credit.REFUTED and not h.earned:
+        return "correctly recorded as refuted"
+    if h.earned > 0 and not (cancelled and h.credit != Credit.REFUTED):
+        return f"earned: {format_points(h.earned)}"
+    return "no points"
+
+
+def _note(note: str) -> str:
+    """Why it earns what it earns (it may quote the student's scope), escaped."""
+    return markdown(note[:1].upper() + note[1:], SENTENCE)
 
 
 def _what(kind: VerdictKind, cases: int, shown: bool = True) -> str:
@@ -120,7 +230,7 @@ def counterexample_lines(h: HypothesisResult) -> list[str]:
              "```python", render.call(v), "```", "",
              f"- Keras outputs `{_plain(example.keras_output)}`"]
     got = example.hypothesis_output
-    lines += [f"- your formula gives `{_plain(got)}`" if got is not None
+    lines += [f"- your formula gives {markdown_code(_plain(got), 20 * MESSAGE)}" if got is not None
               else "- your formula gave no usable answer (see above)", ""]
     lines += render.steps_markdown(v) + render.hints_markdown(v)
     lines += ["See Keras's answer yourself:", "", "```sh", render.probe_command(v), "```", ""]
@@ -131,7 +241,7 @@ def _plain(value: Any) -> str:
     try:
         return format_array(value)
     except (TypeError, ValueError):
-        return str(value)
+        return cut(value, MESSAGE)
 
 
 def _footer(assignment: Assignment, result: SubmissionResult) -> list[str]:
@@ -139,7 +249,11 @@ def _footer(assignment: Assignment, result: SubmissionResult) -> list[str]:
     if result.ignored:
         lines.append(f"Only the first {assignment.max_hypotheses} hypotheses were checked; "
                      f"{result.ignored} more were ignored.")
-    lines += [f"- {note}" for note in result.notes]
+    notes = [f"- {markdown(note, 2 * FILE + MESSAGE)}" for note in result.notes]
+    if len(notes) > 2 * FULL_MESSAGES:
+        notes = [*notes[:2 * FULL_MESSAGES],
+                 f"- ... and {len(notes) - 2 * FULL_MESSAGES} more notes like these."]
+    lines += notes
     if assignment.secret is not None:
         lines.append("Every student is checked on the same cases, which the grader keeps "
                      "secret. Run `harness check` on your file (a .py file or a notebook, "

@@ -1,4 +1,4 @@
-"""Gradescope: results.json for one student, and the ``harness gradescope`` entry point.
+"""Gradescope: results.json for one student, and where Gradescope keeps its files.
 
 The file follows Gradescope's autograder specification (results.json): top-level
 ``score``, ``execution_time``, ``output``, ``output_format``,
@@ -8,8 +8,9 @@ test with ``name``, ``score``, ``max_score``, ``status`` (``passed`` / ``failed`
 exercise; its output is that exercise's feedback, in Markdown (``"md"``).  No
 seed or secret is ever written here: the file is shown to the student.
 
-``harness gradescope`` grades the single submission Gradescope places in
-``/autograder/submission`` and writes ``/autograder/results/results.json``.  It
+``harness gradescope`` (:func:`harness.grading.api.run_gradescope`) grades the single
+submission Gradescope places in ``/autograder/submission`` and writes
+``/autograder/results/results.json``.  It
 refuses to run when that layout is not there, unless both paths are given, so a
 run by hand never writes into ``/autograder``.  ``HARNESS_AUTOGRADER_ROOT``
 moves the layout (default ``/autograder``).
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import UsageError
-from harness.grading.assignment import Assignment
+from harness.grading.assignment import Assignment, Exercise
 from harness.grading.results import GRADED, SubmissionResult
 
 #: Where Gradescope puts everything; ``HARNESS_AUTOGRADER_ROOT`` overrides it.
@@ -34,24 +35,21 @@ FORMAT = "md"
 
 def results_json(assignment: Assignment, result: SubmissionResult) -> dict[str, Any]:
     """The Gradescope results record for one student."""
-    from harness.grading.feedback import exercise_section
-
     tests = []
     for exercise in assignment.exercises:
         points = result.points(exercise.id)
-        section = "\n".join(exercise_section(exercise, result)[2:]).strip()
         tests.append({
             "name": exercise.name,
             "score": points,
             "max_score": exercise.max_points,
             "status": "passed" if points >= exercise.max_points else "failed",
-            "output": section or "No hypothesis about this layer.",
+            "output": test_output(exercise, result),
             "output_format": FORMAT,
             "visibility": "visible",
         })
     return {
         "score": result.total,
-        "output": _overall(result),
+        "output": overall_text(result),
         "output_format": FORMAT,
         "test_output_format": FORMAT,
         "visibility": "visible",
@@ -61,16 +59,29 @@ def results_json(assignment: Assignment, result: SubmissionResult) -> dict[str, 
     }
 
 
-def _overall(result: SubmissionResult) -> str:
+def test_output(exercise: Exercise, result: SubmissionResult) -> str:
+    """One exercise's feedback, in Markdown, without its heading (also PrairieLearn's)."""
+    from harness.grading.feedback import exercise_section
+
+    section = "\n".join(exercise_section(exercise, result)[2:]).strip()
+    return section or "No hypothesis about this layer."
+
+
+def overall_text(result: SubmissionResult) -> str:
     """The text above the tests: the score, and what went wrong if something did."""
-    from harness.grading.feedback import STATUS_WORDS
+    from harness.grading.feedback import STATUS_WORDS, problem_lines
     from harness.grading.results import format_points
+    from harness.untrusted import fenced
 
     output = f"**Score: {format_points(result.total)} / {format_points(result.max_total)}**"
+    problems = problem_lines(result)  # files that could not be used; the rest was graded
+    if problems:
+        output += "\n\n" + "\n".join([f"**{problems[0].removeprefix('## ')}**",
+                                      *problems[1:]]).rstrip()
     if result.status != GRADED:
         output += f"\n\n**Problem ({result.status}):** {STATUS_WORDS.get(result.status, '')}"
         if result.message:
-            output += "\n\n```\n" + result.message.strip().replace("```", "'''") + "\n```"
+            output += "\n\n" + "\n".join(fenced(result.message.strip()))
     return output
 
 
@@ -106,23 +117,3 @@ def layout_paths(submission_dir: str | Path | None = None,
         raise UsageError(f"--results must be the results.json file to write; received "
                          f"{str(results)!r}, which is a folder.")
     return submission, results
-
-
-def run_gradescope(submission_dir: str | Path | None = None,
-                   results_file: str | Path | None = None,
-                   assignment: str | Path | None = None,
-                   seed: int | None = None, isolate: bool = True,
-                   secret: str | Path | None = None) -> SubmissionResult:
-    """Grade Gradescope's one submission and write its results.json.
-
-    Paths not given come from Gradescope's layout (see :func:`layout_paths`).
-    Refuses without a sandbox unless ``isolate=False`` (``--no-sandbox``).
-    """
-    from harness.grading.api import grade_one
-    from harness.grading.outputs import write_json
-
-    submission, results = layout_paths(submission_dir, results_file)
-    result, loaded = grade_one(submission, assignment=assignment, seed=seed, isolate=isolate,
-                               secret=secret)
-    write_json(results, results_json(loaded, result))
-    return result

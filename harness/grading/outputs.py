@@ -2,7 +2,8 @@
 
 Layout under the output folder::
 
-    grades.csv                       one row per student (byte-identical across reruns)
+    grades.csv                       one row per student (byte-identical across reruns;
+                                     ``problems``: files that could not be used)
     feedback/<student>.md            what held, and a checkable counterexample otherwise
     gradescope/<student>/results.json
     summary.md, summary.html,        the class at a glance, with its misconceptions
@@ -16,57 +17,42 @@ the old file or the new one, never a torn one.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
-import json
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
+from harness.files import write_atomic, write_json
 from harness.grading.assignment import Assignment
 from harness.grading.feedback import feedback_markdown
 from harness.grading.gradescope import results_json
 from harness.grading.results import SubmissionResult, format_points
-
-
-def write_atomic(path: str | Path, data: bytes | str) -> Path:
-    """Replace ``path`` with ``data`` in one step (temp file + ``os.replace``)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(payload)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-    return path
-
-
-def write_json(path: str | Path, data: Any) -> Path:
-    return write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+from harness.untrusted import csv_cell
 
 
 def grades_csv(assignment: Assignment, results: Iterable[SubmissionResult]) -> str:
-    """grades.csv text: sorted by student, points as written by hand, no timestamps."""
+    """grades.csv text: sorted by student, points as written by hand, no timestamps; an
+    id a spreadsheet would read as a formula (``-2-3``) starts with ``'``; ``overridden``
+    names the exercises whose points come from overrides.toml (space-separated)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     ids = [e.id for e in assignment.exercises]
-    writer.writerow(["student", *ids, "total", "max_total", "status"])
+    writer.writerow(["student", *ids, "total", "max_total", "status", "overridden",
+                     "problems"])
     for result in sorted(results, key=lambda r: r.student):
-        writer.writerow([result.student, *(format_points(result.points(i)) for i in ids),
+        writer.writerow([csv_cell(result.student), *(format_points(result.points(i))
+                                                      for i in ids),
                          format_points(result.total), format_points(result.max_total),
-                         result.status])
+                         result.status, csv_cell(" ".join(o.exercise for o in result.overrides)),
+                         problems_text(result)])
     return buffer.getvalue()
+
+
+def problems_text(result: SubmissionResult) -> str:
+    """grades.csv's ``problems``: each file (or notebook) that could not be used, and why
+    in one word, ``scratch.py: syntax-error; extra.py: bad-hypothesis`` (the feedback
+    has the lines and the reasons)."""
+    return csv_cell("; ".join(dict.fromkeys(f"{p.file}: {p.status}" for p in result.problems)))
 
 
 def write_reports(out: Path, assignment: Assignment,

@@ -26,9 +26,7 @@ import sys
 from dataclasses import dataclass
 
 from harness.errors import SandboxError
-
-#: Top-level packages a formula may not import: the grader must not be faked by Keras.
-BLOCKED = ("tensorflow", "keras", "tf_keras", "jax", "jaxlib", "torch", "flax")
+from harness.grading.protocol import BLOCKED
 
 #: The system's shared libraries (libc, libm, the loader), bound or linked as on the host.
 SYSTEM = ("/usr/lib", "/usr/lib64", "/usr/lib32", "/lib", "/lib64", "/lib32",

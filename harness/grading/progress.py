@@ -56,8 +56,10 @@ class Progress:
         count = f"[{self.done}/{self.total}]"
         if isinstance(result, str):
             return f"{count} {result}".rstrip()
+        unused = ", ".join(dict.fromkeys(p.file for p in result.problems))
         return (f"{count} {result.student}: {result.status}, {format_points(result.total)}/"
-                f"{format_points(result.max_total)} points ({result.seconds:.1f} s)")
+                f"{format_points(result.max_total)} points"
+                f"{'; could not use ' + unused if unused else ''} ({result.seconds:.1f} s)")
 
     def line(self, label: str = "") -> str:
         """The in-place bar: ``grading [#####.....]  12/100  0:15 elapsed, about 1:50 left``."""

@@ -21,13 +21,18 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import select
 import struct
 import time
 from typing import Any
 
 import numpy as np
+
+from harness.nesting import nesting_depth
+
+#: Top-level packages a formula may not import: the grader must not be faked by Keras.
+#: Both sides use it: the worker blocks them, the grader's policy hides them.
+BLOCKED = ("tensorflow", "keras", "tf_keras", "jax", "jaxlib", "torch", "flax")
 
 #: Largest message either side accepts.
 MAX_MESSAGE = 32 * 1024 * 1024
@@ -80,23 +85,6 @@ def parse(body: bytes) -> dict[str, Any]:
     if not isinstance(message, dict):
         raise ProtocolError("a message must be a JSON object")
     return message
-
-
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_OPEN = np.zeros(256, dtype=np.int8)
-_OPEN[[ord("["), ord("{")]] = 1
-_OPEN[[ord("]"), ord("}")]] = -1
-
-
-def nesting_depth(body: bytes) -> int:
-    """How deeply ``[`` / ``{`` nest in JSON text ``body`` (brackets inside strings do
-    not count); linear time, no recursion, so it is safe on hostile input."""
-    bare = _STRING.sub(b'""', body)
-    if not bare:
-        return 0
-    steps = _OPEN[np.frombuffer(bare, dtype=np.uint8)]
-    brackets = steps[steps != 0].astype(np.int64)
-    return int(np.cumsum(brackets).max(initial=0))
 
 
 def element_count(shape: list[int] | tuple[int, ...]) -> int:

@@ -34,7 +34,7 @@ from harness.grading.protocol import (
     ProtocolError,
     element_count,
 )
-from harness.grading.results import Status
+from harness.grading.results import FileProblem, Status
 from harness.grading.sandbox import (
     CRASHED,
     TAMPERED,
@@ -45,14 +45,19 @@ from harness.grading.sandbox import (
 )
 from harness.grading.spares import SparePool
 from harness.grading.submissions import Submission
-from harness.layers import LayerSpec, parse_layer
+from harness.layers import LayerSpec
+from harness.parse import parse_layer
 from harness.scope import DEFAULT_TIMESTEPS, Scope, make_scope, parameters_of
+from harness.untrusted import MESSAGE, cut
 
 #: Cases sent to a worker in one request.
 BATCH = 256
-#: The statuses a worker may report for a submission that did not load.
+#: The statuses a worker may report for a submission that did not load, or for one of
+#: its files (or notebook cells) that failed.
 LOAD_STATUSES = frozenset({Status.SYNTAX_ERROR, Status.IMPORT_ERROR, Status.LOAD_ERROR,
                            Status.BAD_HYPOTHESIS, Status.USED_KERAS})
+#: Most load problems a worker may report (files or notebook cells that failed).
+MAX_PROBLEMS = 20
 
 
 @dataclass
@@ -67,12 +72,15 @@ class Budget:
 
 @dataclass(frozen=True)
 class Loaded:
-    """What loading a submission gave: claims, or why there are none."""
+    """What loading a submission gave: claims (broken ones carry their ``error``), the
+    files (or notebook cells) that failed, each costing only its own hypotheses, or,
+    from a worker that stopped at the first, why there are none."""
 
     claims: tuple[Claim, ...] = ()
     total: int = 0
     status: Status | None = None
     message: str | None = None
+    problems: tuple[FileProblem, ...] = ()
 
 
 class Session:
@@ -167,11 +175,35 @@ class Session:
             except HarnessError as exc:  # a layer Keras refuses or a name it does not have:
                 if not _deferred(meta):  # the worker checked it itself, so its report lies
                     raise self._tampered(f"an invalid hypothesis ({_reason(exc)})") from None
-                # only the grader can tell (no Keras in the worker); as in the student's run
-                return Loaded(status=Status.BAD_HYPOTHESIS, message=_mistake(i, meta, exc))
+                # only the grader can tell (no Keras in the worker); as in the student's
+                # run, that hypothesis is broken and the others are checked
+                claims.append(self._broken(meta, _mistake(i, meta, exc)))
             except Exception as exc:  # noqa: BLE001 - whatever fails here, the worker's data
                 raise self._tampered(f"an invalid hypothesis ({_reason(exc)})") from None
-        return Loaded(claims=tuple(claims), total=total)
+        return Loaded(claims=tuple(claims), total=total,
+                      problems=self._problems(reply.get("problems", [])))
+
+    def _problems(self, raw: Any) -> tuple[FileProblem, ...]:
+        if not isinstance(raw, list) or len(raw) > MAX_PROBLEMS:
+            raise self._tampered("an invalid list of problems")
+        problems = []
+        for item in raw:
+            if not isinstance(item, dict) or not isinstance(item.get("status"), str) \
+                    or item["status"] not in LOAD_STATUSES \
+                    or not isinstance(item.get("message"), str) \
+                    or not isinstance(item.get("file"), str):
+                raise self._tampered("an invalid load problem")
+            problems.append(FileProblem(_text(item["file"], 200), str(item["status"]),
+                                        item["message"][:2000]))
+        return tuple(problems)
+
+    def _broken(self, meta: dict[str, Any], error: str) -> Claim:
+        """A broken hypothesis (its declaration has a mistake): never run, its verdict is
+        ``error`` with ``error`` as the message."""
+        return Claim(formula=_never_run, spec=rebuild_layer(meta["layer"], validate=False),
+                     name=_text(meta["name"], 200), refuted=_bool(meta["refuted"]), params=(),
+                     scope=Scope(), file=_text(meta["file"], 200), line=int(meta["line"]),
+                     function=_text(meta["function"], 200), error=error[:2000])
 
     def _claim(self, index: int, meta: dict[str, Any]) -> Claim:
         """The proxy claim for what the worker reported.  A claim about a layer the
@@ -179,6 +211,11 @@ class Session:
         and its layer never built (``make_scope`` and the parameter check would ask
         Keras for its weights: fifty large layers named by a hostile submission must
         not make the grader build and keep them)."""
+        error = meta.get("error")
+        if error is not None:
+            if not isinstance(error, str):
+                raise ValueError("invalid error")
+            return self._broken(meta, error)
         written = rebuild_layer(meta["layer"], validate=False)
         formula = RemoteFormula(self, index, _names(meta["params"]))
         self.proxies.append(formula)
@@ -313,7 +350,7 @@ def decode_outcome(claim: Claim, case: Case, raw: Any) -> Outcome:
     if "error" in raw:
         if not isinstance(raw["error"], str):
             raise ProtocolError("an error must be text")
-        return Outcome.failed(raw["error"][:1000])
+        return Outcome.failed(cut(raw["error"], MESSAGE))  # what the student's code said
     value = raw.get("value")
     if not isinstance(value, dict):
         raise ProtocolError("a value must be an object")
@@ -417,6 +454,11 @@ def _deferred(meta: Any) -> bool:
         return not parse_layer(meta["layer"]).known
     except Exception:  # noqa: BLE001 - not even a layer: the worker's data is wrong
         return False
+
+
+def _never_run(**kwargs: Any) -> Any:
+    """The formula of a broken claim in the grader: the checker never runs one."""
+    raise HarnessError("a broken hypothesis is never run")
 
 
 def _mistake(index: int, meta: Any, exc: HarnessError) -> str:

@@ -110,6 +110,40 @@ class ExerciseResult:
 
 
 @dataclass(frozen=True)
+class FileProblem:
+    """Part of a submission that could not be used, costing only its own hypotheses: a
+    file that could not be imported, a notebook cell that could not be run, or a
+    hypothesis whose ``@hypothesis(...)`` declaration is broken.  ``status`` says which
+    kind (``syntax-error``, ``import-error``, ``load-error``, ``used-keras``,
+    ``bad-hypothesis``); ``message`` names the file, the line and the reason."""
+
+    file: str
+    status: str
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"file": self.file, "status": self.status, "message": self.message}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FileProblem:
+        return cls(str(data["file"]), str(data["status"]), str(data["message"]))
+
+
+@dataclass(frozen=True)
+class Override:
+    """Points a person set for one exercise (``overrides.toml``, see
+    :mod:`harness.grading.overrides`), with the points the grader gave (``graded``).
+    Applied to a result when the outputs are written, never stored with it."""
+
+    exercise: str
+    points: float
+    graded: float
+    reason: str
+    who: str = ""
+    when: str = ""
+
+
+@dataclass(frozen=True)
 class SubmissionResult:
     """One student's grade and everything the feedback needs."""
 
@@ -123,9 +157,18 @@ class SubmissionResult:
     ignored: int = 0
     seconds: float = 0.0
     isolation: tuple[str, ...] = field(default=())
+    #: Overrides applied to ``exercises`` (their points are already the overridden ones).
+    overrides: tuple[Override, ...] = field(default=())
+    #: Files (or notebook cells, or declarations) that could not be used; the rest is
+    #: graded as usual.
+    problems: tuple[FileProblem, ...] = field(default=())
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", Status(self.status))
+
+    def override(self, exercise: str) -> Override | None:
+        """The override applied to ``exercise``, if any."""
+        return next((o for o in self.overrides if o.exercise == exercise), None)
 
     @property
     def total(self) -> float:
@@ -146,6 +189,8 @@ class SubmissionResult:
             "hypotheses": [h.to_json() for h in self.hypotheses],
             "message": self.message, "notes": list(self.notes), "ignored": self.ignored,
             "seconds": self.seconds, "isolation": list(self.isolation),
+            "problems": [p.to_json() for p in self.problems],
+            "overrides": [vars(o).copy() for o in self.overrides],
         }
 
     @classmethod
@@ -156,6 +201,8 @@ class SubmissionResult:
         fields["hypotheses"] = tuple(HypothesisResult.from_json(h) for h in data["hypotheses"])
         fields["notes"] = tuple(data.get("notes", ()))
         fields["isolation"] = tuple(data.get("isolation", ()))
+        fields["overrides"] = tuple(Override(**o) for o in data.get("overrides", ()))
+        fields["problems"] = tuple(FileProblem.from_json(p) for p in data.get("problems", ()))
         return cls(**fields)
 
 

@@ -35,17 +35,18 @@ from hypothesis.errors import HypothesisDeprecationWarning
 
 from harness import __version__
 from harness.checker import Checker, CheckSettings
-from harness.claims import Claim
+from harness.claims import NO_LAYER, Claim
 from harness.grading.assignment import Assignment
 from harness.grading.plausible import plausible, public_cases
 from harness.grading.remote import Budget, Loaded, RemoteEvaluator, RemoteWhere, Session
-from harness.grading.results import HypothesisResult, Status, SubmissionResult
+from harness.grading.results import FileProblem, HypothesisResult, Status, SubmissionResult
 from harness.grading.sandbox import Isolation, Limits, StopReason, WorkerStopped, plan_for
 from harness.grading.scoring import score_exercises, score_hypothesis, zero_exercises
 from harness.grading.secret import content_salt, submission_salt
 from harness.grading.spares import SparePool
 from harness.grading.submissions import Submission
 from harness.grading.teaching import TeachingMemo
+from harness.ipynb import parse_cell_name
 from harness.oracle import Oracle
 from harness.verdict import Hints, Verdict, VerdictKind
 
@@ -190,19 +191,33 @@ def _grade(ctx: GradingContext, submission: Submission, key: str, session: Sessi
                        _load_stop(ctx, session, stop), start, session)
     if loaded.status is not None:
         return _failed(ctx, submission, key, loaded.status, loaded.message, start, session)
+    if not loaded.claims and loaded.problems:  # nothing loaded: the first problem says why
+        return _failed(ctx, submission, key, Status(loaded.problems[0].status),
+                       "\n\n".join(p.message for p in loaded.problems), start, session,
+                       loaded.problems)
     if not loaded.claims:
         return _failed(ctx, submission, key, Status.NO_HYPOTHESES, (
             "no @hypothesis was found. Decorate each formula with @hypothesis(PART_A) (or "
             "PART_B, PART_C) after `from harness import hypothesis, PART_A`."), start, session)
-    load_keras = session.used_keras
+    # a file that failed because it imports Keras costs its own hypotheses (a problem of
+    # its own), not the whole submission's status
+    load_keras = session.used_keras and all(p.status != "used-keras" for p in loaded.problems)
     hypotheses, reasons = _check_all(ctx, session, loaded)
     status = _status(reasons, load_keras or any(h.used_keras for h in hypotheses))
+    broken = tuple(FileProblem(_file_of(c.file), "bad-hypothesis", c.error)
+                   for c in loaded.claims if c.error is not None)
     return SubmissionResult(
         student=submission.student, key=key, status=status,
         exercises=score_exercises(ctx.assignment, hypotheses), hypotheses=hypotheses,
         message=_status_message(status, ctx.assignment), notes=submission.notes,
         ignored=loaded.total - len(loaded.claims), seconds=_since(start),
-        isolation=tuple(session.in_force))
+        isolation=tuple(session.in_force), problems=loaded.problems + broken)
+
+
+def _file_of(claim_file: str) -> str:
+    """The file a claim is in, as the student named it (a notebook cell's notebook)."""
+    cell = parse_cell_name(claim_file)
+    return cell[0] if cell else claim_file
 
 
 def _check_all(ctx: GradingContext, session: Session,
@@ -212,6 +227,9 @@ def _check_all(ctx: GradingContext, session: Session,
     restarts = 0
     work = GraderBudget(ctx.assignment)
     for claim in loaded.claims:
+        if claim.error is not None:  # a broken declaration: its error, nothing to run
+            results.append(_broken(ctx, claim))
+            continue
         refusal = _outside_assignment(ctx, claim) or work.refusal(claim)
         if refusal is None and session.worker is None:
             refusal = _not_restarted(ctx, session, restarts)
@@ -398,6 +416,16 @@ def _from_verdict(ctx: GradingContext, claim: Claim, checked: Checked,
     return score_hypothesis(result, exercise)
 
 
+def _broken(ctx: GradingContext, claim: Claim) -> HypothesisResult:
+    """A hypothesis whose ``@hypothesis(...)`` has a mistake: the checker's ``error``
+    verdict (nothing is run), listed under its exercise when its layer is one."""
+    exercise = None if claim.spec == NO_LAYER else ctx.assignment.exercise_for(claim.spec)
+    result = score_hypothesis(HypothesisResult(ctx.checker.check(claim),
+                                               exercise.id if exercise else None), exercise)
+    return replace(result, note="could not be checked: its @hypothesis(...) declaration has "
+                                "a mistake (see below), so the formula was never run.")
+
+
 def _unchecked(ctx: GradingContext, claim: Claim, kind: VerdictKind, message: str | None,
                used_keras: bool = False) -> HypothesisResult:
     """A hypothesis whose formula could not be run to the end (timeout, crash, or
@@ -448,12 +476,13 @@ def _load_stop(ctx: GradingContext, session: Session, stop: WorkerStopped) -> st
 
 
 def _failed(ctx: GradingContext, submission: Submission, key: str, status: Status,
-            message: str | None, start: float, session: Session | None = None) -> SubmissionResult:
+            message: str | None, start: float, session: Session | None = None,
+            problems: tuple[FileProblem, ...] = ()) -> SubmissionResult:
     return SubmissionResult(
         student=submission.student, key=key, status=status,
         exercises=zero_exercises(ctx.assignment, "the submission could not be graded"),
         message=message, notes=submission.notes, seconds=_since(start),
-        isolation=tuple(session.in_force) if session else ())
+        isolation=tuple(session.in_force) if session else (), problems=problems)
 
 
 def _detach(ctx: GradingContext, session: Session) -> None:

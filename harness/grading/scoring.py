@@ -21,6 +21,13 @@ Rules (per exercise, i.e. per layer in the assignment):
 An exercise's maximum is ``points + refuted_points``, so with refutation credit
 off (the default assignment) a student with every formula right gets full marks.
 
+**Wrong claims** (``wrong_claims = "cost"``, the default): ``points`` and
+``narrow_points`` also need that no hypothesis about the exercise's layer is a
+*wrong claim*: recorded as holding, but refuted.  The exercise is about knowing
+when a formula is wrong; the student's own run flags such a hypothesis
+``refuted (!)``, and recording it ``refuted=True`` is what the exercise asks.
+``wrong_claims = "ignore"`` keeps the older rule (a wrong claim costs nothing).
+
 A hypothesis whose recorded verdict is wrong (recorded as holding but
 refuted, or recorded refuted but it holds), one that errs, times out, or used
 Keras/TensorFlow earns nothing, and the feedback says why.
@@ -60,13 +67,30 @@ def _credit(result: HypothesisResult, exercise: Exercise | None) -> tuple[Credit
     if verdict.verdict == REFUTED and verdict.expected == REFUTED:
         if exercise.refuted_points and result.plausible is not True:
             return Credit.NONE, 0.0, NOT_PLAUSIBLE
-        return Credit.REFUTED, exercise.refuted_points, "correctly recorded as refuted."
+        if exercise.refuted_points:
+            return Credit.REFUTED, exercise.refuted_points, "correctly recorded as refuted."
+        return Credit.REFUTED, 0.0, ("correctly recorded as refuted (refuted=True): knowing "
+                                     "when a formula is wrong is what the exercise asks.")
     if verdict.verdict == REFUTED:
+        if exercise.wrong_claims == "cost":
+            return Credit.NONE, 0.0, WRONG_CLAIM
         return Credit.NONE, 0.0, "recorded as holding, but it is refuted (see the counterexample)."
     if verdict.verdict == HOLDS:
         return Credit.NONE, 0.0, ("recorded as refuted (refuted=True), but it holds: no "
                                   "counterexample exists among the cases checked.")
     return Credit.NONE, 0.0, _problem(verdict.verdict)
+
+
+#: The note of a wrong claim when wrong claims cost the exercise's points.
+WRONG_CLAIM = ("a wrong claim: recorded as holding, but it is refuted (see the "
+               "counterexample), so this exercise earns no points for a hypothesis that holds. "
+               "Recording it with refuted=True is what the exercise asks: knowing when a "
+               "formula is wrong.")
+
+
+def is_wrong_claim(result: HypothesisResult) -> bool:
+    """Recorded as holding, but refuted."""
+    return result.checked.verdict == REFUTED and not result.checked.recorded
 
 
 def _problem(kind: VerdictKind) -> str:
@@ -94,6 +118,9 @@ def _exercise(exercise: Exercise, mine: list[HypothesisResult]) -> ExerciseResul
         main, note = exercise.narrow_points, "hypotheses hold only in a narrower scope"
     else:
         main, note = 0.0, "no hypothesis holds" if mine else "no hypothesis about this layer"
+    wrong = [h.name for h in mine if is_wrong_claim(h)]
+    if wrong and exercise.wrong_claims == "cost" and main:
+        main, note = 0.0, f"{note}, but {', '.join(wrong)} is recorded as holding and refuted"
     bonus = exercise.refuted_points if Credit.REFUTED in credits else 0.0
     if bonus:
         note += "; a refuted hypothesis is correctly recorded"

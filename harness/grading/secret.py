@@ -35,7 +35,6 @@ from harness.claims import Claim
 from harness.errors import UsageError
 
 if TYPE_CHECKING:
-    from harness.grading.assignment import Assignment
     from harness.grading.submissions import Submission
 
 ENV_VARIABLE = "HARNESS_SECRET"
@@ -79,24 +78,6 @@ def resolve_secret(out: str | Path | None, secret_file: str | Path | None = None
     if path.exists() or path.is_symlink():
         return read_secret(path)
     return _create(path)
-
-
-def attach_secret(assignment: Assignment, out: str | Path | None,
-                  secret: Secret | str | Path | None = None) -> Assignment:
-    """``assignment`` with its run's secret: ``secret`` itself or read from that file;
-    else the one the assignment already carries; else :func:`resolve_secret`."""
-    if isinstance(secret, Secret):
-        return assignment.with_secret(secret)
-    if secret is None and assignment.secret is not None:
-        return assignment
-    return assignment.with_secret(resolve_secret(out, secret))
-
-
-def hidden_paths(assignment: Assignment) -> tuple[str, ...]:
-    """The secret's file, which no worker may see (``<out>/.secret`` is hidden with
-    the output folder anyway)."""
-    secret = assignment.secret
-    return (secret.path,) if secret is not None and secret.path is not None else ()
 
 
 def read_secret(path: Path) -> Secret:

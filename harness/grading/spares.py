@@ -2,7 +2,7 @@
 
 Starting a sandboxed worker costs a few tenths of a second (the sandbox, then
 Python and numpy in it), mostly CPU the grading threads leave idle while they
-wait on the shared checker.  ``with class_run() as spares:`` gives the run a
+wait on the shared checker.  ``with class_run(launch) as spares:`` gives the run a
 :class:`SparePool`: every worker taken from it asks for a replacement, started
 by the pool's one starter thread (the sandbox dies with the thread that started
 it, so that thread lives as long as the pool), and the next submission finds it
@@ -17,24 +17,33 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Hashable, Iterator
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from harness.grading.sandbox import Launch, Limits, Plan
+
+class Launch(Protocol):
+    """A started worker (:class:`harness.grading.sandbox.Launch`): alive while its
+    process is, killed with its sandbox.  A protocol, so this module imports nothing
+    from the sandbox module that uses it."""
+
+    @property
+    def proc(self) -> Any: ...
+
+    def kill(self) -> None: ...
 
 #: Spares kept ready per kind of worker.
 READY = 2
 
-Kind = tuple["Plan", "Limits"]
+#: What a spare is started for: the sandbox plan and the limits (hashable values).
+Kind = tuple[Hashable, Hashable]
 
 
 class SparePool:
     """The spare workers of one class run, by kind (sandbox plan and limits)."""
 
-    def __init__(self, launch: Callable[[Plan, Limits], Launch] | None = None,
-                 ready: int = READY) -> None:
-        """``launch`` starts one worker (default: :func:`harness.grading.sandbox.launch`)."""
+    def __init__(self, launch: Callable[[Any, Any], Launch], ready: int = READY) -> None:
+        """``launch(plan, limits)`` starts one worker (the sandbox module's ``launch``,
+        handed in by the class run)."""
         self._launch = launch
         self._keep = ready
         self._lock = threading.Lock()
@@ -44,7 +53,7 @@ class SparePool:
         self._starter: threading.Thread | None = None
         self._open = True
 
-    def take(self, plan: Plan, limits: Limits) -> Launch | None:
+    def take(self, plan: Hashable, limits: Hashable) -> Any:
         """A ready spare for ``plan`` and ``limits``, if there is one alive."""
         while True:
             with self._lock:
@@ -56,7 +65,7 @@ class SparePool:
                 return worker
             worker.kill()
 
-    def want(self, plan: Plan, limits: Limits) -> None:
+    def want(self, plan: Hashable, limits: Hashable) -> None:
         """Ask for a spare like this one (nothing once the pool is closed)."""
         kind = (plan, limits)
         with self._lock:
@@ -82,9 +91,7 @@ class SparePool:
             worker.kill()
 
     def _start_forever(self) -> None:
-        from harness.grading.sandbox import launch as sandboxed
-
-        launch = self._launch or sandboxed
+        launch = self._launch
         while (kind := self._orders.get()) is not None:
             try:
                 worker: Launch | None = launch(*kind)
@@ -100,9 +107,10 @@ class SparePool:
 
 
 @contextlib.contextmanager
-def class_run() -> Iterator[SparePool]:
-    """A pool that keeps spares ready while the block runs; those left die at its end."""
-    pool = SparePool()
+def class_run(launch: Callable[[Any, Any], Launch]) -> Iterator[SparePool]:
+    """A pool that keeps spares ready while the block runs (started with ``launch``);
+    those left die at its end."""
+    pool = SparePool(launch)
     try:
         yield pool
     finally:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harness.grading.outputs import write_json
+from harness.files import write_json
 from harness.grading.results import SubmissionResult
 
 FOLDER = ".results"

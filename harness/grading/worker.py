@@ -30,26 +30,28 @@ from typing import Any
 import numpy as np
 
 from harness import layers
-from harness.claims import Claim, claims_in
-from harness.collect import describe_load_error
+from harness.claims import Claim, claims_in, collecting
 from harness.errors import HarnessError
-from harness.formula import describe_exception
+from harness.execute import run_source
+from harness.faults import describe_cell_error, describe_exception, describe_load_error
 from harness.grading import confine
-from harness.grading.policy import BLOCKED
-from harness.grading.protocol import encode_value, read_message, write_message
+from harness.grading.protocol import BLOCKED, encode_value, read_message, write_message
+from harness.ipynb import parse_cell_name
 
 #: Modules imported before the worker is confined: everything the harness's claim, scope
 #: and formula code may import lazily, and what an honest formula commonly uses, so that
 #: nothing has to be found on disk once the file system is out of reach.
 PRELOAD = (
-    "harness", "harness.cases", "harness.claims", "harness.collect", "harness.compare",
-    "harness.course", "harness.errors", "harness.formula", "harness.layers",
-    "harness.numbers", "harness.scope", "harness.verdict",
+    "harness", "harness.cases", "harness.claims", "harness.course", "harness.errors",
+    "harness.execute", "harness.faults", "harness.ipynb", "harness.layers",
+    "harness.numbers", "harness.parse", "harness.scope", "harness.nesting", "harness.verdict",
     "numpy", "numpy.linalg", "numpy.fft", "numpy.random", "numpy.polynomial",
     "numpy.lib.stride_tricks", "math", "cmath", "fractions", "decimal", "statistics",
     "itertools", "functools", "operator", "collections", "random", "string", "re",
-    "linecache", "tokenize", "traceback", "encodings.idna",
+    "linecache", "tokenize", "traceback", "encodings.idna", "difflib", "__future__",
 )
+#: Most load problems (files or notebook cells that failed) one reply reports.
+MAX_PROBLEMS = 20
 KERAS_MESSAGE = (
     "Keras/TensorFlow cannot be used while grading: a hypothesis must compute the "
     "layer's output itself, with numpy (tried to import {name!r})")
@@ -113,13 +115,14 @@ class Worker:
     # -- requests -------------------------------------------------------------------------
 
     def load(self, request: dict[str, Any]) -> dict[str, Any]:
-        for name in self.files:
-            failure = self._import(Path(name))
-            if failure is not None:
-                return failure
+        """Import every file; one that fails (or a notebook cell that fails) is a problem
+        of its own and the others are loaded; a broken ``@hypothesis`` is a claim with
+        its ``error``."""
+        problems = [problem for name in self.files for problem in self._import(Path(name))]
         limit = int(request.get("max_hypotheses", 50))
         return {"ok": True, "total": len(self.claims),
-                "claims": [_describe_claim(c) for c in self.claims[:limit]]}
+                "claims": [_describe_claim(c) for c in self.claims[:limit]],
+                "problems": problems[:MAX_PROBLEMS]}
 
     def evaluate(self, request: dict[str, Any]) -> dict[str, Any]:
         claim = self.claims[int(request["claim"])]
@@ -131,21 +134,27 @@ class Worker:
 
     # -- helpers --------------------------------------------------------------------------
 
-    def _import(self, path: Path) -> dict[str, Any] | None:
+    def _import(self, path: Path) -> list[dict[str, Any]]:
         """Run one file as a module, by a relative path (its folder is not reachable by
-        absolute path once the worker runs as an unprivileged user)."""
+        absolute path once the worker runs as an unprivileged user), statement by
+        statement (:mod:`harness.execute`); what failed in it, as problems."""
         name = f"_harness_submission_{path.stem}_{zlib.crc32(str(path).encode()):08x}"
         module = types.ModuleType(name)
         module.__file__ = str(path)
         sys.modules[name] = module
-        try:
-            code = compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
-            exec(code, module.__dict__)
-        except BaseException as exc:  # noqa: BLE001 - student code at import time
-            return {"ok": False, "status": _load_status(exc, self.blocker),
-                    "message": self._clean(describe_load_error(path, exc))}
-        self.claims.extend(claims_in(module))
-        return None
+        with collecting() as found:
+            try:
+                run_source(path.read_bytes(), str(path), module.__dict__)
+            except BaseException as exc:  # noqa: BLE001 - student code at import time
+                return [self._problem(path.name, exc, describe_load_error(path, exc))]
+        self.claims.extend(claims_in(module, found.broken))
+        return [self._problem(_notebook_of(cell, path), exc,
+                              describe_cell_error(path, cell, exc))
+                for cell, exc in found.cells]
+
+    def _problem(self, file: str, exc: BaseException, message: str) -> dict[str, Any]:
+        return {"file": file, "status": _load_status(exc, self.blocker),
+                "message": self._clean(message)}
 
     def _run(self, claim: Claim, case: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -159,6 +168,12 @@ class Worker:
 
     def _clean(self, text: str) -> str:
         return text.replace(self.folder + os.sep, "").replace(self.folder, ".")
+
+
+def _notebook_of(cell: str, path: Path) -> str:
+    """The notebook a cell belongs to (``explore.ipynb``), as the student named it."""
+    found = parse_cell_name(cell)
+    return Path(found[0]).name if found else path.name
 
 
 def wanted_keras(exc: BaseException) -> str | None:
@@ -204,7 +219,7 @@ def _describe_claim(claim: Claim) -> dict[str, Any]:
     if scope.where is not None:
         where = {"params": list(scope.where_params)}
     return {
-        "name": claim.name, "function": claim.function, "line": claim.line,
+        "name": claim.name, "function": claim.function, "line": claim.line, "error": claim.error,
         "file": Path(claim.file).name, "layer": _layer_fields(claim),
         "refuted": claim.refuted, "params": list(claim.params),
         "fixed": {name: _with_nones(a) for name, a in scope.fixed},
