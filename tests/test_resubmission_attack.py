@@ -21,7 +21,6 @@ import json
 import re
 import struct
 import textwrap
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -36,7 +35,6 @@ from harness.grading.gradescope import results_json
 from harness.grading.results import SubmissionResult
 from harness.grading.runner import GradingContext, grade_submission, make_context
 from harness.grading.secret import Secret
-from harness.grading.spares import class_run
 from harness.grading.submissions import Submission
 from harness.oracle import Oracle
 from harness.verdict import REFUTED
@@ -214,15 +212,13 @@ def grade(ctx: GradingContext, source: str) -> SubmissionResult:
 def attack() -> dict[str, Any]:
     rules = parse_assignment(ASSIGNMENT).with_secret(Secret(SECRET, "the test"))
     known: dict[str, Case] = {}
-    with class_run() as spares:  # the next worker starts while one is graded
-        ctx = replace(make_context(rules), spares=spares)
-        for attempt in range(ATTEMPTS):
-            source = textwrap.dedent(ATTACK).format(attempt=attempt, known=sorted(known))
-            result = grade(ctx, source)
-            assert result.status == "graded" and result.total == 2  # the recorder holds
-            for case in leaked(what_the_student_sees(rules, result)):
-                known.setdefault(digest(case), case)
-    ctx = replace(ctx, spares=None)
+    ctx = make_context(rules)
+    for attempt in range(ATTEMPTS):
+        source = textwrap.dedent(ATTACK).format(attempt=attempt, known=sorted(known))
+        result = grade(ctx, source)
+        assert result.status == "graded" and result.total == 2  # the recorder holds
+        for case in leaked(what_the_student_sees(rules, result)):
+            known.setdefault(digest(case), case)
     oracle = Oracle()  # the student's own Keras
     cases = list(known.values())
     answers = {b"".join(a.tobytes() for a in (*c.weights, c.xs)).hex(): [float(v) for v in w]
