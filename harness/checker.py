@@ -10,10 +10,16 @@
    for cases it has not seen.
 
 3. **Fresh cases** (grading, when the settings carry a secret): a claim that
-   holds on the screening set is also checked on cases drawn from the secret
-   (a pool per layer and scope, Keras run once for the class) and picked from
-   that pool with a per-submission salt, which nobody could know in advance; a
-   failure there is searched and shrunk as usual.
+   holds on the screening set is also checked on cases of its own submission,
+   drawn over the whole space from the secret and the submission's content
+   (the salt), which nobody could know in advance and no earlier grading met.
+
+**Only public cases are shown.**  The search starts from public randomness (the
+run's seed, never the secret), so a counterexample shown is one a student's own
+run with that seed finds too.  With a secret, a failure that only the grader's
+own cases show (the search finds none) is reported without any case and without
+the formula's own words (:data:`SECRET_ONLY`): a formula that sees the secret
+cases could otherwise print them.
 
 Nothing depends on run order: seeds come from the settings' seed (or secret),
 the layer and the scope as the checker itself holds them (fixed-weight bytes,
@@ -28,7 +34,7 @@ import inspect
 import time
 import types
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -62,9 +68,24 @@ SMALL_EXAMPLES = 100
 MAX_PATHS = 8
 REPLAY_CHUNK = 32
 SAMPLE_ROUNDS = 6
-FRESH_DRAWN = 8
-#: The fresh pool per layer and scope holds this many times ``fresh`` seeded samples.
-FRESH_POOL = 4
+#: Fresh candidates drawn beyond what the screening set's share of in-range cases asks
+#: for, so that one round nearly always gives enough (another round costs a request).
+FRESH_MARGIN = 1.25
+#: Most fresh candidates drawn per fresh case wanted in one round.
+FRESH_MOST = 8
+
+#: What a verdict says when only the grader's own (secret) cases show the failure: no case,
+#: no number and nothing the formula said (it has seen those cases).
+SECRET_ONLY = {
+    REFUTED: "it disagrees with Keras on some of the grader's own cases, which stay secret, "
+             "and the search for a case that can be shown found none. Test it on cases of "
+             "your own (harness check, or harness.check in a notebook) and look for weights "
+             "or inputs it treats differently.",
+    ERROR: "it gave no usable answer (it raised an error, or returned the wrong type or "
+           "shape) on some of the grader's own cases, which stay secret, and the search for "
+           "a case that can be shown found none. Make sure it returns the layer's output "
+           "for every case, and test it with harness check.",
+}
 
 
 @dataclass(frozen=True)
@@ -90,6 +111,16 @@ class Path:
     failing: list[int]
     result: Failure | None
     replayable: bool = True
+
+
+@dataclass
+class _Fresh:
+    """One submission's fresh cases for one layer and scope: the candidates sent to the
+    worker, then (once Keras has judged them) the ones kept, with Keras's outputs."""
+
+    candidates: list[Case]
+    seed: int
+    kept: list[tuple[Case, np.ndarray]] | None = None
 
 
 #: A memo key: the layer, the scope's key (fixed entries, timesteps, ``where``), then more.
@@ -118,7 +149,9 @@ class Checker:
         self.salt = salt
         # Memos of the run, each keyed by (layer, scope key, ...): see forget().
         self._screens: dict[MemoKey, tuple[list[Case], list[np.ndarray]]] = {}
-        self._fresh: dict[MemoKey, tuple[int, list[Case], list[np.ndarray]]] = {}
+        self._rates: dict[MemoKey, float] = {}
+        #: A submission's fresh cases, keyed by (layer, scope key, salt): see forget_salt().
+        self._fresh: dict[MemoKey, _Fresh] = {}
         self._paths: dict[MemoKey, list[Path]] = {}
         self._seeds: dict[MemoKey, tuple[bytes, ...]] = {}
 
@@ -127,7 +160,7 @@ class Checker:
         submission's condition, which no later claim can have).  The memos are keyed by
         the layer and the scope (:attr:`Scope.key`, holding the condition itself), so a
         run's memory grows with its distinct layers and scopes, not with its claims."""
-        for memo in (self._screens, self._fresh, self._paths, self._seeds):
+        for memo in (self._screens, self._rates, self._fresh, self._paths, self._seeds):
             for key in [k for k in list(memo) if k[1][2] is where]:
                 memo.pop(key, None)
 
@@ -153,14 +186,26 @@ class Checker:
             checked += len(fresh)
         if failure is None:
             return self._verdict(claim, HOLDS, checked, start, behaviour=behaviour)
-        tried = 0
+        found, tried = None, 0
         if not failure.outcome.fatal:
             found, tried = self.search(claim, errors=failure.is_error)
-            failure = found or failure
         status = ERROR if failure.is_error else REFUTED
+        if found is None and not self._showable(claim, failure.case):
+            return self._verdict(claim, status, checked + tried, start,
+                                 message=SECRET_ONLY[status], behaviour=behaviour)
+        failure = found or failure
         return self._verdict(claim, status, checked + tried, start,
                              counterexample=self._counterexample(claim, failure),
                              message=failure.outcome.error, behaviour=behaviour)
+
+    def _showable(self, claim: Claim, case: Case) -> bool:
+        """May this case be shown?  Without a secret every case is public; with one, only
+        the notebook's and the simple fixed cases every run starts with."""
+        if self.settings.secret is None:
+            return True
+        public = strategies.explicit_cases(claim.spec, replace(claim.scope, where=None,
+                                                               where_params=()))
+        return case in public
 
     def screening(self, claim: Claim) -> tuple[list[Case], list[np.ndarray]]:
         """The shared, in-range screening cases for the claim's layer and scope."""
@@ -170,71 +215,98 @@ class Checker:
             seed, count = self.seed_for(claim), self.settings.cases
             first = (strategies.explicit_cases(spec, scope)
                      + _draw(spec, scope, self.settings.drawn, seed))
-            kept = self._in_range(spec, scope, first, count, 2 * count, seed, set())
+            kept, tried = self._in_range(spec, scope, first, count, 2 * count, seed, set())
             chosen = list(kept.items())[:count]
+            self._rates[key] = tried / max(1, len(kept))
             self._screens[key] = ([c for c, _ in chosen], [w for _, w in chosen])
         return self._screens[key]
 
-    def fresh(self, claim: Claim) -> tuple[list[Case], list[np.ndarray]]:
-        """In-range cases, not in the screening set, that only the grader can know.
+    def fresh_candidates(self, claim: Claim) -> list[Case]:
+        """The cases the claim's fresh cases come from, before Keras is asked about them
+        (the grader sends them to the worker with the screening cases, in one batch)."""
+        return self._fresh_entry(claim).candidates
 
-        A pool per layer and scope, drawn once from the secret (a few Hypothesis
-        draws unless the scope has a ``where`` condition, which would cost a worker
-        round trip each, then ``FRESH_POOL`` times ``settings.fresh`` seeded
-        samples), evaluated by Keras once for the whole class; each claim is checked
-        on the draws plus ``settings.fresh`` samples picked from the pool with a
-        seed from its salt (in grading, the submission's content).  So no run of
-        the student's own can have shown them, and no earlier submission's
-        feedback can say which of the pool a new submission meets.  Empty without
-        a secret.
+    def fresh(self, claim: Claim) -> tuple[list[Case], list[np.ndarray]]:
+        """In-range cases, not in the screening set, that only the grader can know, and
+        only for this claim's submission.
+
+        Drawn over the whole case space (:func:`harness.strategies.sample_many`: the
+        screening set's mix of numbers and lengths) with a seed from the secret, the
+        run's seed, the layer, the scope and the salt (in grading, the submission's
+        content; :func:`seed_for`): no run of the student's own can have shown them,
+        and no earlier submission met them, so a table of every case seen before
+        cannot answer them.  Keras evaluates them per submission, one batch per length,
+        only for a claim that gets this far; as many candidates are drawn as the
+        screening set's share of in-range cases asks for, and another round when too
+        few are in range.  The same for the same secret and submission (a regrade);
+        empty without a secret.
         """
         if self.settings.secret is None:
             return [], []
-        drawn, pool, wants = self._fresh_pool(claim)
-        count = self.settings.fresh
-        picked = list(range(drawn, len(pool)))
-        if len(picked) > count:
-            salt = self.salt(claim) if self.salt is not None else b""
-            rng = np.random.default_rng(self.seed_for(claim, "fresh-pick", salt))
-            picked = sorted(int(i) for i in rng.choice(picked, size=count, replace=False))
-        chosen = [*range(drawn), *picked]
-        return [pool[i] for i in chosen], [wants[i] for i in chosen]
+        entry = self._fresh_entry(claim)
+        if entry.kept is None:
+            entry.kept = self._fresh_in_range(claim, entry)
+        return [c for c, _ in entry.kept], [w for _, w in entry.kept]
 
-    def _fresh_pool(self, claim: Claim) -> tuple[int, list[Case], list[np.ndarray]]:
-        """The layer and scope's pool of fresh cases: how many of them Hypothesis drew
-        (they come first), the cases, Keras's outputs."""
-        key = (claim.spec, claim.scope.key)
+    def forget_salt(self, salt: bytes) -> None:
+        """Drop the fresh cases drawn with ``salt`` (its submission is graded)."""
+        for key in [k for k in list(self._fresh) if k[2] == salt]:
+            self._fresh.pop(key, None)
+
+    def _fresh_entry(self, claim: Claim) -> _Fresh:
+        if self.settings.secret is None:
+            return _Fresh([], 0)
+        salt = self.salt(claim) if self.salt is not None else b""
+        key = (claim.spec, claim.scope.key, salt)
         if key not in self._fresh:
-            spec, scope, count = claim.spec, claim.scope, self.settings.fresh
-            seed = self.seed_for(claim, "fresh")
             screened = set(self.screening(claim)[0])
-            first = [c for c in strategies.unique(
-                [] if scope.where is not None else _draw(spec, scope, FRESH_DRAWN, seed))
-                if c not in screened]
-            kept = self._in_range(spec, scope, first, count * FRESH_POOL + len(first),
-                                  count * FRESH_POOL, seed, screened)
-            drawn = sum(c in kept for c in first)
-            chosen = list(kept.items())[:count * FRESH_POOL + drawn]
-            self._fresh[key] = (drawn, [c for c, _ in chosen], [w for _, w in chosen])
+            rate = min(self._rates.get(key[:2], 1.0), FRESH_MOST)
+            count = int(np.ceil(self.settings.fresh * rate * FRESH_MARGIN))
+            seed = self.seed_for(claim, "fresh", salt)
+            drawn = strategies.sample_many(claim.spec, claim.scope, count=count, seed=seed)
+            self._fresh[key] = _Fresh([c for c in strategies.unique(drawn)
+                                       if c not in screened], seed)
         return self._fresh[key]
 
+    def _fresh_in_range(self, claim: Claim, entry: _Fresh) -> list[tuple[Case, np.ndarray]]:
+        """The first ``settings.fresh`` candidates Keras can judge, with its outputs; more
+        rounds of candidates (seeded from the first) while too few are in range."""
+        spec, scope, count = claim.spec, claim.scope, self.settings.fresh
+        seen = set(self.screening(claim)[0]) | set(entry.candidates)
+        kept: list[tuple[Case, np.ndarray]] = []
+        batch, seed = entry.candidates, entry.seed
+        for round_ in range(1, SAMPLE_ROUNDS + 1):
+            for case, want in zip(batch, self.oracle.outputs(spec, batch), strict=True):
+                if not compare.out_of_range(want, spec, case):
+                    kept.append((case, want))
+            if len(kept) >= count:
+                break
+            more = strategies.sample_many(spec, scope, count=max(count, len(entry.candidates)),
+                                          seed=seed + round_)
+            batch = [c for c in strategies.unique(more) if c not in seen]
+            seen.update(batch)
+        return kept[:count]
+
     def _in_range(self, spec: LayerSpec, scope: Scope, first: list[Case], count: int,
-                  per_round: int, seed: int, seen: set[Case]) -> dict[Case, np.ndarray]:
+                  per_round: int, seed: int,
+                  seen: set[Case]) -> tuple[dict[Case, np.ndarray], int]:
         """``first``, then rounds of seeded samples, none of ``seen``, with Keras's
-        outputs, until ``count`` are in range (fast-growing layers skip many cases)."""
+        outputs, until ``count`` are in range (fast-growing layers skip many cases);
+        and how many cases Keras was asked about."""
         kept: dict[Case, np.ndarray] = {}
-        batch = list(first)
+        batch, tried = list(first), 0
         for round_ in range(1, SAMPLE_ROUNDS + 1):
             batch += strategies.sample_cases(spec, scope, count=per_round, seed=seed + round_)
             batch = [c for c in strategies.unique(batch) if c not in seen]
             seen.update(batch)
+            tried += len(batch)
             for case, want in zip(batch, self.oracle.outputs(spec, batch), strict=True):
                 if not compare.out_of_range(want, spec, case):
                     kept[case] = want
             if len(kept) >= count:
                 break
             batch = []
-        return kept
+        return kept, tried
 
     def search(self, claim: Claim, *, errors: bool = False) -> tuple[Failure | None, int]:
         """Let Hypothesis find and shrink a failure; returns it and the cases tried.
@@ -301,7 +373,7 @@ class Checker:
         @settings(max_examples=examples, database=None, deadline=None,
                   phases=[Phase.generate, Phase.shrink], report_multiple_bugs=False,
                   suppress_health_check=list(HealthCheck), print_blob=False)
-        @hypothesis_seed(self.seed_for(claim))
+        @hypothesis_seed(self.seed_for(claim, public=True))
         @given(strategy)
         def attempt(case: Case) -> None:
             want = self.oracle.output(claim.spec, case)
@@ -323,8 +395,10 @@ class Checker:
             return Path(cases, wants, [], None, replayable=False)
         return Path(cases, wants, failing, None)
 
-    def seed_for(self, claim: Claim, purpose: str = "cases", salt: bytes = b"") -> int:
-        """A seed from the run's seed (and secret, when grading), the layer and the scope.
+    def seed_for(self, claim: Claim, purpose: str = "cases", salt: bytes = b"", *,
+                 public: bool = False) -> int:
+        """A seed from the run's seed (and secret, when grading, unless ``public``: the
+        search's, whose cases may be shown), the layer and the scope.
 
         The seed still counts under a secret, so an instructor's ``--seed`` draws
         other secret cases.  Only data the checker holds itself goes in: the layer spec, the fixed
@@ -333,9 +407,9 @@ class Checker:
         in grading those are reported by the untrusted worker, and could steer
         which cases later submissions get.  Never the run order either.
         """
-        key = (claim.spec, claim.scope.key, purpose)
+        key = (claim.spec, claim.scope.key, purpose, public)
         if key not in self._seeds:  # the scope's identity may read the condition's source
-            secret = self.settings.secret_bytes
+            secret = None if public else self.settings.secret_bytes
             material: tuple[bytes, ...] = (b"seed", str(self.settings.seed).encode())
             if secret is not None:
                 material = (b"secret", secret, *material)

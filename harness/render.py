@@ -335,6 +335,8 @@ def _summary(verdict: Verdict, escape: Any = cut) -> str:
         return f"It agreed with Keras on all {verdict.cases} cases tried.{extra}"
     if verdict.verdict == REFUTED:
         recorded = " (as recorded)" if verdict.recorded else ""
+        if verdict.counterexample is None:  # grading: only secret cases show it
+            return f"It disagrees with Keras{recorded}: {verdict.message or 'no case found.'}"
         return f"It disagrees with Keras{recorded}; the smallest case found:"
     message = f": {escape(verdict.message, SENTENCE)}" if verdict.message else "."
     return f"It could not be checked{message}"

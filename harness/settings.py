@@ -14,7 +14,7 @@ DEFAULT_SEED = 20240601
 DEFAULT_CASES = 200
 #: Most cases a run may ask for per hypothesis (more would never end in class time).
 MAX_CASES = 100_000
-#: Fresh cases per claim when grading with a secret (seeded samples, then a few draws).
+#: Fresh cases (in range) per claim when grading with a secret.
 DEFAULT_FRESH = 50
 #: Seconds spent looking for one refuted hypothesis's hints, by default and at most
 #: (``--hint-seconds``, ``hint_seconds=``).

@@ -199,12 +199,40 @@ def test_refutation_credit_needs_a_plausible_hypothesis() -> None:
     assert score_exercises(assignment, (fake,))[0].points == 0
 
 
+def test_narrow_credit_needs_a_plausible_hypothesis() -> None:
+    from harness.grading.assignment import parse_assignment
+
+    text = ASSIGNMENT.read_text().replace("refuted_points = 1", "narrow_points = 0.5", 1)
+    exercise = parse_assignment(text).exercises[0]
+    narrow = _verdict(VerdictKind.HOLDS, general=False)
+    real = score_hypothesis(HypothesisResult(narrow, "part_a", plausible=True), exercise)
+    assert (real.credit, real.earned) == (Credit.NARROW, 0.5)
+    for fake in (HypothesisResult(narrow, "part_a", plausible=False),
+                 HypothesisResult(narrow, "part_a")):
+        scored = score_hypothesis(fake, exercise)
+        assert (scored.credit, scored.earned) == (Credit.NONE, 0)
+        assert "always 0 or always the same" in scored.note
+
+
+NARROW = {
+    "narrow_zero": '@hypothesis(PART_A, name="zero", fixed={"kernel": 0})\n'
+                   'def zero(kernel, recurrent_kernel, xs):\n    return 0\n',
+    "narrow_real": '@hypothesis(PART_A, name="no feedback", fixed={"recurrent_kernel": 0})\n'
+                   'def last(kernel, recurrent_kernel, xs):\n    return xs[-1] @ kernel\n',
+}
+
+
 def test_placeholders_earn_nothing_when_graded(tmp_path: Path) -> None:
-    """Graded end to end (real workers, real Keras), refutation credit on: a real
-    refuted attempt earns the refutation point; 0, a constant, random numbers and a
-    table of the notebook's answers do not, and the feedback says why."""
+    """Graded end to end (real workers, real Keras), refutation and narrow credit on: a
+    real refuted attempt earns the refutation point; 0, a constant, random numbers and a
+    table of the notebook's answers do not, and the feedback says why.  Narrow credit
+    the same: ``return 0`` where the kernel is 0 (Keras's output is always 0) holds
+    but earns nothing; a real narrow formula earns the narrow points."""
     submissions = tmp_path / "class"
     submissions.mkdir()
+    assignment = tmp_path / "assignment.toml"
+    assignment.write_text(ASSIGNMENT.read_text().replace(
+        "refuted_points = 1", "refuted_points = 1\nnarrow_points = 0.5", 1))
     table = {(c.weights[0][0][0], c.weights[1][0][0], *c.xs): c.output[0]
              for c in NOTEBOOK_CASES[PART_A]}
     header = ("import random\n\nimport numpy as np\nfrom harness import PART_A, hypothesis\n\n"
@@ -222,11 +250,20 @@ def test_placeholders_earn_nothing_when_graded(tmp_path: Path) -> None:
         (submissions / f"{student}.py").write_text(
             f"{header}@hypothesis(PART_A, name='guess', refuted=True)\n"
             f"def guess(kernel, recurrent_kernel, xs):\n    {body}\n")
-    run = grade(submissions, assignment=ASSIGNMENT, out=tmp_path / "out", workers=2)
+    for student, source in NARROW.items():
+        (submissions / f"{student}.py").write_text(header + source)
+    run = grade(submissions, assignment=assignment, out=tmp_path / "out", workers=2)
     results = {r.student: r for r in run.results}
     assert {s: (r.status, r.points("part_a")) for s, r in results.items()} == {
         "honest": ("graded", 1), "zero": ("graded", 0), "constant": ("graded", 0),
-        "noise": ("graded", 0), "dice": ("graded", 0), "table": ("graded", 0)}
+        "noise": ("graded", 0), "dice": ("graded", 0), "table": ("graded", 0),
+        "narrow_zero": ("graded", 0), "narrow_real": ("graded", 0.5)}
+    for student in NARROW:
+        (h,) = results[student].hypotheses
+        assert h.verdict == VerdictKind.HOLDS and not h.checked.general
+        assert h.plausible is (student == "narrow_real")
+    assert "always 0 or always the same" in (
+        tmp_path / "out" / "feedback" / "narrow_zero.md").read_text()
     for student in bodies:
         (h,) = results[student].hypotheses
         assert h.verdict == VerdictKind.REFUTED and h.checked.recorded is True

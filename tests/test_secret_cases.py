@@ -4,7 +4,8 @@
   bytes, timesteps, the ``where`` source), never from names or scope text, which
   a grading worker reports and could forge.
 * With a secret, a hypothesis that holds is also checked on fresh cases of its
-  own submission, so a table of Keras's answers earns nothing, even a table of
+  own submission (drawn from the secret and its content, never from a pool the
+  class shares), so a table of Keras's answers earns nothing, even a table of
   the class's (secret) screening cases.
 * In a student's run, the cases for a seed do not depend on which other modules
   are loaded (Hypothesis's local constants are kept out of the harness's draws).
@@ -31,12 +32,14 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
-from harness import PART_A, hypothesis
+from harness import PART_A, PART_B, PART_C, hypothesis
 from harness.cases import Case
 from harness.checker import Checker, CheckSettings, where_identity
 from harness.claims import Claim, claim_of
+from harness.compare import out_of_range
 from harness.errors import UsageError
 from harness.grading.secret import ENV_VARIABLE, Secret, resolve_secret
+from harness.layers import LayerSpec
 from harness.oracle import Oracle
 from harness.strategies import no_local_constants
 from harness.verdict import HOLDS, REFUTED
@@ -154,13 +157,30 @@ def test_fresh_cases_refute_a_table_of_the_screening_cases(oracle: Oracle) -> No
     verdict = grader.check(claim)
     assert verdict.verdict == REFUTED
     fresh, _ = grader.fresh(claim)
-    assert len(fresh) >= 40 and not set(_keys(fresh)) & set(_keys(cases))
+    assert len(fresh) == 50 and not set(_keys(fresh)) & set(_keys(cases))
     other, _ = Checker(secret, oracle=oracle, salt=lambda _: b"another").fresh(claim)
-    # both from the class's pool, but another submission meets other cases of it
+    # another submission meets other cases: no pool shared by the class
     assert len(other) == len(fresh) and not set(_keys(other)) & set(_keys(cases))
-    assert len(set(_keys(fresh)) & set(_keys(other))) < len(fresh) // 2
+    assert not set(_keys(fresh)) & set(_keys(other))
     again, _ = Checker(secret, oracle=oracle, salt=lambda _: b"one submission").fresh(claim)
     assert _keys(again) == _keys(fresh)  # the same submission: the same cases, every run
+
+
+@pytest.mark.parametrize("spec", [PART_A, PART_B, PART_C], ids=["A", "B", "C"])
+def test_every_general_claim_gets_fifty_fresh_cases_in_range(oracle: Oracle,
+                                                             spec: LayerSpec) -> None:
+    """Part C's LSTM overflows on most cases drawn; the candidates follow the screening
+    set's share in range, so one batch still holds 50 Keras can judge."""
+    claim = replace(_claim(no_feedback), spec=spec)
+    grader = Checker(CheckSettings(secret=SECRET), oracle=oracle, salt=lambda _: b"salt")
+    cases, _ = grader.screening(claim)
+    candidates = grader.fresh_candidates(claim)
+    fresh, wants = grader.fresh(claim)
+    assert len(fresh) == 50 and set(fresh) <= set(candidates)
+    assert not set(candidates) & set(cases)
+    assert not any(out_of_range(w, spec, c) for c, w in zip(fresh, wants, strict=True))
+    if spec != PART_C:  # the LSTM stays in range for short sequences only
+        assert len({c.timesteps for c in fresh}) >= 4  # lengths over the whole scope
 
 
 def test_an_honest_formula_holds_on_fresh_cases_too(oracle: Oracle) -> None:
@@ -384,7 +404,7 @@ import glob
 import os
 
 import numpy as np
-from harness import PART_A, hypothesis
+from harness import PART_A, PART_B, PART_C, hypothesis
 
 
 def _found_a_secret():

@@ -172,11 +172,12 @@ def hypothesis_lines(h: HypothesisResult, *, full: bool = True,
     if cancelled and h.earned > 0 and h.credit != Credit.REFUTED:
         note += " But a wrong claim about this layer costs these points (see above)."
     lines = [f"### {markdown(v.name, NAME)} ({_mark(h, cancelled)})", "",
-             _what(v.verdict, v.cases) if v.cases or v.verdict != VerdictKind.ERROR
+             _what(v.verdict, v.cases, shown=v.counterexample is not None)
+             if v.cases or v.verdict != VerdictKind.ERROR
              else "It could not be checked (what went wrong is below).", "",
              f"**{label}:** {note}", "",
              f"*Where:* {where}. *Scope:* {markdown(v.scope, MESSAGE)}.", ""]
-    if v.message and v.verdict != VerdictKind.REFUTED:
+    if v.message and (v.verdict != VerdictKind.REFUTED or v.counterexample is None):
         message = markdown(v.message, SENTENCE if full else SHORT_MESSAGE)
         lines += [f"*What went wrong:* {message}", ""]
     if v.counterexample and v.verdict == VerdictKind.REFUTED:
@@ -201,7 +202,10 @@ def _note(note: str) -> str:
     return markdown(note[:1].upper() + note[1:], SENTENCE)
 
 
-def _what(kind: VerdictKind, cases: int) -> str:
+def _what(kind: VerdictKind, cases: int, shown: bool = True) -> str:
+    if kind == VerdictKind.REFUTED and not shown:  # only the grader's secret cases show it
+        return ("It is refuted: on some of the grader's own cases, which stay secret, Keras "
+                "gives a different answer. No case can be shown (see below).")
     return {
         VerdictKind.HOLDS: f"It holds: your formula and Keras agree on all {cases} cases "
                            "checked.",

@@ -1,7 +1,8 @@
-"""Is a refuted hypothesis a real attempt at the rule?  (Refutation credit needs it.)
+"""Is a hypothesis a real attempt at the rule?  (Refutation and narrow credit need it.)
 
-A hypothesis recorded ``refuted=True`` earns an exercise's ``refuted_points``
-(when the instructor turns them on) only if it is **plausible**:
+A hypothesis recorded ``refuted=True`` earns an exercise's ``refuted_points``,
+and one that holds only in a narrower scope its ``narrow_points`` (when the
+instructor turns them on), only if it is **plausible**:
 
     on the grader's screening cases, leaving out the public ones (the notebook's
     cases and the other fixed cases every run starts with, see
@@ -17,7 +18,10 @@ the feedback weight is 0 or 1, ...) is plausible, and these earn nothing:
 * ``return 0`` (it matches only where Keras gives 0) and any other constant
   (a constant can match only one of two different outputs);
 * random numbers (they essentially never match Keras's output exactly);
-* a table of the public cases' answers (those cases do not count).
+* a table of the public cases' answers (those cases do not count);
+* a narrow hypothesis about a scope where Keras's output is always 0 or always
+  the same (``return 0`` under ``fixed={"kernel": 0}``): it holds, so it matches
+  everywhere, but never on two different non-zero outputs.
 
 Everything comes from what the grader has computed itself (the cases it drew,
 Keras's outputs, the formula's outcomes on them); nothing a worker reports
@@ -46,6 +50,12 @@ NOT_PLAUSIBLE = (
     "matches Keras on two different cases where the output is not 0 (for example it is "
     "0, a constant or random), so it is not a real attempt at the rule. A formula that "
     "gets some cases right and is wrong on others earns them.")
+
+#: Feedback when narrow credit is refused.
+NARROW_NOT_PLAUSIBLE = (
+    "holds, but only in a narrower scope where Keras's output is always 0 or always the "
+    "same, so it earns no points: a formula there says nothing about the rule. A "
+    "hypothesis about a scope where the output changes earns them.")
 
 
 def plausible(spec: LayerSpec, cases: Sequence[Case], wants: Sequence[np.ndarray],

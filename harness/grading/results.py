@@ -48,7 +48,7 @@ class Credit(StrEnum):
 
     NONE = "none"
     GENERAL = "general"        # holds for all weights and sequences
-    NARROW = "narrow"          # holds in a narrower scope only
+    NARROW = "narrow"          # holds in a narrower scope only (plausible, if it earns)
     REFUTED = "refuted"        # recorded refuted=True, refuted, and plausible
 
 
@@ -61,7 +61,8 @@ class HypothesisResult:
     unchanged), then what it earns.
 
     ``plausible`` is decided only for a hypothesis recorded ``refuted=True`` that
-    is refuted (see :mod:`harness.grading.plausible`); ``None`` otherwise.
+    is refuted and for one that holds in a narrower scope only (see
+    :mod:`harness.grading.plausible`); ``None`` otherwise.
     """
 
     checked: Verdict

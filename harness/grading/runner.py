@@ -5,8 +5,8 @@ One :class:`GradingContext` is shared by every submission of a run: one
 screening cases shared by everyone).  Submissions are graded in parallel
 threads that share it with no lock around the checking: Keras calls go one at a
 time (:class:`SharedOracle`), Hypothesis is thread-safe (since 6.136), and the
-checker's memos (screening sets, fresh pools, recorded searches, recorded hint
-searches) hold results that do not depend on which thread filled them -- a
+checker's memos (screening sets, a submission's fresh cases, recorded searches,
+recorded hint searches) hold results that do not depend on which thread filled them -- a
 replayed search or hint search is exactly what a fresh one gives -- so grades
 never depend on the number of workers or the order.  So while one thread waits
 on its worker, another checks.  The screening and fresh cases go to the worker
@@ -42,7 +42,7 @@ from harness.grading.remote import Budget, Loaded, RemoteEvaluator, RemoteWhere,
 from harness.grading.results import FileProblem, HypothesisResult, Status, SubmissionResult
 from harness.grading.sandbox import Isolation, Limits, StopReason, WorkerStopped, plan_for
 from harness.grading.scoring import score_exercises, score_hypothesis, zero_exercises
-from harness.grading.secret import submission_salt
+from harness.grading.secret import content_salt, submission_salt
 from harness.grading.spares import SparePool
 from harness.grading.submissions import Submission
 from harness.grading.teaching import TeachingMemo
@@ -173,6 +173,7 @@ def _grade_guarded(submission: Submission, ctx: GradingContext, key: str,
     finally:
         session.stop()
         _detach(ctx, session)
+        ctx.checker.forget_salt(content_salt(submission))
 
 
 def _grader_error(ctx: GradingContext, submission: Submission, key: str,
@@ -354,8 +355,9 @@ def _check_one(ctx: GradingContext, session: Session, claim: Claim,
 
 
 class Checked(NamedTuple):
-    """A claim's verdict and, for one recorded refuted=True and refuted, whether it is
-    plausible (a real attempt at the rule, :mod:`harness.grading.plausible`)."""
+    """A claim's verdict and, for one recorded refuted=True and refuted or one that holds
+    in a narrower scope only, whether it is plausible (a real attempt at the rule,
+    :mod:`harness.grading.plausible`)."""
 
     verdict: Verdict
     plausible: bool | None = None
@@ -369,16 +371,25 @@ def check_claim(ctx: GradingContext, claim: Claim) -> Checked:
     for the cases of its search for a minimal counterexample.  The outcomes on the
     screening set also decide whether a recorded ``refuted=True`` is plausible."""
     cases, wants = ctx.checker.screening(claim)
-    fresh, _ = ctx.checker.fresh(claim)
+    fresh = ctx.checker.fresh_candidates(claim)
     outcomes = RemoteEvaluator().evaluate(claim, cases + fresh)[:len(cases)]
     verdict = ctx.checker.check(claim)
     started = time.thread_time()
     verdict = _with_hints(ctx, claim, verdict)
     teaching = time.thread_time() - started
-    if verdict.verdict != VerdictKind.REFUTED or not verdict.recorded:
+    if not _needs_plausible(verdict):
         return Checked(verdict, teaching_seconds=teaching)
     public = public_cases(claim.spec, claim.scope)
     return Checked(verdict, plausible(claim.spec, cases, wants, outcomes, public), teaching)
+
+
+def _needs_plausible(verdict: Verdict) -> bool:
+    """Refutation credit and narrow credit both need a real attempt at the rule
+    (:mod:`harness.grading.plausible`): a hypothesis recorded refuted=True and refuted,
+    or one that holds only in a narrower scope."""
+    if verdict.verdict == VerdictKind.REFUTED:
+        return verdict.recorded
+    return verdict.verdict == VerdictKind.HOLDS and not verdict.recorded and not verdict.general
 
 
 def _with_hints(ctx: GradingContext, claim: Claim, verdict: Verdict) -> Verdict:

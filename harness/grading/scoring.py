@@ -5,11 +5,13 @@ Rules (per exercise, i.e. per layer in the assignment):
 * ``points`` when at least one hypothesis about the exercise's layer holds for
   all weights and sequences (the general scope) and was recorded as holding;
 * otherwise ``narrow_points`` (default 0) when one holds only in a narrower
-  scope (``fixed=``, ``timesteps=``, ``where=``);
+  scope (``fixed=``, ``timesteps=``, ``where=``) **and is plausible** (below):
+  ``return 0`` where Keras always gives 0 holds, but earns nothing;
 * plus ``refuted_points`` (default 0: refutation credit is the instructor's
   opt-in) when a hypothesis recorded ``refuted=True`` is indeed refuted (the
   harness found the counterexample) **and is plausible**: a real attempt at
-  the rule, not a placeholder.  Plausible means (:mod:`harness.grading.plausible`):
+  the rule, not a placeholder.  Plausible (the same rule for both credits)
+  means (:mod:`harness.grading.plausible`):
   on the grader's screening cases other than the public ones (the notebook's
   cases and the fixed simple cases every run starts with), the formula agrees
   with Keras (same tolerance rule) on at least two cases whose Keras outputs
@@ -36,7 +38,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from harness.grading.assignment import Assignment, Exercise
-from harness.grading.plausible import NOT_PLAUSIBLE
+from harness.grading.plausible import NARROW_NOT_PLAUSIBLE, NOT_PLAUSIBLE
 from harness.grading.results import Credit, ExerciseResult, HypothesisResult
 from harness.verdict import HOLDS, REFUTED, VerdictKind
 
@@ -57,6 +59,8 @@ def _credit(result: HypothesisResult, exercise: Exercise | None) -> tuple[Credit
     if verdict.verdict == HOLDS and verdict.expected == HOLDS:
         if verdict.general:
             return Credit.GENERAL, exercise.points, f"holds for {exercise.everything}."
+        if exercise.narrow_points and result.plausible is not True:
+            return Credit.NONE, 0.0, NARROW_NOT_PLAUSIBLE
         return Credit.NARROW, exercise.narrow_points, (
             f"holds, but only in a narrower scope ({verdict.scope}); full points need a "
             f"hypothesis that holds for {exercise.everything}.")

@@ -29,9 +29,13 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.claims import Claim
 from harness.errors import UsageError
+
+if TYPE_CHECKING:
+    from harness.grading.submissions import Submission
 
 ENV_VARIABLE = "HARNESS_SECRET"
 FILE_NAME = ".secret"
@@ -127,5 +131,10 @@ def submission_salt(claim: Claim) -> bytes:
 
     formula = claim.formula
     if isinstance(formula, RemoteFormula):
-        return formula.session.submission.content_hash().encode()
+        return content_salt(formula.session.submission)
     return b""
+
+
+def content_salt(submission: Submission) -> bytes:
+    """The salt of every claim of ``submission`` (:func:`submission_salt`)."""
+    return submission.content_hash().encode()
