@@ -77,6 +77,13 @@ class Layout:
             return {}
         return data if isinstance(data, dict) else {}
 
+    @property
+    def private(self) -> tuple[str, ...]:
+        """The course's own folders (tests with the secret, server files, the job's
+        data), which no worker may see."""
+        return tuple(str(self.root / name) for name in ("tests", "serverFilesCourse", "data")
+                     if (self.root / name).exists())
+
     def test_file(self, given: str | Path | None, name: str) -> str | Path | None:
         """``given``, else ``tests/<name>`` when the question has it, else ``None``."""
         if given is not None:
@@ -120,7 +127,8 @@ def run_prairielearn(assignment: str | Path | None = None, secret: str | Path | 
         result, rules = grade_one(where.student,
                                   assignment=where.test_file(assignment, ASSIGNMENT_FILE),
                                   seed=seed, isolate=isolate,
-                                  secret=where.test_file(secret, SECRET_FILE))
+                                  secret=where.test_file(secret, SECRET_FILE),
+                                  private=where.private)
     except HarnessError:
         _write(where, not_gradable([SETUP_FAILED]))
         raise
