@@ -10,10 +10,10 @@ It measures, in one run on this machine (every measurement in a fresh process,
 so imports, tracing and memory are counted the way a user meets them):
 
 1. **naive**: a ``hypothesis`` ``@given`` test per hypothesis (deadline and
-   database off) drawing cases with ``harness.strategies.cases`` and calling a
+   database off) drawing cases with ``harness.engine.strategies.cases`` and calling a
    real Keras ``model.predict`` per case (``set_weights`` per case), compared
-   with ``harness.compare.agree``; cases/s and the verdicts it reaches.
-2. **oracle**: ``harness.oracle.Oracle().outputs`` on fresh cases per course layer.
+   with ``harness.engine.compare.agree``; cases/s and the verdicts it reaches.
+2. **oracle**: ``harness.engine.oracle.Oracle().outputs`` on fresh cases per course layer.
 3. **student run**: ``harness check hypotheses/`` (wall, time to first verdict)
    against TensorFlow's import time, each in a fresh process.
 4. **class**: a synthetic class (``class_fixture.py``: N submissions x 6
@@ -296,7 +296,7 @@ def phase_naive(params: dict[str, Any]) -> dict[str, Any]:
     from hypothesis.errors import HypothesisException
 
     from harness.collect import collect
-    from harness.oracle import keras_layer
+    from harness.engine.oracle import keras_layer
 
     t0 = time.perf_counter()
     import keras  # imported here so its import time is reported apart from the checking
@@ -348,8 +348,8 @@ def _naive_test(claim: Any, model: Any, cases: int, tally: Counter[str],
     from hypothesis import HealthCheck, given, reject, settings
     from hypothesis import seed as hypothesis_seed
 
-    from harness import compare, strategies
     from harness.cases import bindings
+    from harness.engine import compare, strategies
 
     spec = claim.spec
     where = "/".join(Path(claim.file).parts[-2:])  # student folder + file: same in every run
@@ -418,7 +418,7 @@ def phase_oracle(params: dict[str, Any]) -> dict[str, Any]:
     import gc
 
     from harness.course import PART_A, PART_B, PART_C
-    from harness.oracle import Oracle
+    from harness.engine.oracle import Oracle
 
     t0 = time.perf_counter()
     import keras  # noqa: F401 - timed apart
@@ -489,7 +489,7 @@ def phase_any_layer(params: dict[str, Any]) -> dict[str, Any]:
     """``Oracle().outputs`` on fresh cases for Dense and Conv1D, and the course layers
     measured the same way in the same process (median of ``repeats`` batches each)."""
     from harness.course import PRESETS
-    from harness.oracle import Oracle
+    from harness.engine.oracle import Oracle
     from harness.parse import parse_layer
 
     count, layers = params["count"], {}
@@ -535,8 +535,8 @@ def phase_class(params: dict[str, Any]) -> dict[str, Any]:
     import numpy as np
 
     start = time.perf_counter()
-    from harness.checker import Checker
     from harness.collect import collect
+    from harness.engine.checker import Checker
 
     harness_import_s = time.perf_counter() - start
     found = collect(params["dirs"])
@@ -546,7 +546,7 @@ def phase_class(params: dict[str, Any]) -> dict[str, Any]:
     first = None
     teach = None
     if params.get("hints"):  # what `harness check` adds by default, counted in work
-        from harness.teach import enrich
+        from harness.engine.teach import enrich
 
         def teach(claim: Any, verdict: Any) -> Any:
             return enrich(checker, claim, verdict, steady=True)
@@ -582,10 +582,10 @@ def phase_teach(params: dict[str, Any]) -> dict[str, Any]:
 
     import numpy as np
 
-    from harness.checker import Checker
     from harness.collect import collect
-    from harness.report import write_reports
-    from harness.teach import enrich_all
+    from harness.engine.checker import Checker
+    from harness.engine.teach import enrich_all
+    from harness.output.report import write_reports
 
     found = collect(params["paths"])
     checker = Checker()
@@ -774,7 +774,7 @@ def measure_worker_start(repeats: int) -> dict[str, Any]:
     """Start-up of one grading worker: sandbox (and cgroup) set up, Python and numpy
     started, a one-line submission loaded, then closed; with and without the sandbox."""
     from harness.errors import HarnessError
-    from harness.grading.sandbox import Isolation, Limits, WorkerProcess, plan_for
+    from harness.grading.isolation.workers import Isolation, Limits, WorkerProcess, plan_for
 
     source = {"empty.py": b"from harness import PART_A, hypothesis\n"}
     out: dict[str, Any] = {}

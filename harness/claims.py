@@ -30,8 +30,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar, cast
 
+from harness.cells import parse_cell_name
 from harness.errors import ClaimError, ClaimWarning, HarnessError
-from harness.ipynb import parse_cell_name
 from harness.layers import Layer, LayerSpec
 from harness.scope import Scope, deferred_checks, make_scope, parameters_of, short_repr
 from harness.verdict import VerdictKind

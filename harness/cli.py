@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.arguments import Parser, seconds, whole_number
-from harness.checker import DEFAULT_CASES, DEFAULT_SEED, MAX_CASES, CheckSettings
+from harness.engine.checker import DEFAULT_CASES, DEFAULT_SEED, MAX_CASES, CheckSettings
+from harness.engine.hints import DEFAULT_BUDGET, MAX_BUDGET
 from harness.errors import HarnessError
-from harness.hints import DEFAULT_BUDGET, MAX_BUDGET
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -105,7 +105,7 @@ def _add_grading(commands: Any) -> None:
 
 def run_check(args: argparse.Namespace) -> int:
     from harness.api import check_found, find
-    from harness.report import display_path, summaries, terminal_lines, write_reports
+    from harness.output.report import display_path, summaries, terminal_lines, write_reports
 
     settings = CheckSettings(seed=args.seed, cases=args.cases)
     found = find(args.paths)  # nothing to check: exit 2, and the last report stays
@@ -132,7 +132,7 @@ def _print_progress(verdict: Any) -> None:
 
 
 def _print_failures(run: Any) -> None:
-    from harness.render import RULE, failure_text, recorded_hints_text
+    from harness.output.render import RULE, failure_text, recorded_hints_text
     from harness.surprises import ordered
 
     for verdict in ordered(run.verdicts):  # surprises first, as in the table

@@ -19,11 +19,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.cells import parse_cell_name
 from harness.claims import Claim, claims_in, collecting
 from harness.errors import HarnessError, UsageError
 from harness.execute import run_source
 from harness.faults import describe_cell_error, describe_load_error
-from harness.ipynb import parse_cell_name
 from harness.verdict import LoadFailure
 
 #: What counts as a hypothesis file.

@@ -11,8 +11,8 @@ from __future__ import annotations
 import traceback
 from pathlib import Path
 
+from harness.cells import parse_cell_name
 from harness.errors import HarnessError
-from harness.ipynb import parse_cell_name
 
 
 def describe_exception(exc: BaseException, file: str) -> str:

@@ -28,9 +28,9 @@ from __future__ import annotations
 import ast
 import json
 import linecache
-import re
 from typing import Any
 
+from harness.cells import cell_name
 from harness.errors import HarnessError
 from harness.nesting import nesting_depth
 
@@ -40,23 +40,11 @@ MAX_CELL = 256 * 1024
 #: Deepest nesting of the notebook's JSON (checked before parsing it).
 MAX_JSON_DEPTH = 64
 DROP_IMPORTS = ("tensorflow", "keras", "tf_keras", "jax", "torch", "matplotlib", "pandas")
-#: How a cell is named in code objects, tracebacks and messages.
-_CELL_NAME = re.compile(r"^(?P<notebook>.*\.ipynb), cell (?P<cell>\d+)$")
+
 
 
 class NotebookError(HarnessError, ValueError):
     """A notebook file could not be read."""
-
-
-def cell_name(notebook: str, cell: int) -> str:
-    """``explore.ipynb, cell 7``: the file name a kept cell runs under."""
-    return f"{notebook}, cell {cell}"
-
-
-def parse_cell_name(filename: str) -> tuple[str, int] | None:
-    """``("explore.ipynb", 7)`` for a cell's name, None for any other file name."""
-    match = _CELL_NAME.match(filename)
-    return (match["notebook"], int(match["cell"])) if match else None
 
 
 def notebook_to_source(data: bytes, name: str = "notebook.ipynb") -> str:

@@ -23,7 +23,7 @@ input kind (floats, or indices in range for ``Embedding``) and the weights that
 must be positive (``moving_variance``).  For the three recurrent layers all of
 this is known without Keras (the course's fast path); for any other layer the
 weights come from building the real Keras layer once (lazily, cached, through
-:mod:`harness.oracle`), because Keras is the judge.
+:mod:`harness.engine.oracle`), because Keras is the judge.
 
 Constructing a description never imports Keras: a grading worker builds them
 where Keras cannot be imported.  :meth:`Layer.validate` (the checker, the
@@ -254,7 +254,7 @@ class Layer:
         once per description; do not change the dict)."""
         if self.is_recurrent:
             return self._recurrent_shapes()
-        from harness import oracle
+        from harness.engine import oracle
 
         return dict(oracle.describe(self).shapes)
 
@@ -283,7 +283,7 @@ class Layer:
         if self.is_recurrent:
             steps = int(timesteps or 1)
             return (steps, self.units) if self.return_sequences else (self.units,)
-        from harness import oracle
+        from harness.engine import oracle
 
         length = timesteps if self.variable else None
         return oracle.output_shape(self, length)
@@ -294,7 +294,7 @@ class Layer:
         ...)`` compare equal after it).  Asks Keras for its defaults."""
         if self.is_recurrent:
             return self
-        from harness import oracle
+        from harness.engine import oracle
 
         defaults = oracle.keras_defaults(self.kind)
         kept = {name: value.canonical() if isinstance(value, Layer) else value
@@ -309,7 +309,7 @@ class Layer:
         if self.known:
             return
         self.require_input_shape()
-        from harness import oracle
+        from harness.engine import oracle
 
         oracle.describe(self)
 

@@ -3,7 +3,7 @@
 :func:`check` takes a decorated function, a list of them, a module, or a path (a
 ``.py`` file, a notebook, or a folder of them) and returns a :class:`CheckResult`:
 in Jupyter it displays as HTML (verdict, counterexample, step table, hints,
-pictures, all from :mod:`harness.render`), elsewhere as the usual text.
+pictures, all from :mod:`harness.output.render`), elsewhere as the usual text.
 
 Functions defined in notebook cells work: the harness never needs their source
 file.  The kernel's :data:`SESSION` keeps one oracle (one Keras layer per layer
@@ -21,15 +21,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.checker import DEFAULT_CASES, DEFAULT_SEED, CheckSettings
 from harness.claims import Claim, claim_of, claims_in, kernel_cell
 from harness.collect import collect
+from harness.engine.checker import DEFAULT_CASES, DEFAULT_SEED, CheckSettings
 from harness.errors import UsageError
 from harness.verdict import HOLDS, LoadFailure, Verdict
 
 if TYPE_CHECKING:
-    from harness.checker import Checker
-    from harness.oracle import Oracle
+    from harness.engine.checker import Checker
+    from harness.engine.oracle import Oracle
 
 #: Checkers kept for the most recent settings (a checker's memos are per settings).
 KEPT_CHECKERS = 4
@@ -46,8 +46,8 @@ class Session:
         self._checkers: dict[CheckSettings, Checker] = {}
 
     def checker(self, settings: CheckSettings) -> Checker:
-        from harness.checker import Checker
-        from harness.oracle import Oracle
+        from harness.engine.checker import Checker
+        from harness.engine.oracle import Oracle
 
         if self._oracle is None:
             self._oracle = Oracle()
@@ -128,7 +128,7 @@ def check(target: Any, *, seed: int = DEFAULT_SEED, cases: int = DEFAULT_CASES,
     settings = CheckSettings(seed=seed, cases=cases)
     checker = SESSION.checker(settings)
     result = CheckResult(failures=failures, settings=checker.settings)
-    from harness.teach import enrich_all
+    from harness.engine.teach import enrich_all
 
     verdicts = enrich_all(checker, claims, [checker.check(claim) for claim in claims],
                           hints=hints)
@@ -136,7 +136,7 @@ def check(target: Any, *, seed: int = DEFAULT_SEED, cases: int = DEFAULT_CASES,
     for claim in claims:  # running a cell again makes a new condition: a new memo key
         if claim.scope.where is not None:
             checker.forget(claim.scope.where)
-    from harness import lookalike
+    from harness.engine import lookalike
 
     result.verdicts = lookalike.group(result.verdicts)
     return result
@@ -182,7 +182,8 @@ def _shown(verdict: Verdict) -> Verdict:
 
 def text(result: CheckResult) -> str:
     """The result as plain text: one line per hypothesis, then what went wrong."""
-    from harness import lookalike, render
+    from harness.engine import lookalike
+    from harness.output import render
     from harness.surprises import lead_lines, ordered
 
     shown = ordered(result.verdicts)  # surprises first
@@ -210,7 +211,8 @@ def _failure_lines(v: Verdict, failure: str) -> list[str]:
 def page(result: CheckResult) -> str:
     """The result as HTML for Jupyter: each verdict through :func:`render.verdict_html`,
     with its pictures."""
-    from harness import lookalike, render
+    from harness.engine import lookalike
+    from harness.output import render
     from harness.surprises import heading, items, ordered
 
     found = items(result.verdicts, result.failures)
@@ -237,7 +239,7 @@ def page(result: CheckResult) -> str:
 def _pictures(verdict: Verdict) -> list[str]:
     if verdict.counterexample is None or verdict.verdict == HOLDS:
         return []
-    from harness.pictures import svgs
+    from harness.output.pictures import svgs
 
     return svgs(verdict)
 

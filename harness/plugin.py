@@ -33,8 +33,8 @@ from harness.settings import (
 )
 
 if TYPE_CHECKING:
-    from harness.checker import Checker
     from harness.claims import Claim
+    from harness.engine.checker import Checker
     from harness.verdict import LoadFailure, Verdict
 
 
@@ -71,7 +71,7 @@ class HarnessSession:
     def checker(self) -> Checker:
         """The run's checker, made (and the checker imported) for the first hypothesis."""
         if self._checker is None:
-            from harness.checker import Checker
+            from harness.engine.checker import Checker
 
             self._checker = Checker(self.settings)
         return self._checker
@@ -271,15 +271,15 @@ class HypothesisItem(pytest.Item):
                        "tried: remove refuted=True, or check the formula"))
 
     def runtest(self) -> None:
-        from harness.render import failure_text
-        from harness.teach import LIMIT, enrich, worth_teaching
+        from harness.engine.teach import LIMIT, enrich, worth_teaching
+        from harness.output.render import failure_text
         from harness.verdict import ERROR, REFUTED
 
         session = self.config.stash[SESSION]
         with warnings.catch_warnings():  # TensorFlow's own deprecation noise is not the
             warnings.simplefilter("ignore")  # student's business, even under -W error
             verdict = session.checker.check(self.claim)
-            if worth_teaching(verdict) and session.taught < LIMIT:  # see harness.teach
+            if worth_teaching(verdict) and session.taught < LIMIT:  # see harness.engine.teach
                 session.taught += 1
                 verdict = enrich(session.checker, self.claim, verdict, hints=session.hints,
                                  budget=session.hint_seconds)
@@ -292,7 +292,7 @@ class HypothesisItem(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: Any = None) -> str:
         if isinstance(excinfo.value, Refuted):
-            from harness.render import failure_text
+            from harness.output.render import failure_text
 
             return failure_text(excinfo.value.verdict)
         if isinstance(excinfo.value, NotCheckable):
@@ -334,8 +334,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     state = session.config.stash.get(SESSION, None)
     if state is None or not (state.verdicts or state.failures):
         return
-    from harness.lookalike import group
-    from harness.report import write_reports
+    from harness.engine.lookalike import group
+    from harness.output.report import write_reports
 
     state.verdicts = group(state.verdicts)  # same_as: hypotheses that behave alike
     write_reports(state.report_dir, state.verdicts, state.failures, seed=state.settings.seed)
@@ -345,7 +345,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     state = config.stash.get(SESSION, None)
     if state is None or not (state.verdicts or state.failures):
         return
-    from harness.report import display_path, summaries, terminal_lines
+    from harness.output.report import display_path, summaries, terminal_lines
 
     terminalreporter.section("RNN hypothesis harness")
     for line in terminal_lines(state.verdicts, state.failures):

@@ -34,7 +34,7 @@ class CheckSettings:
     (grading; bytes, or text taken as UTF-8): when set, every seed comes from it
     and ``seed`` (so nobody without the secret can know the cases), and a claim
     that holds on the screening set is also checked on ``fresh`` cases of its
-    own (see :meth:`harness.checker.Checker.fresh`).  Never shown: it is left out
+    own (see :meth:`harness.engine.checker.Checker.fresh`).  Never shown: it is left out
     of the settings' ``repr``.
     """
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.checker import Checker, CheckSettings
-from harness.oracle import Oracle
+from harness.engine.checker import Checker, CheckSettings
+from harness.engine.oracle import Oracle
 
 
 @pytest.fixture(scope="session")

@@ -28,9 +28,9 @@ import numpy as np
 from harness import hypothesis
 from harness.cases import Case, bindings, case_from_json
 from harness.claims import Claim, claim_of
-from harness.compare import agree, normalize
+from harness.engine.compare import agree, normalize
+from harness.engine.oracle import predict
 from harness.layers import ACTIVATIONS, LayerSpec
-from harness.oracle import predict
 from harness.verdict import Verdict
 
 SELU_ALPHA = 1.6732632423543772848170429916717

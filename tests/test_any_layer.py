@@ -17,11 +17,11 @@ import pytest
 from formulas import declaration_error
 
 from harness import GRU, PART_A, Layer, SimpleRNN, hypothesis
-from harness.checker import Checker, CheckSettings
 from harness.claims import claim_of
+from harness.engine.checker import Checker, CheckSettings
 from harness.errors import LayerSpecError
+from harness.output.render import failure_text
 from harness.parse import parse_layer
-from harness.render import failure_text
 from harness.verdict import HOLDS, REFUTED, Verdict
 
 DENSE = Layer("Dense", units=2, input_shape=(3,))
@@ -350,8 +350,8 @@ print(str(f.__harness_claim__.spec))
 
 
 def test_large_batches_give_the_same_outputs_as_small_ones() -> None:
-    from harness import strategies
-    from harness.oracle import Oracle
+    from harness.engine import strategies
+    from harness.engine.oracle import Oracle
     from harness.scope import make_scope
 
     for layer in (CONV, BATCHNORM):
@@ -365,8 +365,8 @@ def test_large_batches_give_the_same_outputs_as_small_ones() -> None:
 
 
 def test_hints_for_a_layer_without_steps_hold_when_pasted(checker: Checker) -> None:
-    from harness.hints import claim_in, hints_for
-    from harness.render import call
+    from harness.engine.hints import claim_in, hints_for
+    from harness.output.render import call
 
     claim = claim_of(hypothesis(BATCHNORM)(_copy(textbook_epsilon)))
     assert claim is not None

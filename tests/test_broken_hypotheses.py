@@ -64,7 +64,7 @@ NOTEBOOK = _notebook([HEADER, RIGHT_A, TYPO, "@hypothesis(PART_A\ndef half(kerne
 @pytest.fixture(scope="module", autouse=True)
 def _keras_loaded_once() -> None:
     """pytester's in-process runs restore sys.modules; TensorFlow loads once, here."""
-    from harness.oracle import keras_layer
+    from harness.engine.oracle import keras_layer
 
     keras_layer(PART_A)
 

@@ -74,7 +74,7 @@ def test_check_bundled_hypotheses_plus_one_surprise(
     refuted but recorded as holding: every format names the student's first."""
     import harness.api
     from harness.notebook import CheckResult, page, text
-    from harness.report import SURPRISE_COLOURS
+    from harness.output.report import SURPRISE_COLOURS
 
     folder = tmp_path / "hypotheses"
     shutil.copytree(BUNDLED, folder)

@@ -20,9 +20,9 @@ import pytest
 from formulas import claim_for, recheck_counterexample
 
 from harness import GRU, Layer, SimpleRNN
-from harness.checker import Checker, CheckSettings
 from harness.claims import Claim
 from harness.collect import load_claims
+from harness.engine.checker import Checker, CheckSettings
 from harness.verdict import HOLDS, REFUTED, Verdict
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -256,7 +256,7 @@ def test_held_out_hypothesis(checker: Checker, layer: Layer, formula: Callable[.
 def keras_loaded_once() -> Iterator[None]:
     """pytester restores sys.modules after each test; TensorFlow cannot be imported twice in
     one process, so it is loaded out here first (a module fixture: before pytester's)."""
-    from harness.oracle import keras_layer
+    from harness.engine.oracle import keras_layer
 
     keras_layer(SimpleRNN(units=1))
     yield

@@ -14,13 +14,13 @@ from formulas import claim_for, declaration_error, recheck_counterexample, true_
 
 from harness import PART_A, PART_B, PART_C, SimpleRNN, hypothesis
 from harness.cases import case_from_json
-from harness.checker import Checker
 from harness.claims import claim_of
 from harness.collect import load_claims
-from harness.compare import agree
+from harness.engine.checker import Checker
+from harness.engine.compare import agree
+from harness.engine.formula import InProcess
+from harness.engine.oracle import Oracle, predict
 from harness.errors import ClaimError
-from harness.formula import InProcess
-from harness.oracle import Oracle, predict
 
 # ---- formulas (Part A unless the name says otherwise) -------------------------------------
 

@@ -15,8 +15,8 @@ import pytest
 from harness.errors import AssignmentError
 from harness.grading import grade
 from harness.grading.assignment import parse_assignment
-from harness.grading.remote import Budget, Session
-from harness.grading.sandbox import TAMPERED, Isolation, Limits, WorkerStopped
+from harness.grading.isolation.workers import TAMPERED, Isolation, Limits, WorkerStopped
+from harness.grading.session import Budget, Session
 from harness.grading.submissions import Submission
 
 ASSIGNMENT = """
@@ -247,9 +247,9 @@ def test_a_conv1d_attempt_right_on_some_cases_is_plausible() -> None:
     import numpy as np
 
     from harness import Layer
-    from harness.checker import Checker, CheckSettings
     from harness.claims import claim_of
-    from harness.formula import InProcess
+    from harness.engine.checker import Checker, CheckSettings
+    from harness.engine.formula import InProcess
     from harness.grading.plausible import plausible, public_cases
 
     conv = Layer("Conv1D", filters=1, kernel_size=3, use_bias=False, input_shape=(6, 1))
@@ -278,7 +278,7 @@ def test_a_conv1d_attempt_right_on_some_cases_is_plausible() -> None:
 def test_a_layer_outside_the_assignment_is_never_built() -> None:
     """A hostile submission may name many large layers: the grader reports each as not
     part of the assignment and builds none of them with Keras."""
-    from harness import oracle
+    from harness.engine import oracle
     from harness.scope import DEFAULT_TIMESTEPS
 
     rules = parse_assignment(ASSIGNMENT, source="test")

@@ -24,7 +24,7 @@ SCRIPT = r"""
 import json, sys
 import harness
 from harness.api import check_paths
-from harness.checker import CheckSettings
+from harness.engine.checker import CheckSettings
 from harness.grading import grade
 from harness.grading.assignment import load_assignment
 

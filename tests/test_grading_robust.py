@@ -26,10 +26,10 @@ from harness.claims import Claim, claim_of
 from harness.errors import AssignmentError, ScopeError
 from harness.grading import grade, runner
 from harness.grading.assignment import load_assignment, parse_assignment
-from harness.grading.protocol import ProtocolError, encode_value, frame, nesting_depth, parse
-from harness.grading.remote import Budget, Session, decode_outcome
+from harness.grading.isolation.workers import TAMPERED, Isolation, Limits, WorkerStopped
+from harness.grading.protocol import ProtocolError, encode_value, frame, parse
 from harness.grading.runner import GraderBudget
-from harness.grading.sandbox import TAMPERED, Isolation, Limits, WorkerStopped
+from harness.grading.session import Budget, Session, decode_outcome
 from harness.grading.submissions import (
     MAX_SUBMISSION,
     Submission,
@@ -37,6 +37,7 @@ from harness.grading.submissions import (
     scan_submissions,
 )
 from harness.ipynb import NotebookError, notebook_to_source
+from harness.nesting import nesting_depth
 from harness.scope import make_scope
 
 ROBUST = Path(__file__).parent / "grading_fixtures" / "robust"

@@ -14,12 +14,12 @@ import pytest
 
 from harness import PART_A, hypothesis
 from harness.cases import Case
-from harness.checker import Checker, CheckSettings
 from harness.claims import Claim, claim_of
-from harness.formula import InProcess, Outcome
+from harness.engine.checker import Checker, CheckSettings
+from harness.engine.formula import InProcess, Outcome
+from harness.engine.oracle import Oracle
+from harness.engine.teach import enrich
 from harness.grading.teaching import TeachingMemo
-from harness.oracle import Oracle
-from harness.teach import enrich
 from harness.verdict import REFUTED, Verdict
 
 SETTINGS = CheckSettings(cases=60, search=60)

@@ -16,16 +16,16 @@ from harness import PART_A, PART_B, hypothesis
 from harness.cases import make_case
 from harness.claims import claim_of
 from harness.errors import AssignmentError, UsageError
-from harness.files import write_atomic
 from harness.grading.assignment import load_assignment, parse_assignment
 from harness.grading.outputs import grades_csv
 from harness.grading.progress import Progress
 from harness.grading.protocol import ProtocolError, encode_value, frame, parse
-from harness.grading.remote import decode_outcome, rebuild_layer
 from harness.grading.results import ExerciseResult, HypothesisResult, SubmissionResult
 from harness.grading.scoring import score_exercises, score_hypothesis
+from harness.grading.session import decode_outcome, rebuild_layer
 from harness.grading.submissions import find_submissions
 from harness.ipynb import notebook_to_source
+from harness.output.files import write_atomic
 from harness.verdict import Verdict, VerdictKind
 
 MINIMAL = """
@@ -241,7 +241,7 @@ def test_spare_workers_belong_to_their_class_run() -> None:
     and kills what is left when it closes; another pool shares none of it."""
     import time
 
-    from harness.grading.spares import READY, SparePool
+    from harness.grading.isolation.spares import READY, SparePool
 
     started: list[_Launch] = []
 

@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 
 from harness import GRU, PART_A, PART_B, PART_C, hypothesis
-from harness.checker import Checker, CheckSettings
 from harness.claims import Claim, claim_of
 from harness.collect import load_claims
-from harness.hints import MAX_REGIMES, catalogue, claim_in, hints_for
-from harness.render import failure_text, hints_text, regime_text
-from harness.teach import enrich
+from harness.engine.checker import Checker, CheckSettings
+from harness.engine.hints import MAX_REGIMES, catalogue, claim_in, hints_for
+from harness.engine.teach import enrich
+from harness.output.render import failure_text, hints_text, regime_text
 from harness.verdict import HOLDS, REFUTED, Hints, Regime, Verdict
 
 BUNDLED = Path(__file__).parent / "bundled"

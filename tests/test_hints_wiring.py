@@ -33,7 +33,7 @@ BUNDLED = Path(__file__).resolve().parent / "bundled"  # our copies of hypothese
 def _keras_loaded_once() -> None:
     """TensorFlow cannot be imported twice in one process (pytester restores sys.modules)."""
     from harness.course import PART_A
-    from harness.oracle import keras_layer
+    from harness.engine.oracle import keras_layer
 
     keras_layer(PART_A)
 
@@ -109,9 +109,9 @@ def test_teaching_is_given_to_at_most_limit_surprises_first(tmp_path: Path) -> N
     """enrich_all (harness check, the API, the notebook): at most ``limit`` hypotheses get
     hints and pictures, the surprises first, never a bundled example refuted as
     recorded."""
-    from harness.checker import Checker
     from harness.collect import collect
-    from harness.teach import enrich_all
+    from harness.engine.checker import Checker
+    from harness.engine.teach import enrich_all
 
     folder = tmp_path / "hypotheses"
     folder.mkdir()

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 from harness import PART_A, hypothesis
-from harness.checker import Checker
 from harness.claims import claim_of
-from harness.formula import Outcome
+from harness.engine.checker import Checker
+from harness.engine.formula import Outcome
+from harness.engine.lookalike import cases_of, digest, function_source, group, sentences
 from harness.grading.misconceptions import clusters
 from harness.grading.results import GRADED, HypothesisResult, SubmissionResult
-from harness.lookalike import cases_of, digest, function_source, group, sentences
 from harness.verdict import HOLDS, REFUTED
 
 

@@ -8,13 +8,13 @@ from formulas import reference, true_claim
 
 from harness import PART_A, PART_B, PART_C
 from harness.cases import Case, make_case
-from harness.checker import Checker
 from harness.course import NOTEBOOK_CASES, PRESETS, NotebookCase
+from harness.engine.checker import Checker
+from harness.engine.oracle import Oracle, predict
+from harness.engine.strategies import explicit_cases
 from harness.layers import LSTM, LayerSpec, SimpleRNN
-from harness.oracle import Oracle, predict
 from harness.parse import parse_layer
 from harness.scope import Scope
-from harness.strategies import explicit_cases
 
 # (layer, weights in get_weights() order, input sequence, what Keras printed), copied
 # by hand from the notebook cells: independent of harness.course.

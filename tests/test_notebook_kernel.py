@@ -178,8 +178,8 @@ def test_pytest_collects_notebooks_in_a_hypotheses_folder(pytester: pytest.Pytes
 def test_grading_names_the_notebook_cell_in_load_errors_and_finds_sources() -> None:
     """What the grading worker does with a converted notebook (without a sandbox here):
     the syntax error names the notebook's cell and line, never the converted file's."""
+    from harness.engine.lookalike import function_source
     from harness.faults import describe_load_error
-    from harness.lookalike import function_source
 
     data = _notebook(INTRO, IMPORTS, ("code", "@hypothesis(PART_A)\ndef f(xs:\n    return xs\n"))
     converted = notebook_to_source(data.encode(), "bob.ipynb")
@@ -212,7 +212,7 @@ def test_check_explains_what_it_needs_and_shows_files_that_did_not_load(tmp_path
 def test_the_kernel_session_shares_one_oracle_and_keeps_few_checkers() -> None:
     """``harness.check`` in a loop over seeds builds each Keras layer once (one oracle)
     and keeps only the most recent settings' checkers."""
-    from harness.checker import CheckSettings
+    from harness.engine.checker import CheckSettings
     from harness.notebook import KEPT_CHECKERS, Session
 
     session = Session()

@@ -22,13 +22,13 @@ import numpy as np
 import pytest
 
 from harness import PART_A, hypothesis
-from harness.checker import Checker
 from harness.claims import claim_of
+from harness.engine.checker import Checker
+from harness.engine.lookalike import group
+from harness.engine.sweep import sweep_for
 from harness.grading.results import GRADED, Credit, HypothesisResult, SubmissionResult
 from harness.grading.summary import write_summary
-from harness.lookalike import group
-from harness.report import SURPRISE_COLOURS, VERDICT_COLOURS, write_reports
-from harness.sweep import sweep_for
+from harness.output.report import SURPRISE_COLOURS, VERDICT_COLOURS, write_reports
 from harness.verdict import REFUTED, LoadFailure, Verdict
 
 CHROMIUM = "/usr/bin/chromium"

@@ -46,7 +46,7 @@ def _keras_loaded_once() -> None:
     """pytester's in-process runs restore sys.modules afterwards; TensorFlow cannot be
     imported twice in one process, so load it out here, before the first inner run."""
     from harness.course import PART_A
-    from harness.oracle import keras_layer
+    from harness.engine.oracle import keras_layer
 
     keras_layer(PART_A)
 
@@ -83,7 +83,7 @@ def test_refuted_hypothesis_fails_with_minimal_counterexample(pytester: pytest.P
     assert "Keras output:" in out and "hypothesis output:" in out and "difference:" in out
     assert "Tried " in out and "cases (seed " in out
     assert "harness probe 'SimpleRNN(" in out
-    assert "harness/checker.py" not in out and "Traceback" not in out
+    assert "harness/engine/checker.py" not in out and "Traceback" not in out
 
 
 def test_recorded_refuted_that_holds_fails_strictly(pytester: pytest.Pytester) -> None:
@@ -134,7 +134,7 @@ def test_other_suites_are_collected_as_before(pytester: pytest.Pytester) -> None
 
 
 def test_importing_harness_and_plugin_stays_light() -> None:
-    code = ("import sys, harness, harness.plugin, harness.cli, harness.report\n"
+    code = ("import sys, harness, harness.plugin, harness.cli, harness.output.report\n"
             "print(sorted(m for m in ('tensorflow', 'keras', 'pandas') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout

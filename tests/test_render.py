@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from harness import PART_A, PART_B
-from harness.render import (
+from harness.output.render import (
     call,
     case_text,
     failure_text,

@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 
 from harness import PART_A, hypothesis
-from harness.checker import Checker
 from harness.claims import claim_of
-from harness.lookalike import group
-from harness.report import write_reports
-from harness.sweep import POINTS, sweep_for
+from harness.engine.checker import Checker
+from harness.engine.lookalike import group
+from harness.engine.sweep import POINTS, sweep_for
+from harness.output.report import write_reports
 from harness.verdict import HOLDS, REFUTED, Hints, LoadFailure, Verdict
 
 
@@ -151,7 +151,7 @@ def test_no_pictures_needed_no_matplotlib(verdicts: list[Verdict], tmp_path: Pat
     one refuted as recorded."""
     off = change == "pictures off"
     code = ("import sys, json\nfrom harness.verdict import Verdict\n"
-            "from harness.report import write_reports\n"
+            "from harness.output.report import write_reports\n"
             "vs = [Verdict.from_json(d) for d in json.load(open(sys.argv[1]))]\n"
             f"write_reports(sys.argv[2], vs, pictures={not off})\n"
             "print('matplotlib' in sys.modules)\n")
@@ -185,7 +185,7 @@ def test_pictures_show_what_the_hints_say_matters(checker: Checker) -> None:
     """The sweep follows the weight a hint names (here only a regime names it), and a
     weight that changes nothing (recurrent_kernel on one step) gives way to one that
     does; a one-step counterexample gets no step picture (one dot per line)."""
-    from harness.pictures import figures
+    from harness.output.pictures import figures
     from harness.verdict import Regime
 
     claim = claim_of(sum_of_inputs)

@@ -28,7 +28,8 @@ import pytest
 
 from harness import PART_A
 from harness.cases import Case
-from harness.checker import Checker, CheckSettings
+from harness.engine.checker import Checker, CheckSettings
+from harness.engine.oracle import Oracle
 from harness.grading.assignment import Assignment, parse_assignment
 from harness.grading.feedback import feedback_markdown
 from harness.grading.gradescope import results_json
@@ -36,7 +37,6 @@ from harness.grading.results import SubmissionResult
 from harness.grading.runner import GradingContext, grade_submission, make_context
 from harness.grading.secret import Secret
 from harness.grading.submissions import Submission
-from harness.oracle import Oracle
 from harness.verdict import REFUTED
 
 SECRET = b"the course's grading secret, kept for the whole term"

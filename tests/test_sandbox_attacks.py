@@ -29,9 +29,10 @@ import pytest
 from conftest_grading import dockerlike, no_worker_processes, sandbox_name
 
 from harness.errors import SandboxError
-from harness.grading import bwrap, container, grade
-from harness.grading.policy import resident_mb, tmpfs_mb, worker_policy
-from harness.grading.sandbox import Isolation, _Tree, plan_for
+from harness.grading import grade
+from harness.grading.isolation import bwrap, container
+from harness.grading.isolation.policy import resident_mb, tmpfs_mb, worker_policy
+from harness.grading.isolation.workers import Isolation, _Tree, plan_for
 
 ATTACKS = Path(__file__).parent / "grading_fixtures" / "attacks"
 ASSIGNMENT = ATTACKS / "assignment.toml"

@@ -10,8 +10,8 @@ import pytest
 from formulas import claim_for, declaration_error, recheck_counterexample
 
 from harness import PART_A, PART_B, SimpleRNN
-from harness.checker import Checker
 from harness.claims import Claim
+from harness.engine.checker import Checker
 from harness.errors import ClaimError, ScopeError
 from harness.scope import DEFAULT_TIMESTEPS, MAX_TIMESTEPS, make_scope
 

@@ -22,11 +22,11 @@ import pytest
 from conftest_grading import ASSIGNMENT
 
 from harness import PART_A, PART_B, hypothesis
-from harness.checker import Checker, CheckSettings
 from harness.claims import Claim, claim_of
-from harness.compare import agree
 from harness.course import NOTEBOOK_CASES
-from harness.formula import InProcess
+from harness.engine.checker import Checker, CheckSettings
+from harness.engine.compare import agree
+from harness.engine.formula import InProcess
 from harness.grading import grade
 from harness.grading.assignment import load_assignment
 from harness.grading.feedback import feedback_markdown

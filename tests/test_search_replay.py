@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from harness import PART_A, PART_B, hypothesis
-from harness import checker as checker_module
-from harness.checker import Checker, CheckSettings
 from harness.claims import Claim, claim_of
+from harness.engine import checker as checker_module
+from harness.engine.checker import Checker, CheckSettings
 
 
 def _claims() -> list[Claim]:

@@ -34,14 +34,14 @@ from hypothesis import strategies as st
 
 from harness import PART_A, PART_B, PART_C, hypothesis
 from harness.cases import Case
-from harness.checker import Checker, CheckSettings, where_identity
 from harness.claims import Claim, claim_of
-from harness.compare import out_of_range
+from harness.engine.checker import Checker, CheckSettings, where_identity
+from harness.engine.compare import out_of_range
+from harness.engine.oracle import Oracle
+from harness.engine.strategies import no_local_constants
 from harness.errors import UsageError
 from harness.grading.secret import ENV_VARIABLE, Secret, resolve_secret
 from harness.layers import LayerSpec
-from harness.oracle import Oracle
-from harness.strategies import no_local_constants
 from harness.verdict import HOLDS, REFUTED
 
 SECRET = "an instructor's secret, long enough to be safe"
@@ -312,7 +312,7 @@ def test_pytest_harness_check_and_the_api_draw_identical_cases(
         tmp_path: Path) -> None:
     from harness.api import check_paths
     from harness.cli import main
-    from harness.oracle import keras_layer
+    from harness.engine.oracle import keras_layer
 
     keras_layer(PART_A)  # TensorFlow imported before pytester's in-process run
     folder = pytester.path / "hypotheses"

@@ -23,12 +23,12 @@ from conftest_grading import ASSIGNMENT
 
 from harness import PART_A
 from harness.cases import Case
-from harness.checker import SECRET_ONLY, Checker
 from harness.claims import Claim
+from harness.engine.checker import SECRET_ONLY, Checker
+from harness.engine.strategies import explicit_cases
 from harness.grading import grade
 from harness.numbers import format_number
 from harness.scope import Scope
-from harness.strategies import explicit_cases
 from harness.verdict import ERROR, HOLDS, REFUTED
 
 SECRET = "a secret nobody outside the course staff knows"

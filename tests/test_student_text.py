@@ -26,11 +26,11 @@ from conftest_grading import ASSIGNMENT
 from markdown_it import MarkdownIt
 
 from harness import PART_A
+from harness.engine.lookalike import function_source
 from harness.grading.assignment import load_assignment
 from harness.grading.feedback import feedback_markdown
 from harness.grading.results import ExerciseResult, HypothesisResult, SubmissionResult
-from harness.lookalike import function_source
-from harness.report import write_reports
+from harness.output.report import write_reports
 from harness.untrusted import (
     FULL_MESSAGES,
     LINE,
@@ -214,8 +214,8 @@ def test_a_failing_part_is_replaced_by_a_line_and_logged(
 def test_a_picture_that_cannot_be_drawn_leaves_the_other(
         hostile: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
-    from harness import pictures
     from harness.grading.summary import summary_html
+    from harness.output import pictures
 
     drawn = pictures._svg_text
 

@@ -10,9 +10,9 @@ import shutil
 from pathlib import Path
 
 from harness import PART_A
-from harness.report import terminal_lines
+from harness.engine.teach import worth_teaching
+from harness.output.report import terminal_lines
 from harness.surprises import SHIPPED, digest, is_bundled, items, ordered
-from harness.teach import worth_teaching
 from harness.verdict import ERROR, HOLDS, REFUTED, Counterexample, Verdict
 
 BUNDLED = Path(__file__).resolve().parent / "bundled"  # our copies of hypotheses/

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from harness import PART_A, hypothesis
-from harness.checker import Checker, CheckSettings
 from harness.claims import claim_of
-from harness.formula import InProcess
+from harness.engine.checker import Checker, CheckSettings
+from harness.engine.formula import InProcess
 
 
 def test_endless_formula_is_an_error_not_a_hang() -> None:

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from harness import PART_B, PART_C, hypothesis
-from harness.checker import Checker
 from harness.claims import claim_of
+from harness.engine.checker import Checker
 
 
 def b_float32(kernel, recurrent_kernel, xs):

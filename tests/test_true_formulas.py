@@ -17,13 +17,13 @@ from hypothesis import strategies as st
 
 from harness import GRU, LSTM, PART_A, PART_B, PART_C, SimpleRNN
 from harness.cases import Case, make_case
-from harness.checker import Checker
-from harness.compare import agree, out_of_range
+from harness.engine.checker import Checker
+from harness.engine.compare import agree, out_of_range
+from harness.engine.oracle import Oracle, keras_layer, predict
+from harness.engine.strategies import cases as case_strategy
+from harness.engine.strategies import sample_cases
 from harness.layers import ACTIVATIONS, LayerSpec
-from harness.oracle import Oracle, keras_layer, predict
 from harness.scope import Scope
-from harness.strategies import cases as case_strategy
-from harness.strategies import sample_cases
 
 #: A representative grid (not the full product): every kind, every activation name,
 #: bias on/off, units 1-3, input_dim 1-2, return_sequences both ways, GRU reset_after both.

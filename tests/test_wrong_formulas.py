@@ -17,10 +17,10 @@ from formulas import (
 
 from harness import GRU, LSTM, PART_A, PART_B, PART_C, SimpleRNN
 from harness.cases import case_from_json
-from harness.checker import Checker
-from harness.compare import agree
+from harness.engine.checker import Checker
+from harness.engine.compare import agree
+from harness.engine.oracle import Oracle
 from harness.layers import LayerSpec
-from harness.oracle import Oracle
 
 # ---- Part A: SimpleRNN(units=1, activation="linear", use_bias=False) ---------------------
 

@@ -6,9 +6,9 @@ Public surface::
     run = grade("submissions/", out="reports/grades")
 
 Student code never runs in the grader's process: each submission gets a fresh,
-confined worker subprocess (:mod:`harness.grading.worker`); Keras, the
+confined worker subprocess (:mod:`harness.grading.worker.serve`); Keras, the
 comparison, the scoring and every report stay here.  Names are imported
-lazily, so the worker (``python -m harness.grading.worker``) starts without the
+lazily, so the worker (``python -m harness.grading.worker.serve``) starts without the
 checker, Hypothesis, Keras or pandas.
 """
 

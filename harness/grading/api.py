@@ -22,9 +22,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from harness.errors import UsageError
-from harness.files import write_json
 from harness.grading.assignment import Assignment, attach_secret, hidden_paths, load_assignment
 from harness.grading.gradescope import autograder_root, layout_paths, results_json
+from harness.grading.isolation.spares import class_run
+from harness.grading.isolation.workers import launch
 from harness.grading.outputs import write_reports, write_run_metadata
 from harness.grading.overrides import apply_overrides, read_overrides
 from harness.grading.results import SubmissionResult
@@ -34,9 +35,7 @@ from harness.grading.runner import (
     isolation_in_force,
     make_context,
 )
-from harness.grading.sandbox import launch
 from harness.grading.secret import Secret
-from harness.grading.spares import class_run
 from harness.grading.store import ResultStore
 from harness.grading.submissions import (
     Skipped,
@@ -44,6 +43,7 @@ from harness.grading.submissions import (
     scan_submissions,
     submission_from_folder,
 )
+from harness.output.files import write_json
 
 DEFAULT_OUT = Path("reports/grades")
 
@@ -123,7 +123,7 @@ def grade(submissions: str | Path, *, assignment: str | Path | Assignment | None
             on_result(result)
 
     if todo and scheduler:
-        from harness.grading.cluster import grade_on_cluster
+        from harness.grading.distributed import grade_on_cluster
 
         grade_on_cluster(scheduler, todo, rules, hide, isolate, finished)
     elif todo:

@@ -78,7 +78,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 def _register_prairielearn(subparsers: argparse._SubParsersAction[Any]) -> None:
     """``harness prairielearn`` and ``harness autograder prairielearn``."""
-    from harness.cli import whole_number
+    from harness.arguments import whole_number
 
     pl = subparsers.add_parser(
         "prairielearn", help="grade one PrairieLearn submission into results.json",

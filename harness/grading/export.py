@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import UsageError
-from harness.files import write_atomic
+from harness.output.files import write_atomic
 from harness.untrusted import csv_cell
 
 LMS = ("canvas", "moodle")

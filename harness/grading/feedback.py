@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness import render
 from harness.grading.assignment import Assignment, Exercise
 from harness.grading.results import (
     Credit,
@@ -26,6 +25,7 @@ from harness.grading.results import (
 )
 from harness.grading.scoring import is_wrong_claim
 from harness.numbers import format_array
+from harness.output import render
 from harness.untrusted import (
     FILE,
     FULL_MESSAGES,

@@ -1,5 +1,5 @@
 """The class's misconceptions: refuted hypotheses of the whole class grouped by what
-they do (exercise or layer, scope and behaviour digest, :func:`harness.lookalike.digest`),
+they do (exercise or layer, scope and behaviour digest, :func:`harness.engine.lookalike.digest`),
 one cluster per misconception, largest first.  Computed from outputs on the shared
 screening cases, never from source text."""
 

@@ -22,11 +22,11 @@ import io
 from collections.abc import Iterable
 from pathlib import Path
 
-from harness.files import write_atomic, write_json
 from harness.grading.assignment import Assignment
 from harness.grading.feedback import feedback_markdown
 from harness.grading.gradescope import results_json
 from harness.grading.results import SubmissionResult, format_points
+from harness.output.files import write_atomic, write_json
 from harness.untrusted import csv_cell
 
 

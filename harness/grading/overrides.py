@@ -37,10 +37,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import UsageError
-from harness.files import write_atomic
 from harness.grading.assignment import Assignment
 from harness.grading.export import graded_id
 from harness.grading.results import Override, SubmissionResult, format_points
+from harness.output.files import write_atomic
 
 FILE_NAME = "overrides.toml"
 #: A bigger file is refused (it is typed by people; this bounds what is read).

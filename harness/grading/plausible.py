@@ -6,8 +6,8 @@ instructor turns them on), only if it is **plausible**:
 
     on the grader's screening cases, leaving out the public ones (the notebook's
     cases and the other fixed cases every run starts with, see
-    :func:`harness.strategies.explicit_cases`), the formula agrees with Keras
-    (the one tolerance rule, :func:`harness.compare.agree`) on at least
+    :func:`harness.engine.strategies.explicit_cases`), the formula agrees with Keras
+    (the one tolerance rule, :func:`harness.engine.compare.agree`) on at least
     ``MIN_MATCHES`` cases where Keras's outputs are not 0 (a zero output would
     not agree there) and differ from each other (no single output agrees with
     both).
@@ -35,9 +35,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from harness import compare, strategies
 from harness.cases import Case
-from harness.formula import Outcome
+from harness.engine import compare, strategies
+from harness.engine.formula import Outcome
 from harness.layers import LayerSpec
 from harness.scope import Scope
 

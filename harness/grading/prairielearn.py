@@ -201,7 +201,7 @@ def _size(data: dict[str, Any]) -> int:
 
 
 def _write(where: Layout, data: dict[str, Any]) -> None:
-    from harness.files import write_json
+    from harness.output.files import write_json
 
     where.results.parent.mkdir(parents=True, exist_ok=True)  # PrairieLearn does not make it
     write_json(where.results, data)

@@ -1,7 +1,7 @@
 """Grading one submission: load it in a worker, check each hypothesis, score.
 
 One :class:`GradingContext` is shared by every submission of a run: one
-:class:`harness.checker.Checker` (one oracle, one Keras layer per layer spec,
+:class:`harness.engine.checker.Checker` (one oracle, one Keras layer per layer spec,
 screening cases shared by everyone).  Submissions are graded in parallel
 threads that share it with no lock around the checking: Keras calls go one at a
 time (:class:`SharedOracle`), Hypothesis is thread-safe (since 6.136), and the
@@ -34,20 +34,20 @@ from typing import Any, NamedTuple
 from hypothesis.errors import HypothesisDeprecationWarning
 
 from harness import __version__
-from harness.checker import Checker, CheckSettings
+from harness.cells import parse_cell_name
 from harness.claims import NO_LAYER, Claim
+from harness.engine.checker import Checker, CheckSettings
+from harness.engine.oracle import Oracle
 from harness.grading.assignment import Assignment, hidden_paths
+from harness.grading.isolation.spares import SparePool
+from harness.grading.isolation.workers import Isolation, Limits, StopReason, WorkerStopped, plan_for
 from harness.grading.plausible import plausible, public_cases
-from harness.grading.remote import Budget, Loaded, RemoteEvaluator, RemoteWhere, Session
 from harness.grading.results import FileProblem, HypothesisResult, Status, SubmissionResult
-from harness.grading.sandbox import Isolation, Limits, StopReason, WorkerStopped, plan_for
 from harness.grading.scoring import score_exercises, score_hypothesis, zero_exercises
 from harness.grading.secret import content_salt, submission_salt
-from harness.grading.spares import SparePool
+from harness.grading.session import Budget, Loaded, RemoteEvaluator, RemoteWhere, Session
 from harness.grading.submissions import Submission
 from harness.grading.teaching import TeachingMemo
-from harness.ipynb import parse_cell_name
-from harness.oracle import Oracle
 from harness.verdict import Hints, Verdict, VerdictKind
 
 MAX_RESTARTS = 3
@@ -73,7 +73,7 @@ class GradingContext:
     fingerprint: str
     version: str = __version__
     teaching: TeachingMemo = field(default_factory=TeachingMemo)
-    #: The class run's workers started ahead (:func:`harness.grading.spares.class_run`).
+    #: The class run's workers started ahead (:func:`harness.grading.isolation.spares.class_run`).
     spares: SparePool | None = None
 
     def key(self, submission: Submission) -> str:

@@ -3,7 +3,7 @@
 Students can run the checker with any seed they like, and the default seed is
 in the README, so cases drawn from a seed are public: a submission could hold a
 table of Keras's answers for them.  Grading therefore draws every case from a
-secret instead (:class:`harness.checker.CheckSettings` ``secret``), and checks
+secret instead (:class:`harness.engine.checker.CheckSettings` ``secret``), and checks
 each hypothesis that holds on fresh cases salted with the submission's content
 (:func:`submission_salt`), which no earlier submission or feedback has shown.
 
@@ -127,7 +127,7 @@ def submission_salt(claim: Claim) -> bytes:
     Any change to a submission changes its fresh cases, so cases seen in one
     submission's feedback say nothing about the next submission's.
     """
-    from harness.grading.remote import RemoteFormula
+    from harness.grading.session import RemoteFormula
 
     formula = claim.formula
     if isinstance(formula, RemoteFormula):

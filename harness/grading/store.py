@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harness.files import write_json
 from harness.grading.results import SubmissionResult
+from harness.output.files import write_json
 
 FOLDER = ".results"
 

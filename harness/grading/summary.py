@@ -36,14 +36,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from harness.files import write_atomic
+from harness.engine.lookalike import function_source
 from harness.grading.assignment import Assignment
 from harness.grading.misconceptions import Cluster, clusters
 from harness.grading.overrides import overrides_html, overrides_markdown
 from harness.grading.results import Status, SubmissionResult, format_points
 from harness.grading.submissions import Skipped
-from harness.lookalike import function_source
-from harness.render import case_text
+from harness.output.files import write_atomic
+from harness.output.render import case_text
 from harness.untrusted import (
     FILE,
     MESSAGE,
@@ -174,7 +174,7 @@ def _misconception_failed_md(number: int, sentence: str) -> list[str]:
 
 def _misconception_md(number: int, cluster: Cluster, sources: Sources,
                       secret: bool = False) -> list[str]:
-    from harness.render import verdict_markdown
+    from harness.output.render import verdict_markdown
 
     source = source_of(cluster, sources)
     section = verdict_markdown(cluster.representative.result.checked,
@@ -320,7 +320,7 @@ def summary_html(assignment: Assignment, results: list[SubmissionResult],
     """summary.html: a standalone page with the same facts as summary.md, the tables
     through pandas' Styler, the chart and the misconceptions' pictures inline; each
     section built on its own (one that fails says so)."""
-    from harness.report import page
+    from harness.output.report import page
 
     esc = html.escape
     parts = [f"<h1>Grading summary: {esc(assignment.name)}</h1>",
@@ -364,7 +364,7 @@ def _rates_html(assignment: Assignment, results: list[SubmissionResult],
 def _scores_html(results: list[SubmissionResult]) -> list[str]:
     import pandas as pd
 
-    from harness.report import styled_table
+    from harness.output.report import styled_table
 
     statuses = Counter(str(r.status) for r in results)
     status_table = pd.DataFrame([{"status": s, "students": n}
@@ -388,7 +388,7 @@ def _students_html(assignment: Assignment, results: list[SubmissionResult]) -> l
     student's feedback (``feedback/<id>.md`` beside this page)."""
     from urllib.parse import quote
 
-    from harness.report import styled_table
+    from harness.output.report import styled_table
 
     table = frame(assignment, sorted(results, key=lambda r: r.student))
     if table.empty:
@@ -410,7 +410,7 @@ def _plain_table(table: Any, name: str) -> str:
 
 
 def _status_style(status: object) -> str:
-    from harness.report import verdict_style
+    from harness.output.report import verdict_style
 
     return verdict_style("holds" if str(status) == "graded" else "error")
 
@@ -435,7 +435,7 @@ def _misconceptions_html(results: list[SubmissionResult], sources: Sources, *,
 
 def _misconception_html(number: int, cluster: Cluster, sources: Sources,
                         secret: bool = False) -> list[str]:
-    from harness.render import verdict_html
+    from harness.output.render import verdict_html
 
     verdict = cluster.representative.result.checked
     source = source_of(cluster, sources)
@@ -453,7 +453,7 @@ def _misconception_html(number: int, cluster: Cluster, sources: Sources,
 
 def _pictures_html(number: int, verdict: Verdict) -> list[str]:
     """The representative's pictures as inline SVG, each drawn on its own."""
-    from harness.pictures import svg_drawers
+    from harness.output.pictures import svg_drawers
 
     parts: list[str] = []
     for index, draw in enumerate(svg_drawers(verdict), start=1):

@@ -1,6 +1,6 @@
 """Teaching extras for a class: searched once per behaviour, replayed for look-alikes.
 
-The hints and the weight sweep of a refuted hypothesis (:func:`harness.teach.enrich`)
+The hints and the weight sweep of a refuted hypothesis (:func:`harness.engine.teach.enrich`)
 are a function of Keras's outputs (memoised, the same for everyone) and of the
 formula's outcomes on the cases the search asks about: the search is seeded by
 the layer and scope, its budget is counted in work (``steady``), so two formulas
@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.cases import Case
-from harness.checker import Checker
 from harness.claims import Claim
-from harness.formula import Evaluator, Outcome
-from harness.teach import enrich
+from harness.engine.checker import Checker
+from harness.engine.formula import Evaluator, Outcome
+from harness.engine.teach import enrich
 from harness.verdict import REFUTED, Verdict
 
 #: Recorded searches kept per layer, scope and counterexample (each costs a replay try).

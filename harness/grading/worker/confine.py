@@ -1,14 +1,14 @@
 """Limits a worker applies to itself before any student code runs.
 
 The sandbox around the worker (namespaces, file system, control group) is set up
-by the grader before the worker starts (:mod:`harness.grading.bwrap`,
-:mod:`harness.grading.cgroups`); inside it the worker adds, per process:
+by the grader before the worker starts (:mod:`harness.grading.isolation.bwrap`,
+:mod:`harness.grading.isolation.cgroups`); inside it the worker adds, per process:
 
 1. **Limits** (``setrlimit``): CPU seconds, address space, file size, open
    files, processes, no core dumps.  Where there is no control group, these
    are the only resource limits.
 2. **Parent death signal**: the worker dies with whoever started it.
-3. In the container mode only (:mod:`harness.grading.container`, no namespaces):
+3. In the container mode only (:mod:`harness.grading.isolation.container`, no namespaces):
    Landlock and a seccomp filter (:func:`lock_down`).
 
 Each step reports what it put in force.

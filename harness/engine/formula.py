@@ -19,7 +19,7 @@ import numpy as np
 
 from harness.cases import Case, bindings
 from harness.claims import Claim
-from harness.compare import OutputError, normalize
+from harness.engine.compare import OutputError, normalize
 from harness.faults import describe_exception
 
 

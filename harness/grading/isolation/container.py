@@ -18,7 +18,7 @@ namespaces bubblewrap needs.  Root may still change user, so each worker runs:
   lose their permissions for others before any worker starts, and without
   Landlock the other hidden paths (submissions, assignment) must not be
   readable by others either (:func:`guard`);
-* **confined by itself** before any student code (:func:`harness.grading.confine.lock_down`):
+* **confined by itself** before any student code (:func:`harness.grading.worker.confine.lock_down`):
   Landlock, where the kernel offers it (read-only access to its own view of
   the file system, nothing writable), then a seccomp filter (network sockets,
   ``ptrace``, ``process_vm_*``, namespaces, mounts, io_uring, keyrings, BPF).
@@ -56,7 +56,7 @@ import time
 from dataclasses import dataclass
 
 from harness.errors import SandboxError
-from harness.grading.policy import SYSTEM, _executable_chain
+from harness.grading.isolation.policy import SYSTEM, _executable_chain
 
 NAME = "container mode"
 #: The packages a worker may import beside the standard library.
@@ -66,7 +66,7 @@ FIRST_UID = 0x70000000
 SPAN = 0x0FFFFFFF
 #: Runs the worker from the environment folder (``-I -S``: nothing else on the path).
 BOOT = ("import sys; sys.path.insert(0, sys.argv.pop(1)); import runpy; "
-        "runpy.run_module('harness.grading.worker', run_name='__main__', alter_sys=True)")
+        "runpy.run_module('harness.grading.worker.serve', run_name='__main__', alter_sys=True)")
 
 _PROBE = r"""
 import json, sys, sysconfig
@@ -76,7 +76,7 @@ if sysconfig.get_config_var("Py_ENABLE_SHARED"):
 print(json.dumps({"path": sys.path, "shared": shared}))
 """
 _CHECK = ("import importlib.util, sys; sys.path.insert(0, sys.argv[1]); "
-          "import numpy, harness.grading.worker, pyseccomp, landlock; "
+          "import numpy, harness.grading.worker.serve, pyseccomp, landlock; "
           "assert importlib.util.find_spec('tensorflow') is None, 'tensorflow'; "
           "assert importlib.util.find_spec('keras') is None, 'keras'")
 

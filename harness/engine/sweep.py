@@ -22,14 +22,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from harness import compare
 from harness.cases import Case, case_from_json
+from harness.engine import compare
 from harness.verdict import Sweep, Verdict
 
 if TYPE_CHECKING:
-    from harness.checker import Checker
     from harness.claims import Claim
-    from harness.formula import Outcome
+    from harness.engine.checker import Checker
+    from harness.engine.formula import Outcome
     from harness.layers import LayerSpec
 
 #: Values of the swept weight (odd, so the counterexample's own value is the middle one).

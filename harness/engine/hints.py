@@ -16,7 +16,7 @@ which weights matter -- each a fact observed from Keras, never a formula.
 * **Weights that matter**: the arrays that, set to 0 in the counterexample, make
   the formula agree with Keras (where Keras's output is not then simply zero).
 
-The search is a client of the :class:`~harness.checker.Checker`: Keras through
+The search is a client of the :class:`~harness.engine.checker.Checker`: Keras through
 its memoised oracle, the formula through its evaluator (a sandboxed worker when
 grading), always in batches.  Candidates are first tried on a few cases each, all
 in one batch; the survivors are confirmed on their confirmation sets.  A time
@@ -34,11 +34,11 @@ from typing import Any
 
 import numpy as np
 
-from harness import compare, strategies
 from harness.cases import Case, case_from_json
-from harness.checker import Checker, first_failure
 from harness.claims import Claim
-from harness.formula import Outcome
+from harness.engine import compare, strategies
+from harness.engine.checker import Checker, first_failure
+from harness.engine.formula import Outcome
 from harness.layers import LayerSpec
 from harness.scope import DEFAULT_TIMESTEPS, Scope, make_scope
 from harness.settings import DEFAULT_BUDGET as DEFAULT_BUDGET

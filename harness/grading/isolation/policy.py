@@ -1,6 +1,6 @@
 """What a grading worker may see and use: one value, computed once per run.
 
-A :class:`Policy` lists, for the sandbox (:mod:`harness.grading.bwrap`), every
+A :class:`Policy` lists, for the sandbox (:mod:`harness.grading.isolation.bwrap`), every
 host path the worker's interpreter needs, bound read-only at the same place:
 the interpreter (and a venv's ``pyvenv.cfg``), its shared library, the
 folders on the worker's own ``sys.path`` (the standard library and
@@ -8,7 +8,7 @@ site-packages, wherever they live: a venv, ``/tmp``, ``/root/.pyenv``...),
 the ``harness`` package, and the system's shared libraries.  Nothing else of
 the host is there.  Keras, TensorFlow, JAX and torch are replaced by a
 package whose import fails as for one never installed
-(:mod:`harness.grading._absent`), so a formula cannot use them even after
+(:mod:`harness.grading.isolation._absent`), so a formula cannot use them even after
 removing the worker's own import blocker.  The writable ``/tmp`` and
 ``/dev/shm`` are sized out of the submission's ``memory_mb``
 (:func:`tmpfs_mb`), so files count as the memory they are.

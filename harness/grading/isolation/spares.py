@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 
 class Launch(Protocol):
-    """A started worker (:class:`harness.grading.sandbox.Launch`): alive while its
+    """A started worker (:class:`harness.grading.isolation.workers.Launch`): alive while its
     process is, killed with its sandbox.  A protocol, so this module imports nothing
     from the sandbox module that uses it."""
 

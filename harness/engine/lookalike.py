@@ -37,7 +37,7 @@ import numpy as np
 from harness.untrusted import NAME, cut
 
 if TYPE_CHECKING:
-    from harness.formula import Outcome
+    from harness.engine.formula import Outcome
     from harness.verdict import Verdict
 
 #: Significant digits kept before hashing (the checker's tolerance is 1e-5 relative).
@@ -128,7 +128,8 @@ def function_source(files: Iterable[tuple[str, bytes]], file: str, function: str
 
 def _function_source(files: Iterable[tuple[str, bytes]], file: str, function: str,
                      line: int) -> str | None:
-    from harness.ipynb import cell_text, parse_cell_name
+    from harness.cells import parse_cell_name
+    from harness.ipynb import cell_text
 
     wanted = file.replace("\\", "/").rsplit("/", 1)[-1]
     in_cell = parse_cell_name(wanted) is not None  # a notebook's cell: "x.ipynb, cell 7"

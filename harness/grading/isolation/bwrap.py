@@ -3,7 +3,7 @@
 Each worker gets its own user, pid, mount, IPC, UTS, network and cgroup
 namespaces (``--unshare-all``), a fresh ``/proc`` showing only its own
 processes, a minimal ``/dev``, and a read-only root holding only what its
-:class:`harness.grading.policy.Policy` lists; Keras, TensorFlow, JAX and torch
+:class:`harness.grading.isolation.policy.Policy` lists; Keras, TensorFlow, JAX and torch
 there fail to import, as if never installed.  ``/tmp`` and ``/dev/shm``
 are private tmpfs that vanish with the worker, each sized out of the
 submission's ``memory_mb`` (``--size``: files there count as memory); the submission is at
@@ -24,7 +24,7 @@ import shutil
 import subprocess
 import tempfile
 
-from harness.grading.policy import Policy, tmpfs_mb
+from harness.grading.isolation.policy import Policy, tmpfs_mb
 from harness.settings import DEFAULT_MEMORY_MB
 
 #: Where the submission appears inside the sandbox.
@@ -104,7 +104,7 @@ def check(bwrap: str | None, policy: Policy) -> str | None:
     if bwrap is None:
         return "bubblewrap (bwrap) is not installed"
     with tempfile.TemporaryDirectory(prefix="harness-probe-") as folder:
-        argv = [policy.python, "-I", "-c", "import numpy, harness.grading.worker"]
+        argv = [policy.python, "-I", "-c", "import numpy, harness.grading.worker.serve"]
         try:
             done = subprocess.run(command(bwrap, policy, folder, argv), capture_output=True,
                                   text=True, timeout=60, check=False,

@@ -1,9 +1,9 @@
 """Starting, talking to and killing one worker process (the parent's side).
 
-A :class:`WorkerProcess` owns a fresh ``python -I -B -m harness.grading.worker``
-that sees only one submission: in a bubblewrap sandbox (:mod:`harness.grading.bwrap`,
-its view of the machine given by :mod:`harness.grading.policy`), inside its own
-control group where the machine allows one (:mod:`harness.grading.cgroups`), with a
+A :class:`WorkerProcess` owns a fresh ``python -I -B -m harness.grading.worker.serve``
+that sees only one submission: in a bubblewrap sandbox (:mod:`harness.grading.isolation.bwrap`,
+its view of the machine given by :mod:`harness.grading.isolation.policy`), inside its own
+control group where the machine allows one (:mod:`harness.grading.isolation.cgroups`), with a
 minimal environment and two pipes passed by number (requests in, replies out).
 
 Every request has a budget of the submission's own CPU time (the control group's,
@@ -14,7 +14,7 @@ it) and :class:`WorkerStopped` is raised.
 
 :func:`plan_for` finds the strongest isolation once per run: bubblewrap, else
 (where it cannot make namespaces but the grader is root, as in Docker) the
-container mode (:mod:`harness.grading.container`: a dedicated uid per worker,
+container mode (:mod:`harness.grading.isolation.container`: a dedicated uid per worker,
 Landlock and seccomp), and refuses (:class:`harness.errors.SandboxError`) when
 there is neither, unless the instructor explicitly asked for none.
 """
@@ -37,8 +37,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import SandboxError
-from harness.grading import bwrap, cgroups, container
-from harness.grading.policy import Policy, resident_mb, tmpfs_mb, worker_policy
+from harness.grading.isolation import bwrap, cgroups, container
+from harness.grading.isolation.policy import Policy, resident_mb, tmpfs_mb, worker_policy
 from harness.grading.protocol import (
     ChannelClosed,
     ChannelTimeout,
@@ -49,7 +49,7 @@ from harness.grading.protocol import (
 from harness.settings import DEFAULT_MEMORY_MB
 
 if TYPE_CHECKING:
-    from harness.grading.spares import SparePool
+    from harness.grading.isolation.spares import SparePool
 
 class StopReason(StrEnum):
     """Why a worker was stopped (:class:`WorkerStopped`); the grader maps each to a
@@ -88,7 +88,7 @@ class WorkerStopped(BaseException):
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits for one worker (see :func:`harness.grading.confine.set_limits`)."""
+    """Resource limits for one worker (see :func:`harness.grading.worker.confine.set_limits`)."""
 
     cpu_seconds: int = 120
     memory_mb: int = DEFAULT_MEMORY_MB
@@ -271,7 +271,7 @@ def _spawn(plan: Plan, folder: str, group: cgroups.Group | None, limits: Limits,
     env = {"PATH": "/usr/bin:/bin", "HOME": home, "TMPDIR": home,
            "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
            "MKL_NUM_THREADS": "1", TOKEN_VARIABLE: secrets.token_hex(16)}
-    argv = [sys.executable, "-I", "-B", "-m", "harness.grading.worker",
+    argv = [sys.executable, "-I", "-B", "-m", "harness.grading.worker.serve",
             str(request_r), str(reply_w)]
     user: dict[str, Any] = {}
     if plan.bwrap is not None and plan.policy is not None:
@@ -307,7 +307,7 @@ def _spawn(plan: Plan, folder: str, group: cgroups.Group | None, limits: Limits,
 
 class WorkerProcess:
     """One live worker for one submission (a spare one when the class run's ``spares``
-    has one ready, see :mod:`harness.grading.spares`)."""
+    has one ready, see :mod:`harness.grading.isolation.spares`)."""
 
     def __init__(self, files: dict[str, bytes], limits: Limits, isolation: Isolation,
                  deadline: float, spares: SparePool | None = None) -> None:

@@ -2,7 +2,7 @@
 
 :func:`enrich` is the one call every front end makes (``harness check``, the
 pytest plugin, the notebook, grading): for a refuted hypothesis it adds the
-hints (:mod:`harness.hints`) and, when :mod:`harness.sweep` is there, the weight
+hints (:mod:`harness.engine.hints`) and, when :mod:`harness.engine.sweep` is there, the weight
 sweep its picture is drawn from (pictures follow a recurrent layer's output
 step by step: a layer without steps gets hints only).  Any other verdict comes
 back unchanged.
@@ -26,9 +26,9 @@ import importlib
 from collections.abc import Sequence
 from typing import Any
 
-from harness.checker import Checker
 from harness.claims import Claim
-from harness.hints import DEFAULT_BUDGET, hints_for
+from harness.engine.checker import Checker
+from harness.engine.hints import DEFAULT_BUDGET, hints_for
 from harness.surprises import is_bundled, ordered
 from harness.verdict import REFUTED, Verdict
 
@@ -73,11 +73,11 @@ def enrich(checker: Checker, claim: Claim, verdict: Verdict, *, hints: bool = Tr
 
 
 def _sweep_for() -> Any:
-    """``harness.sweep.sweep_for`` when that module exists (it draws the pictures' data)."""
+    """``harness.engine.sweep.sweep_for`` when that module exists (it draws the pictures' data)."""
     try:
-        module = importlib.import_module("harness.sweep")
+        module = importlib.import_module("harness.engine.sweep")
     except ModuleNotFoundError as exc:
-        if exc.name != "harness.sweep":
+        if exc.name != "harness.engine.sweep":
             raise
         return None
     return getattr(module, "sweep_for", None)

@@ -18,10 +18,10 @@ from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.files import write_atomic
-from harness.lookalike import cases_of, sentences
+from harness.engine.lookalike import cases_of, sentences
 from harness.numbers import format_array
-from harness.render import case_text
+from harness.output.files import write_atomic
+from harness.output.render import case_text
 from harness.surprises import MARK, heading, items, lead_lines, ordered
 from harness.untrusted import (
     FILE,
@@ -109,7 +109,7 @@ def csv_text(table: pd.DataFrame) -> str:
 
 def summaries(verdicts: Sequence[Verdict], failures: Sequence[LoadFailure] = ()) -> list[str]:
     """One sentence per file: ``part_a.py: Hypothesis #1 is refuted; Hypothesis #2 holds.``,
-    then one per look-alike hypothesis (:func:`harness.lookalike.sentences`)."""
+    then one per look-alike hypothesis (:func:`harness.engine.lookalike.sentences`)."""
     by_file: dict[str, list[str]] = {}
     for v in ordered(verdicts):  # files with a surprise first
         by_file.setdefault(cut(display_path(v.file), FILE), []).append(sentence(v))
@@ -137,7 +137,7 @@ def write_reports(directory: str | Path, verdicts: Sequence[Verdict],
     """Write report.md/.csv/.html/.json into ``directory``; return their paths.
 
     Every refuted hypothesis with a sweep (the run gave it teaching extras, which
-    :mod:`harness.teach` keeps to a few) gets its pictures, each drawn once as SVG:
+    :mod:`harness.engine.teach` keeps to a few) gets its pictures, each drawn once as SVG:
     inline in report.html, as files under ``pictures/`` linked from report.md.
     ``pictures=False`` draws none; a run with nothing to draw never imports
     matplotlib.  The verdicts are written surprises first
@@ -167,7 +167,7 @@ def _pictures(verdicts: Sequence[Verdict]) -> list[list[Any]]:
     wanted = [v.verdict == REFUTED and v.sweep is not None for v in verdicts]
     if not any(wanted):
         return [[] for _ in verdicts]
-    from harness.pictures import draw
+    from harness.output.pictures import draw
 
     return [draw(v) if want else [] for v, want in zip(verdicts, wanted, strict=True)]
 
@@ -179,7 +179,7 @@ def _write_pictures(out: Path, verdicts: Sequence[Verdict],
                     drawn: list[list[Any]]) -> list[list[str]]:
     """SVG files under ``out/pictures`` (stale ones, and PNGs of older runs, removed);
     their relative links."""
-    from harness.pictures import write_svgs
+    from harness.output.pictures import write_svgs
 
     folder = out / PICTURES
     links: list[list[str]] = []
@@ -200,8 +200,8 @@ def markdown(table: pd.DataFrame, lines: list[str], verdicts: Sequence[Verdict],
              seed: int | None, failures: Sequence[LoadFailure] = (),
              links: Sequence[Sequence[str]] = ()) -> str:
     """report.md: the sentences, the table, what could not be imported and why, then
-    one section per hypothesis (from :func:`harness.render.verdict_markdown`)."""
-    from harness.render import verdict_markdown
+    one section per hypothesis (from :func:`harness.output.render.verdict_markdown`)."""
+    from harness.output.render import verdict_markdown
 
     shown = table[["file", "name", "scope", "verdict", "recorded", "cases", "seconds"]].copy()
     shown["verdict"] = _marked(shown["verdict"], table["as_expected"], len(verdicts))
@@ -348,7 +348,7 @@ def html_page(table: pd.DataFrame, lines: list[str], seed: int | None,
               drawn: Sequence[Sequence[Any]] = ()) -> str:
     """report.html: a standalone page with the sentences, a coloured table, the files
     that could not be imported and one section per hypothesis, pictures inline."""
-    from harness.render import verdict_html
+    from harness.output.render import verdict_html
 
     esc = html.escape
     shown = table[["name", "file", "scope", "verdict", "recorded", "cases"]].copy()

@@ -43,13 +43,13 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import HypothesisException
 from hypothesis.strategies import SearchStrategy
 
-from harness import compare, lookalike, strategies
 from harness.cases import Case
 from harness.claims import Claim
-from harness.formula import Evaluator, InProcess, Outcome
+from harness.engine import compare, lookalike, strategies
+from harness.engine.formula import Evaluator, InProcess, Outcome
+from harness.engine.oracle import Oracle
 from harness.layers import LayerSpec
 from harness.numbers import to_plain
-from harness.oracle import Oracle
 from harness.scope import Scope
 from harness.settings import DEFAULT_CASES as DEFAULT_CASES
 from harness.settings import DEFAULT_FRESH as DEFAULT_FRESH
@@ -230,7 +230,7 @@ class Checker:
         """In-range cases, not in the screening set, that only the grader can know, and
         only for this claim's submission.
 
-        Drawn over the whole case space (:func:`harness.strategies.sample_many`: the
+        Drawn over the whole case space (:func:`harness.engine.strategies.sample_many`: the
         screening set's mix of numbers and lengths) with a seed from the secret, the
         run's seed, the layer, the scope and the salt (in grading, the submission's
         content; :func:`seed_for`): no run of the student's own can have shown them,

@@ -1,9 +1,9 @@
 """The grading worker: the only process that runs a student's code.
 
-Started by :mod:`harness.grading.sandbox` as ``python -I -B -m
-harness.grading.worker REQUEST_FD REPLY_FD`` in a temporary folder holding
+Started by :mod:`harness.grading.isolation.workers` as ``python -I -B -m
+harness.grading.worker.serve REQUEST_FD REPLY_FD`` in a temporary folder holding
 only one submission.  It reads a ``hello`` (nonce, limits, files), confines
-itself (:mod:`harness.grading.confine`), sends stdout/stderr to ``/dev/null``,
+itself (:mod:`harness.grading.worker.confine`), sends stdout/stderr to ``/dev/null``,
 blocks Keras/TensorFlow imports, and only then imports the student's files.
 It then answers requests: ``load``, ``eval`` (a batch of cases for one
 hypothesis), ``where_many`` (a batch of cases for one ``where=`` condition) and
@@ -30,13 +30,13 @@ from typing import Any
 import numpy as np
 
 from harness import layers
+from harness.cells import parse_cell_name
 from harness.claims import Claim, claims_in, collecting
 from harness.errors import HarnessError
 from harness.execute import run_source
 from harness.faults import describe_cell_error, describe_exception, describe_load_error
-from harness.grading import confine
 from harness.grading.protocol import BLOCKED, encode_value, read_message, write_message
-from harness.ipynb import parse_cell_name
+from harness.grading.worker import confine
 
 #: Modules imported before the worker is confined: everything the harness's claim, scope
 #: and formula code may import lazily, and what an honest formula commonly uses, so that
