@@ -194,18 +194,11 @@ def text(result: CheckResult) -> str:
     lines += ["  " + line for line in lookalike.sentences(result.verdicts)]
     for v in shown:
         if v.verdict != HOLDS or not v.as_expected:
-            lines += ["", render.RULE, *_failure_lines(v, render.failure_text(v))]
+            body = render.failure_text(v, advice=not v.as_expected)
+            lines += ["", render.RULE, *body.splitlines()]
     for failure in result.failures:
         lines += ["", render.RULE, failure.message]
     return "\n".join(lines)
-
-
-def _failure_lines(v: Verdict, failure: str) -> list[str]:
-    """The failure text, without the advice to record ``refuted=True`` once it is."""
-    lines = failure.splitlines()
-    if v.as_expected and lines and "refuted=True" in lines[-1]:
-        lines.pop()
-    return lines
 
 
 def page(result: CheckResult) -> str:

@@ -159,6 +159,9 @@ class Verdict:
     same_as: tuple[str, ...] = field(default=())
     #: The formula's parameter names (so the failing call shows only those); empty = unknown.
     params: tuple[str, ...] = field(default=())
+    #: The hypothesis has a ``where=`` condition (its hints keep it).  Written to JSON only
+    #: when true, so verdicts without a condition are stored as before.
+    where: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "verdict", VerdictKind(self.verdict))  # one type everywhere
@@ -193,6 +196,8 @@ class Verdict:
         data["sweep"] = None if self.sweep is None else self.sweep.to_json()
         data["same_as"] = list(self.same_as)
         data["params"] = list(self.params)
+        if not self.where:
+            del data["where"]
         return data
 
     @classmethod
@@ -210,6 +215,7 @@ class Verdict:
         fields["sweep"] = None if sweep is None else Sweep.from_json(sweep)
         fields["same_as"] = tuple(data.get("same_as", ()))
         fields["params"] = tuple(data.get("params", ()))
+        fields["where"] = bool(data.get("where", False))
         return cls(**fields)
 
 

@@ -96,3 +96,19 @@ def test_hints_text_in_plain_words() -> None:
     assert hints_text(None, "PART_A") == []
     nothing = hints_text(Hints(), "PART_A")
     assert nothing[0].startswith("No simpler setting was found where it holds")
+
+
+def test_the_where_hint_comes_from_the_verdict_not_its_scope_text() -> None:
+    hints = Hints((Regime((("recurrent_kernel", 1),)),))
+    plain = failure_text(_verdict(hints=hints, scope="where positive(xs)"))
+    assert "keeping your where= condition" not in plain  # the scope text is never parsed
+    kept = _verdict(hints=hints, where=True)
+    assert "keeping your where= condition" in failure_text(kept)
+    assert Verdict.from_json(kept.to_json()) == kept
+    assert "where" not in _verdict().to_json()  # stored as before without a condition
+
+
+def test_failure_text_without_advice_drops_only_the_advice() -> None:
+    verdict = _verdict()
+    full, short = failure_text(verdict).splitlines(), failure_text(verdict, advice=False)
+    assert "refuted=True" in full[-1] and short == "\n".join(full[:-1])

@@ -438,6 +438,7 @@ class Checker:
             seed=self.settings.seed, seconds=round(time.perf_counter() - start, 4),
             counterexample=counterexample, message=message, line=claim.line,
             general=claim.scope.is_general, behaviour=behaviour, params=claim.params,
+            where=claim.scope.where is not None,
         )
 
 

@@ -126,11 +126,17 @@ def _running_count(flags: list[bool]) -> list[int]:
 
 
 def exercise_section(exercise: Exercise, result: SubmissionResult) -> list[str]:
-    """One exercise: its points, the wrong claims that cost them, then each of the
-    student's hypotheses about it."""
+    """One exercise: its heading with its points, then :func:`exercise_body`."""
     points = result.points(exercise.id)
-    lines = [f"## {exercise.name}: {format_points(points)} / "
-             f"{format_points(exercise.max_points)} points", ""]
+    return [f"## {exercise.name}: {format_points(points)} / "
+            f"{format_points(exercise.max_points)} points", "", *exercise_body(exercise, result)]
+
+
+def exercise_body(exercise: Exercise, result: SubmissionResult) -> list[str]:
+    """One exercise without its heading (Gradescope and PrairieLearn show the points
+    themselves): an override, the wrong claims that cost its points, then each of the
+    student's hypotheses about it."""
+    lines: list[str] = []
     override = result.override(exercise.id)
     if override is not None:
         lines += [f"**Points set by your instructor** (the grader gave "

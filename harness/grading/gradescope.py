@@ -61,9 +61,9 @@ def results_json(assignment: Assignment, result: SubmissionResult) -> dict[str, 
 
 def test_output(exercise: Exercise, result: SubmissionResult) -> str:
     """One exercise's feedback, in Markdown, without its heading (also PrairieLearn's)."""
-    from harness.grading.feedback import exercise_section
+    from harness.grading.feedback import exercise_body
 
-    section = "\n".join(exercise_section(exercise, result)[2:]).strip()
+    section = "\n".join(exercise_body(exercise, result)).strip()
     return section or "No hypothesis about this layer."
 
 

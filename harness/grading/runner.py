@@ -439,7 +439,7 @@ def _unchecked(ctx: GradingContext, claim: Claim, kind: VerdictKind, message: st
         file=claim.file, function=claim.function, name=claim.name, layer=claim.shown,
         scope=claim.scope.text, recorded=claim.refuted, verdict=kind, cases=0,
         seed=ctx.checker.settings.seed, message=message, line=claim.line,
-        general=claim.scope.is_general)
+        general=claim.scope.is_general, where=claim.scope.where is not None)
     result = HypothesisResult(verdict, exercise.id if exercise else None,
                               used_keras=used_keras)
     return score_hypothesis(result, exercise)

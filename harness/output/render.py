@@ -179,8 +179,7 @@ def hints_text(hints: Hints | None, layer_name: str, *, where: bool = False,
 
 
 def _hints_lines(verdict: Verdict) -> list[str]:
-    where = any(part.startswith("where ") for part in verdict.scope.split("; "))
-    return hints_text(verdict.hints, layer_name(verdict.layer), where=where,
+    return hints_text(verdict.hints, layer_name(verdict.layer), where=verdict.where,
                       sequences=verdict.layer.variable)
 
 
@@ -190,8 +189,10 @@ def _and(words: list[str]) -> str:
 
 # ---------------------------------------------------------------- plain text
 
-def failure_text(verdict: Verdict) -> str:
-    """The whole text for a verdict that is not what the student recorded (pytest, CLI)."""
+def failure_text(verdict: Verdict, *, advice: bool = True) -> str:
+    """The whole text for a verdict that is not what the student recorded (pytest, CLI);
+    without ``advice``, a refuted one does not end with the advice to record it refuted
+    (the notebook shows refutations the student already recorded)."""
     if verdict.verdict == HOLDS:
         return _holds_but_recorded_refuted(verdict)
     if verdict.counterexample is None:
@@ -207,7 +208,8 @@ def failure_text(verdict: Verdict) -> str:
     if hint_lines:
         lines += ["", *hint_lines]
     lines += ["", tried(verdict), "Check it by hand, or with Keras:", "  " + probe_command(verdict)]
-    lines += next_steps(verdict)
+    if advice or verdict.verdict == ERROR:
+        lines += next_steps(verdict)
     return "\n".join(lines)
 
 
