@@ -17,10 +17,11 @@ from harness.cases import make_case
 from harness.claims import claim_of
 from harness.errors import AssignmentError, UsageError
 from harness.grading.assignment import load_assignment, parse_assignment
+from harness.grading.feedback import problem_words, status_words
 from harness.grading.outputs import grades_csv
 from harness.grading.progress import Progress
 from harness.grading.protocol import ProtocolError, encode_value, frame, parse
-from harness.grading.results import ExerciseResult, HypothesisResult, SubmissionResult
+from harness.grading.results import ExerciseResult, HypothesisResult, Status, SubmissionResult
 from harness.grading.scoring import score_exercises, score_hypothesis
 from harness.grading.session import decode_outcome, rebuild_layer
 from harness.grading.submissions import find_submissions
@@ -269,3 +270,11 @@ def test_spare_workers_belong_to_their_class_run() -> None:
     assert all(w.killed for w in started if w is not started[1])
     pool.want("plan", "limits")  # type: ignore[arg-type]
     assert pool.take("plan", "limits") is None  # type: ignore[arg-type]
+
+
+def test_every_status_but_graded_has_its_words_written_once() -> None:
+    for status in Status:
+        if status != Status.GRADED:
+            assert status_words(status).endswith(".")
+    assert problem_words("syntax-error") == "a syntax error"
+    assert problem_words("no such *kind*") != "no such *kind*"  # unknown: shown escaped

@@ -40,21 +40,44 @@ from harness.untrusted import (
 )
 from harness.verdict import VerdictKind
 
-STATUS_WORDS = {
-    Status.SYNTAX_ERROR: "Python could not read the file (a syntax error).",
-    Status.IMPORT_ERROR: "the file imports something that is not available while grading.",
-    Status.LOAD_ERROR: "the file stopped with an error while it was being loaded.",
-    Status.BAD_HYPOTHESIS: "a @hypothesis declaration is not valid.",
-    Status.NO_HYPOTHESES: "no hypotheses were found.",
-    Status.TIMEOUT: "some code took longer than the time limit.",
-    Status.CRASHED: "some code crashed the grading process.",
-    Status.TAMPERED: "the grader received messages that did not come from its worker.",
-    Status.USED_KERAS: "the code tried to use Keras/TensorFlow, which is not allowed in a "
-                       "formula.",
-    Status.INVALID_SUBMISSION: "the submission could not be read.",
-    Status.GRADER_ERROR: "the grader itself failed on this submission; your instructor has "
-                         "the details.",
+#: Every status a student reads, in words, written only here: the sentence for a whole
+#: submission stopped by it (:func:`status_words`) and, for the kinds that can stop one
+#: file or cell while the rest is graded, the short words for that part
+#: (:func:`problem_words`).
+_STATUS_WORDS: dict[Status, tuple[str, str | None]] = {
+    Status.SYNTAX_ERROR: ("Python could not read the file (a syntax error).", "a syntax error"),
+    Status.IMPORT_ERROR: ("the file imports something that is not available while grading.",
+                          "an import that fails"),
+    Status.LOAD_ERROR: ("the file stopped with an error while it was being loaded.",
+                        "an error while it was loaded"),
+    Status.BAD_HYPOTHESIS: ("a @hypothesis declaration is not valid.",
+                            "a @hypothesis declaration with a mistake"),
+    Status.NO_HYPOTHESES: ("no hypotheses were found.", None),
+    Status.TIMEOUT: ("some code took longer than the time limit.", None),
+    Status.CRASHED: ("some code crashed the grading process.", None),
+    Status.TAMPERED: ("the grader received messages that did not come from its worker.", None),
+    Status.USED_KERAS: ("the code tried to use Keras/TensorFlow, which is not allowed in a "
+                        "formula.", "it imports Keras/TensorFlow"),
+    Status.INVALID_SUBMISSION: ("the submission could not be read.", None),
+    Status.GRADER_ERROR: ("the grader itself failed on this submission; your instructor has "
+                          "the details.", None),
 }
+
+
+def status_words(status: Status) -> str:
+    """Why a submission was not graded, as the end of a sentence (every format's words:
+    feedback, Gradescope, PrairieLearn)."""
+    return _STATUS_WORDS[status][0]
+
+
+def problem_words(kind: str) -> str:
+    """A part of a submission that could not be used, why in a few words (a kind that is
+    not known is shown as itself, escaped)."""
+    try:
+        short = _STATUS_WORDS[Status(kind)][1]
+    except ValueError:
+        short = None
+    return short if short is not None else markdown(kind, NAME)
 
 #: Statuses after which every hypothesis that was loaded is listed per exercise.
 _CHECKED = (Status.GRADED, Status.TIMEOUT, Status.CRASHED, Status.USED_KERAS)
@@ -64,7 +87,7 @@ def feedback_markdown(assignment: Assignment, result: SubmissionResult) -> str:
     """The whole feedback file for one student."""
     lines = [f"# Feedback for {markdown(result.student, NAME)}: {assignment.name}", "",
              f"**Score: {format_points(result.total)} / {format_points(result.max_total)}**", ""]
-    lines += _status_lines(result) + problem_lines(result)
+    lines += status_lines(result) + problem_lines(result)
     for exercise in assignment.exercises:
         lines += exercise_section(exercise, result)
     full = full_messages(result)
@@ -77,35 +100,29 @@ def feedback_markdown(assignment: Assignment, result: SubmissionResult) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _status_lines(result: SubmissionResult) -> list[str]:
+def status_lines(result: SubmissionResult) -> list[str]:
+    """Why the submission was not graded (none when it was), with its message fenced."""
     if result.status == Status.GRADED:
         return []
-    lines = [f"**Problem ({result.status}):** {STATUS_WORDS.get(result.status, result.status)}"]
+    lines = [f"**Problem ({result.status}):** {status_words(result.status)}"]
     if result.message:
         lines += ["", *fenced(result.message.strip())]
     return [*lines, ""]
 
 
-def problem_lines(result: SubmissionResult) -> list[str]:
+def problem_lines(result: SubmissionResult, heading: str = "## {}") -> list[str]:
     """The files (notebook cells, declarations) that could not be used, each with its
-    reason and line; the rest of the submission was graded as usual."""
+    reason and line; the rest of the submission was graded as usual.  ``heading``
+    formats the title (a ``##`` heading in the feedback file, bold on Gradescope)."""
     if not result.problems or result.status not in _CHECKED:
         return []  # nothing loaded at all: the status and its message say it already
-    lines = ["## Parts of your submission that could not be used", "",
+    lines = [heading.format("Parts of your submission that could not be used"), "",
              "Each costs only its own hypotheses; everything else was graded as usual.", ""]
     for problem in result.problems:
-        words = PROBLEM_WORDS.get(problem.status, markdown(problem.status, NAME))
+        words = problem_words(problem.status)
         lines += [f"- **{markdown(problem.file, FILE)}** ({words}):", "",
                   *fenced(problem.message.strip()), ""]
     return lines
-
-
-#: A problem's kind, in words.
-PROBLEM_WORDS = {
-    "syntax-error": "a syntax error", "import-error": "an import that fails",
-    "load-error": "an error while it was loaded", "used-keras": "it imports Keras/TensorFlow",
-    "bad-hypothesis": "a @hypothesis declaration with a mistake",
-}
 
 
 def full_messages(result: SubmissionResult) -> list[bool]:

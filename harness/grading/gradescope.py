@@ -24,7 +24,7 @@ from typing import Any
 
 from harness.errors import UsageError
 from harness.grading.assignment import Assignment, Exercise
-from harness.grading.results import GRADED, SubmissionResult
+from harness.grading.results import SubmissionResult
 
 #: Where Gradescope puts everything; ``HARNESS_AUTOGRADER_ROOT`` overrides it.
 AUTOGRADER_ROOT = Path("/autograder")
@@ -69,19 +69,16 @@ def test_output(exercise: Exercise, result: SubmissionResult) -> str:
 
 def overall_text(result: SubmissionResult) -> str:
     """The text above the tests: the score, and what went wrong if something did."""
-    from harness.grading.feedback import STATUS_WORDS, problem_lines
+    from harness.grading.feedback import problem_lines, status_lines
     from harness.grading.results import format_points
-    from harness.untrusted import fenced
 
     output = f"**Score: {format_points(result.total)} / {format_points(result.max_total)}**"
-    problems = problem_lines(result)  # files that could not be used; the rest was graded
+    problems = problem_lines(result, "**{}**")  # parts not used; the rest was graded
     if problems:
-        output += "\n\n" + "\n".join([f"**{problems[0].removeprefix('## ')}**",
-                                      *problems[1:]]).rstrip()
-    if result.status != GRADED:
-        output += f"\n\n**Problem ({result.status}):** {STATUS_WORDS.get(result.status, '')}"
-        if result.message:
-            output += "\n\n" + "\n".join(fenced(result.message.strip()))
+        output += "\n\n" + "\n".join(problems).rstrip()
+    status = status_lines(result)  # none when graded
+    if status:
+        output += "\n\n" + "\n".join(status).rstrip()
     return output
 
 

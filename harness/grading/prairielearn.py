@@ -161,10 +161,10 @@ def results_json(assignment: Assignment, result: SubmissionResult) -> dict[str, 
 def format_errors(result: SubmissionResult) -> list[str]:
     """Why the submission could not be graded, in plain text (the student's text cleaned
     and cut: PrairieLearn escapes it for HTML)."""
-    from harness.grading.feedback import STATUS_WORDS
+    from harness.grading.feedback import status_words
     from harness.untrusted import cut_block
 
-    words = STATUS_WORDS.get(result.status, str(result.status))
+    words = status_words(result.status)
     then = ("submit again, and tell your instructor if it happens again" if
             result.status == Status.GRADER_ERROR else "fix it and submit again")
     errors = [f"Not graded: {words[:1].upper()}{words[1:]} This attempt does not count; "
