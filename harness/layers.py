@@ -226,12 +226,8 @@ class Layer:
 
     @property
     def is_recurrent(self) -> bool:
-        """One of the course's recurrent layers (weights known without Keras)."""
-        return self.kind in KINDS
-
-    @property
-    def has_steps(self) -> bool:
-        """True when the output after each step means something (a step table)."""
+        """One of the course's recurrent layers: its weights are known without Keras, and
+        its output after each step means something (the step table, the pictures)."""
         return self.kind in KINDS
 
     @property

@@ -295,7 +295,7 @@ def test_the_recurrent_constructors_are_layers() -> None:
     assert parse_layer(str(BIDI)) == BIDI and parse_layer(str(CONV)) == CONV
     assert parse_layer("Dense(units=2, input_shape=(3,))") == DENSE
     assert GRU_AFTER.weight_shapes["bias"] == (2, 3) and BIDI.input_name == "xs"
-    assert DENSE.input_name == "x" and not BIDI.has_steps and RNN_TANH.has_steps
+    assert DENSE.input_name == "x" and not BIDI.is_recurrent and RNN_TANH.is_recurrent
 
 
 @pytest.mark.parametrize(("make", "words"), [

@@ -16,7 +16,7 @@ from harness.errors import AssignmentError
 from harness.grading import grade
 from harness.grading.assignment import parse_assignment
 from harness.grading.isolation.workers import TAMPERED, Isolation, Limits, WorkerStopped
-from harness.grading.session import Budget, Session
+from harness.grading.session import Session, WorkerTime
 from harness.grading.submissions import Submission
 
 ASSIGNMENT = """
@@ -199,7 +199,7 @@ def test_an_exercise_layer_keras_refuses_is_a_clear_error(layer: str, message: s
 
 def _load_report(layer: str, params: list[str], fixed: dict[str, Any]) -> Any:
     session = Session(Submission("eve", (("eve.py", b""),)), Limits(), Isolation(),
-                      Budget(1.0), 5)
+                      WorkerTime(1.0), 5)
     meta = {"name": "h", "function": "h", "line": 3, "file": "eve.py", "layer": layer,
             "refuted": False, "params": params, "fixed": fixed, "timesteps": [1],
             "where": None, "scope": "all weights and inputs"}
@@ -283,7 +283,7 @@ def test_a_layer_outside_the_assignment_is_never_built() -> None:
 
     rules = parse_assignment(ASSIGNMENT, source="test")
     session = Session(Submission("eve", (("eve.py", b""),)), Limits(), Isolation(),
-                      Budget(1.0), 5, accepts=lambda spec: rules.exercise_for(spec) is not None)
+                      WorkerTime(1.0), 5, accepts=lambda spec: rules.exercise_for(spec) is not None)
     big = 'Layer("Dense", units=999, input_shape=(997,))'
     meta = {"name": "h", "function": "h", "line": 3, "file": "eve.py", "layer": big,
             "refuted": False, "params": ["kernel", "x"], "fixed": {},
@@ -299,7 +299,7 @@ def test_an_assignment_layer_is_still_validated_by_the_grader() -> None:
 
     rules = parse_assignment(ASSIGNMENT, source="test")
     session = Session(Submission("eve", (("eve.py", b""),)), Limits(), Isolation(),
-                      Budget(1.0), 5, accepts=lambda spec: rules.exercise_for(spec) is not None)
+                      WorkerTime(1.0), 5, accepts=lambda spec: rules.exercise_for(spec) is not None)
     meta = {"name": "h", "function": "h", "line": 3, "file": "eve.py",
             "layer": 'Layer("Dense", units=2, use_bias=False, input_shape=(2,))',
             "refuted": False, "params": ["kernels", "x"], "fixed": {},

@@ -28,8 +28,8 @@ from harness.grading import grade, runner
 from harness.grading.assignment import load_assignment, parse_assignment
 from harness.grading.isolation.workers import TAMPERED, Isolation, Limits, WorkerStopped
 from harness.grading.protocol import ProtocolError, encode_value, frame, parse
-from harness.grading.runner import GraderBudget
-from harness.grading.session import Budget, Session, decode_outcome
+from harness.grading.runner import GraderWork
+from harness.grading.session import Session, WorkerTime, decode_outcome
 from harness.grading.submissions import (
     MAX_SUBMISSION,
     Submission,
@@ -168,7 +168,7 @@ def test_fixed_values_are_checked_for_depth_and_size_before_recursing(value: Any
 
 def test_a_forged_load_reply_with_deep_fixed_is_tampering_not_a_crash() -> None:
     session = Session(Submission("eve", (("eve.py", b""),)), Limits(), Isolation(),
-                      Budget(1.0), 5)
+                      WorkerTime(1.0), 5)
     meta = {"name": "forged", "function": "f", "line": 1, "file": "eve.py",
             "layer": {name: getattr(PART_A, name) for name in FIELDS}, "refuted": False,
             "params": ["xs"], "fixed": {"kernel": _deep(600)}, "timesteps": [1],
@@ -191,9 +191,9 @@ def test_load_timeout_and_budgets_are_assignment_settings() -> None:
                          "points = 1\n")
 
 
-def _budget(**settings: Any) -> GraderBudget:
+def _budget(**settings: Any) -> GraderWork:
     lines = "\n".join(f"{key} = {value}" for key, value in settings.items())
-    return GraderBudget(parse_assignment(f'[assignment]\ncases = 10\n{lines}\n[[exercise]]\n'
+    return GraderWork(parse_assignment(f'[assignment]\ncases = 10\n{lines}\n[[exercise]]\n'
                                          'layer = "PART_A"\npoints = 1\n'))
 
 

@@ -161,7 +161,7 @@ def test_forgetting_a_where_condition_drops_its_memos_only(oracle: Oracle) -> No
     checker.check(other)
     where = claim.scope.where
     assert where is not None
-    memos: tuple[dict[Any, Any], ...] = (checker._screens, checker._fresh, checker._paths,
+    memos: tuple[dict[Any, Any], ...] = (checker._screens, checker._fresh, checker._searches,
                                          checker._seeds)
 
     def held() -> list[Any]:

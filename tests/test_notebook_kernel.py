@@ -238,6 +238,6 @@ def test_a_check_with_a_where_condition_leaves_no_memo_behind() -> None:
     result = check(last_input, cases=30, hints=False)
     assert [str(v.verdict) for v in result] == ["refuted"]
     checker = SESSION.checker(result.settings)
-    memos: tuple[dict[Any, Any], ...] = (checker._screens, checker._fresh, checker._paths,
+    memos: tuple[dict[Any, Any], ...] = (checker._screens, checker._fresh, checker._searches,
                                          checker._seeds)
     assert not [key for memo in memos for key in memo if key[1][2] is not None]

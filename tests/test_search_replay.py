@@ -60,7 +60,7 @@ def test_replayed_searches_equal_fresh_ones(monkeypatch: pytest.MonkeyPatch) -> 
     shared = Checker(settings)
     forward = _results(shared, claims)
     backward = _results(Checker(settings, oracle=shared.oracle), claims[::-1])
-    monkeypatch.setattr(checker_module, "MAX_PATHS", 0)  # nothing remembered: fresh searches
+    monkeypatch.setattr(checker_module, "MAX_SEARCHES", 0)  # nothing remembered: fresh searches
     fresh = _results(Checker(settings, oracle=shared.oracle), claims)
     assert forward == fresh == backward
     assert forward["swapped"][3] == forward["swapped, written another way"][3]

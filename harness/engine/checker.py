@@ -65,7 +65,7 @@ from harness.verdict import ERROR, HOLDS, REFUTED, Counterexample, Verdict, Verd
 SMALL_STEPS = 3
 SMALL_EXAMPLES = 100
 #: Searches remembered per layer, scope and tier, and replayed for later formulas.
-MAX_PATHS = 8
+MAX_SEARCHES = 8
 REPLAY_CHUNK = 32
 SAMPLE_ROUNDS = 6
 #: Fresh candidates drawn beyond what the screening set's share of in-range cases asks
@@ -102,7 +102,7 @@ class Failure:
 
 
 @dataclass(frozen=True)
-class Path:
+class SearchRecord:
     """One Hypothesis search as it ran: every case the formula saw, in order, which of
     them failed, and the failure it ended with (the last one: the minimal case)."""
 
@@ -152,7 +152,7 @@ class Checker:
         self._rates: dict[MemoKey, float] = {}
         #: A submission's fresh cases, keyed by (layer, scope key, salt): see forget_salt().
         self._fresh: dict[MemoKey, _Fresh] = {}
-        self._paths: dict[MemoKey, list[Path]] = {}
+        self._searches: dict[MemoKey, list[SearchRecord]] = {}
         self._seeds: dict[MemoKey, tuple[bytes, ...]] = {}
 
     def forget(self, where: Callable[..., Any]) -> None:
@@ -160,7 +160,7 @@ class Checker:
         submission's condition, which no later claim can have).  The memos are keyed by
         the layer and the scope (:attr:`Scope.key`, holding the condition itself), so a
         run's memory grows with its distinct layers and scopes, not with its claims."""
-        for memo in (self._screens, self._rates, self._fresh, self._paths, self._seeds):
+        for memo in (self._screens, self._rates, self._fresh, self._searches, self._seeds):
             for key in [k for k in list(memo) if k[1][2] is where]:
                 memo.pop(key, None)
 
@@ -321,43 +321,44 @@ class Checker:
         tried = 0
         for tier, (elements, steps, examples) in enumerate(tiers):
             key = (claim.spec, claim.scope.key, tier, errors)
-            path = self._replay(claim, key, errors)
-            if path is None:
+            record = self._replay(claim, key, errors)
+            if record is None:
                 strategy = strategies.cases(claim.spec, claim.scope, elements, steps)
-                path = self._search(claim, strategy, examples, errors)
-                if path.replayable:
-                    self._paths.setdefault(key, []).insert(0, path)
-                    del self._paths[key][MAX_PATHS:]
-            tried += len(path.cases)
-            if path.result is not None:
-                return path.result, tried
+                record = self._search(claim, strategy, examples, errors)
+                if record.replayable:
+                    self._searches.setdefault(key, []).insert(0, record)
+                    del self._searches[key][MAX_SEARCHES:]
+            tried += len(record.cases)
+            if record.result is not None:
+                return record.result, tried
         return None, tried
 
-    def _replay(self, claim: Claim, key: tuple[object, ...], errors: bool) -> Path | None:
+    def _replay(self, claim: Claim, key: tuple[object, ...], errors: bool) -> SearchRecord | None:
         """A recorded search whose every step this formula passes or fails the same way.
 
         Hypothesis's search is a function of its seed and of which examples fail,
         so such a search would run exactly the same for this formula: its result,
         with this formula's own output, is the result a fresh search would give.
         """
-        for path in list(self._paths.get(key, [])):  # another thread may record one
-            last = self._follows(claim, path, errors)
+        for record in list(self._searches.get(key, [])):  # another thread may record one
+            last = self._follows(claim, record, errors)
             if last is not None:
-                return Path(path.cases, path.wants, path.failing,
-                            last if isinstance(last, Failure) else None)
+                return SearchRecord(record.cases, record.wants, record.failing,
+                                    last if isinstance(last, Failure) else None)
         return None
 
-    def _follows(self, claim: Claim, path: Path, errors: bool) -> Failure | bool | None:
+    def _follows(self, claim: Claim, record: SearchRecord,
+                 errors: bool) -> Failure | bool | None:
         """None unless this formula fails exactly where the recorded one failed (checked
         a chunk at a time); then its failure on the last of those cases, or False when
         the recorded search found no failure."""
-        failing = set(path.failing)
+        failing = set(record.failing)
         last: Failure | bool = False
-        for start in range(0, len(path.cases), REPLAY_CHUNK):
-            chunk = range(start, min(start + REPLAY_CHUNK, len(path.cases)))
-            got = self.evaluator.evaluate(claim, [path.cases[i] for i in chunk])
+        for start in range(0, len(record.cases), REPLAY_CHUNK):
+            chunk = range(start, min(start + REPLAY_CHUNK, len(record.cases)))
+            got = self.evaluator.evaluate(claim, [record.cases[i] for i in chunk])
             for i, outcome in zip(chunk, got, strict=True):
-                failure = first_failure(claim, [path.cases[i]], [path.wants[i]], [outcome])
+                failure = first_failure(claim, [record.cases[i]], [record.wants[i]], [outcome])
                 failed = failure is not None and failure.is_error == errors
                 if failed != (i in failing):
                     return None
@@ -365,7 +366,7 @@ class Checker:
         return last
 
     def _search(self, claim: Claim, strategy: SearchStrategy[Case], examples: int,
-                errors: bool) -> Path:
+                errors: bool) -> SearchRecord:
         cases: list[Case] = []
         wants: list[np.ndarray] = []
         failing: list[int] = []
@@ -390,10 +391,10 @@ class Checker:
             with strategies.no_local_constants():
                 attempt()
         except _Found as found:
-            return Path(cases, wants, failing, found.failure)
+            return SearchRecord(cases, wants, failing, found.failure)
         except HypothesisException:  # unsatisfiable scope, or a formula that is not repeatable
-            return Path(cases, wants, [], None, replayable=False)
-        return Path(cases, wants, failing, None)
+            return SearchRecord(cases, wants, [], None, replayable=False)
+        return SearchRecord(cases, wants, failing, None)
 
     def seed_for(self, claim: Claim, purpose: str = "cases", salt: bytes = b"", *,
                  public: bool = False) -> int:
@@ -419,7 +420,7 @@ class Checker:
 
     def _counterexample(self, claim: Claim, failure: Failure) -> Counterexample:
         steps = None
-        if claim.spec.has_steps and not claim.spec.return_sequences:
+        if claim.spec.is_recurrent and not claim.spec.return_sequences:
             steps = to_plain(self.oracle.steps(claim.spec, failure.case))
         got = failure.outcome.value
         return Counterexample(

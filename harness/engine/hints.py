@@ -246,7 +246,7 @@ def _on_counterexample(checker: Checker, claim: Claim,
            for c, w, o in zip(prefixes[0], wants[:full], outcomes[:full], strict=True)]
     allowed = claim.scope.timesteps  # a prefix outside the claim's own lengths does not count
     step = next((t + 1 for t, b in enumerate(bad) if b and t + 1 in allowed), None) \
-        if spec.has_steps else None
+        if spec.is_recurrent else None
     fixed = {name for name, _ in claim.scope.fixed}  # zeroing those would leave the scope
     names = []
     start = full
@@ -261,7 +261,7 @@ def _on_counterexample(checker: Checker, claim: Claim,
 
 def _prefixes(spec: LayerSpec, case: Case) -> list[Case]:
     """The case cut after each step (a layer without steps: the case itself)."""
-    if not spec.has_steps:
+    if not spec.is_recurrent:
         return [case]
     return [Case(case.weights, case.xs[:t]) for t in range(1, case.timesteps + 1)]
 

@@ -42,7 +42,7 @@ def sweep_for(checker: Checker, claim: Claim, verdict: Verdict) -> Sweep | None:
     """The sweep and the step-by-step outputs for a refuted hypothesis's pictures;
     None when there is no counterexample or no weight the scope leaves free."""
     ce = verdict.counterexample
-    if ce is None or not claim.spec.has_steps:  # the pictures follow the steps
+    if ce is None or not claim.spec.is_recurrent:  # the pictures follow the steps
         return None
     spec = claim.spec
     case = case_from_json(spec, ce.case)

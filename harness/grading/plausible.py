@@ -96,7 +96,7 @@ def _same(spec: LayerSpec, case: Case, want: np.ndarray, other: np.ndarray,
 def _last(spec: LayerSpec, output: np.ndarray) -> np.ndarray:
     """The output after the last step for a recurrent layer returning sequences; any
     other layer's output whole (a Conv1D's or an Embedding's rows are not steps)."""
-    return output[-1] if spec.has_steps and spec.return_sequences and output.ndim == 2 \
+    return output[-1] if spec.is_recurrent and spec.return_sequences and output.ndim == 2 \
         else output
 
 

@@ -45,7 +45,7 @@ from harness.grading.plausible import plausible, public_cases
 from harness.grading.results import FileProblem, HypothesisResult, Status, SubmissionResult
 from harness.grading.scoring import score_exercises, score_hypothesis, zero_exercises
 from harness.grading.secret import content_salt, submission_salt
-from harness.grading.session import Budget, Loaded, RemoteEvaluator, RemoteWhere, Session
+from harness.grading.session import Loaded, RemoteEvaluator, RemoteWhere, Session, WorkerTime
 from harness.grading.submissions import Submission
 from harness.grading.teaching import TeachingMemo
 from harness.verdict import Hints, Verdict, VerdictKind
@@ -164,7 +164,7 @@ def _grade_guarded(submission: Submission, ctx: GradingContext, key: str,
                        start)
     rules = ctx.assignment
     session = Session(submission, ctx.limits, ctx.isolation,
-                      Budget(rules.submission_timeout), rules.max_hypotheses,
+                      WorkerTime(rules.submission_timeout), rules.max_hypotheses,
                       load_seconds=rules.load_timeout,
                       accepts=lambda spec: rules.exercise_for(spec) is not None,
                       spares=ctx.spares)
@@ -229,7 +229,7 @@ def _check_all(ctx: GradingContext, session: Session,
     results: list[HypothesisResult] = []
     reasons: set[StopReason] = set()
     restarts = 0
-    work = GraderBudget(ctx.assignment)
+    work = GraderWork(ctx.assignment)
     for claim in loaded.claims:
         if claim.error is not None:  # a broken declaration: its error, nothing to run
             results.append(_broken(ctx, claim))
@@ -248,7 +248,7 @@ def _check_all(ctx: GradingContext, session: Session,
     return tuple(results), reasons
 
 
-class GraderBudget:
+class GraderWork:
     """The grader's own work on one submission, limited before it is done: distinct
     (layer, scope) screening sets, cases screened (hypotheses x cases), and CPU
     seconds of the grading thread (``time.thread_time``: the checker, Hypothesis and
@@ -332,7 +332,7 @@ def _restart(session: Session, loaded: Loaded, reasons: set[StopReason]) -> bool
 
 def _check_one(ctx: GradingContext, session: Session, claim: Claim,
                reasons: set[StopReason]) -> HypothesisResult:
-    session.claim_budget = Budget(ctx.assignment.hypothesis_timeout)
+    session.claim_budget = WorkerTime(ctx.assignment.hypothesis_timeout)
     session.used_keras = False
     try:
         verdict = check_claim(ctx, claim)

@@ -61,7 +61,7 @@ MAX_PROBLEMS = 20
 
 
 @dataclass
-class Budget:
+class WorkerTime:
     """Seconds of worker time left; only time spent waiting on the worker counts."""
 
     seconds: float
@@ -87,7 +87,7 @@ class Session:
     """One submission's worker, restartable, with time budgets."""
 
     def __init__(self, submission: Submission, limits: Limits, isolation: Isolation,
-                 budget: Budget, max_hypotheses: int, load_seconds: float | None = None,
+                 budget: WorkerTime, max_hypotheses: int, load_seconds: float | None = None,
                  accepts: Callable[[LayerSpec], bool] | None = None,
                  spares: SparePool | None = None) -> None:
         """``accepts``: the layers the grader checks (the assignment's); a claim about
@@ -101,7 +101,7 @@ class Session:
         self.budget = budget
         self.max_hypotheses = max_hypotheses
         self.load_seconds = load_seconds
-        self.claim_budget: Budget | None = None
+        self.claim_budget: WorkerTime | None = None
         self.worker: WorkerProcess | None = None
         self.used_keras = False
         self.in_force: list[str] = []
@@ -116,7 +116,7 @@ class Session:
             dict(self.submission.files), self.limits, self.isolation, deadline, self.spares))
         self.in_force = self.worker.isolation
         if self.load_seconds is not None:  # importing the files has its own, shorter limit
-            self.claim_budget = Budget(self.load_seconds)
+            self.claim_budget = WorkerTime(self.load_seconds)
         try:
             reply = self.request("load", max_hypotheses=self.max_hypotheses)
         finally:

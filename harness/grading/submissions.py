@@ -119,7 +119,7 @@ class Entry:
     skipped: list[Skipped] = field(default_factory=list)
 
 
-class _Budget:
+class _BytesRead:
     """Bytes read for the whole class."""
 
     def __init__(self) -> None:
@@ -152,7 +152,7 @@ def submission_from_folder(folder: str | Path, student: str = "submission") -> S
     """All of one folder as one student's submission (Gradescope's layout)."""
     entry = Entry(origin=str(folder), name=student)
     entry.members = list(_walk(Path(folder), PurePosixPath(), entry.skipped))
-    submission, _ = _read_entry(entry, _student_id(student), _Budget())
+    submission, _ = _read_entry(entry, _student_id(student), _BytesRead())
     return submission
 
 
@@ -380,7 +380,7 @@ def _stem(name: str) -> str:
 
 def _found(entries: list[Entry], skipped: list[Skipped]) -> Found:
     found = Found([], skipped)
-    budget = _Budget()
+    budget = _BytesRead()
     ids = _ids(entries)
     for entry in entries:
         ident = ids[entry.origin]
@@ -438,7 +438,7 @@ def _file_name(text: str) -> str:
 # -- one student: limits, then reading --------------------------------------------------
 
 def _read_entry(entry: Entry, student: str,
-                budget: _Budget) -> tuple[Submission, list[Skipped]]:
+                budget: _BytesRead) -> tuple[Submission, list[Skipped]]:
     skipped = list(entry.skipped)
     if entry.problem is not None:
         return Submission(student, (), problem=entry.problem), skipped
@@ -481,7 +481,7 @@ def _listed(entry: Entry, items: list[Skipped]) -> list[Skipped]:
 
 
 def _limits(entry: Entry, members: list[Member], sources: list[Member],
-            budget: _Budget) -> str | None:
+            budget: _BytesRead) -> str | None:
     """Why this student's files are not read (per-student limits), if they are not."""
     name = entry.origin
     if len(members) > MAX_FILES:

@@ -244,7 +244,7 @@ def step_rows(verdict: Verdict) -> list[tuple[str, str, str]]:
     """Header plus one row per step: step number, input, Keras's output after it
     (empty for a one-step case, or when the steps are not known)."""
     ce = _example(verdict)
-    if not verdict.layer.has_steps:
+    if not verdict.layer.is_recurrent:
         return []
     steps = ce.keras_steps if ce.keras_steps is not None else ce.keras_output
     xs = ce.case.get("xs") or []
@@ -261,7 +261,7 @@ def side_rows(verdict: Verdict) -> list[tuple[str, ...]]:
     layer with steps."""
     ce = _example(verdict)
     layer = verdict.layer
-    if layer.has_steps:
+    if layer.is_recurrent:
         return []
     name = layer.input_name if layer.input_name in ce.case else "xs"
     try:
