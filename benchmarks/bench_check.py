@@ -546,7 +546,7 @@ def phase_class(params: dict[str, Any]) -> dict[str, Any]:
     first = None
     teach = None
     if params.get("hints"):  # what `harness check` adds by default, counted in work
-        from harness.engine.teach import enrich
+        from harness.engine.extras import enrich
 
         def teach(claim: Any, verdict: Any) -> Any:
             return enrich(checker, claim, verdict, steady=True)
@@ -576,7 +576,7 @@ def phase_class(params: dict[str, Any]) -> dict[str, Any]:
 def phase_teach(params: dict[str, Any]) -> dict[str, Any]:
     """What teaching costs in one process, timed around it alone (less noisy than the
     difference of two whole runs on a shared machine): check every claim, then
-    ``teach.enrich_all`` (hints and sweeps) and the reports with their pictures,
+    ``extras.enrich_all`` (hints and sweeps) and the reports with their pictures,
     against the same reports without them."""
     import warnings
 
@@ -584,7 +584,7 @@ def phase_teach(params: dict[str, Any]) -> dict[str, Any]:
 
     from harness.collect import collect
     from harness.engine.checker import Checker
-    from harness.engine.teach import enrich_all
+    from harness.engine.extras import enrich_all
     from harness.output.report import write_reports
 
     found = collect(params["paths"])
@@ -805,7 +805,7 @@ def measure_grading(root: Path, dirs: list[str], rounds: int = 2) -> dict[str, A
       ``Checker.check`` run: the same checks; grading adds the secret fresh cases,
       a sandboxed worker per submission, feedback, LMS files and the summary.
     * ``grade_with_hints_ratio``: the default ``harness grade`` over the in-process run
-      with the same hints (``teach.enrich``, as ``harness check`` does by default).
+      with the same hints (``extras.enrich``, as ``harness check`` does by default).
     * ``grade_default_vs_check_ratio``: the default grade over the check-only run.
     """
     runs: dict[str, list[Any]] = defaultdict(list)

@@ -13,8 +13,8 @@ from harness.cases import make_case
 from harness.collect import Collection, collect
 from harness.engine import lookalike
 from harness.engine.checker import Checker, CheckSettings
+from harness.engine.extras import enrich_all
 from harness.engine.hints import DEFAULT_BUDGET
-from harness.engine.teach import enrich_all
 from harness.errors import UsageError
 from harness.layers import LayerSpec
 from harness.parse import parse_layer
@@ -68,7 +68,7 @@ def check_found(found: Collection, settings: CheckSettings | None = None,
                 on_verdict: Callable[[Verdict], None] | None = None, *, hints: bool = True,
                 hint_seconds: float = DEFAULT_BUDGET) -> CheckRun:
     """Check every claim ``found`` (from :func:`find`) against Keras, with hints for
-    the refuted ones that need them most (see :mod:`harness.engine.teach`)."""
+    the refuted ones that need them most (see :mod:`harness.engine.extras`)."""
     checker = Checker(settings)
     run = CheckRun(checker.settings, failures=list(found.failures))
     for claim in found.claims:
@@ -76,7 +76,7 @@ def check_found(found: Collection, settings: CheckSettings | None = None,
         run.verdicts.append(verdict)
         if on_verdict is not None:
             on_verdict(verdict)
-    # then the teaching extras, for the few that need them most (harness.engine.teach)
+    # then the teaching extras, for the few that need them most (harness.engine.extras)
     run.verdicts = enrich_all(checker, found.claims, run.verdicts, hints=hints,
                               budget=hint_seconds)
     run.verdicts = lookalike.group(run.verdicts)  # same_as: hypotheses that behave alike

@@ -128,7 +128,7 @@ def check(target: Any, *, seed: int = DEFAULT_SEED, cases: int = DEFAULT_CASES,
     settings = CheckSettings(seed=seed, cases=cases)
     checker = SESSION.checker(settings)
     result = CheckResult(failures=failures, settings=checker.settings)
-    from harness.engine.teach import enrich_all
+    from harness.engine.extras import enrich_all
 
     verdicts = enrich_all(checker, claims, [checker.check(claim) for claim in claims],
                           hints=hints)

@@ -64,7 +64,7 @@ class HarnessSession:
     failures: list[LoadFailure] = field(default_factory=list)
     hints: bool = True
     hint_seconds: float = DEFAULT_BUDGET
-    taught: int = 0  # hypotheses given hints and pictures so far (at most teach.LIMIT)
+    taught: int = 0  # hypotheses given hints and pictures so far (at most extras.LIMIT)
     _checker: Checker | None = None
 
     @property
@@ -271,7 +271,7 @@ class HypothesisItem(pytest.Item):
                        "tried: remove refuted=True, or check the formula"))
 
     def runtest(self) -> None:
-        from harness.engine.teach import LIMIT, enrich, worth_teaching
+        from harness.engine.extras import LIMIT, enrich, worth_teaching
         from harness.output.render import failure_text
         from harness.verdict import ERROR, REFUTED
 
@@ -279,7 +279,7 @@ class HypothesisItem(pytest.Item):
         with warnings.catch_warnings():  # TensorFlow's own deprecation noise is not the
             warnings.simplefilter("ignore")  # student's business, even under -W error
             verdict = session.checker.check(self.claim)
-            if worth_teaching(verdict) and session.taught < LIMIT:  # see harness.engine.teach
+            if worth_teaching(verdict) and session.taught < LIMIT:  # see harness.engine.extras
                 session.taught += 1
                 verdict = enrich(session.checker, self.claim, verdict, hints=session.hints,
                                  budget=session.hint_seconds)

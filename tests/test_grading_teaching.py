@@ -1,4 +1,4 @@
-"""Hint searches replayed for look-alike formulas (harness.grading.teaching): a replay
+"""Hint searches replayed for look-alike formulas (harness.grading.extras_memo): a replay
 gives exactly what the formula's own search gives, in one batch, and never for a
 formula that answers differently on any case the search asked about."""
 
@@ -16,10 +16,10 @@ from harness import PART_A, hypothesis
 from harness.cases import Case
 from harness.claims import Claim, claim_of
 from harness.engine.checker import Checker, CheckSettings
+from harness.engine.extras import enrich
 from harness.engine.formula import InProcess, Outcome
 from harness.engine.oracle import Oracle
-from harness.engine.teach import enrich
-from harness.grading.teaching import TeachingMemo
+from harness.grading.extras_memo import ExtrasMemo
 from harness.verdict import REFUTED, Verdict
 
 SETTINGS = CheckSettings(cases=60, search=60)
@@ -81,7 +81,7 @@ def _extras(verdict: Verdict) -> tuple[Any, Any]:
 
 
 def test_a_look_alike_gets_exactly_its_own_hints_in_one_batch(oracle: Oracle) -> None:
-    memo = TeachingMemo()
+    memo = ExtrasMemo()
     checker, claim, verdict = _checked(oracle, last_input)
     first = memo.enrich(checker, claim, verdict, hints=True, budget=2.0)
     assert first.hints is not None and first.hints.holds_when  # something to replay
@@ -98,7 +98,7 @@ def test_a_look_alike_gets_exactly_its_own_hints_in_one_batch(oracle: Oracle) ->
 
 
 def test_a_formula_that_answers_differently_is_searched_for_itself(oracle: Oracle) -> None:
-    memo = TeachingMemo()
+    memo = ExtrasMemo()
     checker, claim, verdict = _checked(oracle, last_input)
     memo.enrich(checker, claim, verdict, hints=True, budget=2.0)
     _, odd, odd_verdict = _checked(oracle, last_input_but_odd_when_long)
@@ -111,7 +111,7 @@ def test_a_formula_that_answers_differently_is_searched_for_itself(oracle: Oracl
 
 
 def test_where_scopes_are_never_replayed(oracle: Oracle) -> None:
-    memo = TeachingMemo()
+    memo = ExtrasMemo()
     checker, claim, verdict = _checked(oracle, last_input_where)
     found = memo.enrich(checker, claim, verdict, hints=True, budget=2.0)
     assert found.hints is not None

@@ -17,8 +17,8 @@ from harness import GRU, PART_A, PART_B, PART_C, hypothesis
 from harness.claims import Claim, claim_of
 from harness.collect import load_claims
 from harness.engine.checker import Checker, CheckSettings
+from harness.engine.extras import enrich
 from harness.engine.hints import MAX_REGIMES, catalogue, claim_in, hints_for
-from harness.engine.teach import enrich
 from harness.output.render import failure_text, hints_text, regime_text
 from harness.verdict import HOLDS, REFUTED, Hints, Regime, Verdict
 

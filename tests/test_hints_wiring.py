@@ -111,7 +111,7 @@ def test_teaching_is_given_to_at_most_limit_surprises_first(tmp_path: Path) -> N
     recorded."""
     from harness.collect import collect
     from harness.engine.checker import Checker
-    from harness.engine.teach import enrich_all
+    from harness.engine.extras import enrich_all
 
     folder = tmp_path / "hypotheses"
     folder.mkdir()

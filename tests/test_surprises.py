@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 from harness import PART_A
-from harness.engine.teach import worth_teaching
+from harness.engine.extras import worth_teaching
 from harness.output.report import terminal_lines
 from harness.surprises import SHIPPED, digest, is_bundled, items, ordered
 from harness.verdict import ERROR, HOLDS, REFUTED, Counterexample, Verdict

@@ -11,7 +11,7 @@ replayed search or hint search is exactly what a fresh one gives -- so grades
 never depend on the number of workers or the order.  So while one thread waits
 on its worker, another checks.  The screening and fresh cases go to the worker
 in one batch; a look-alike's hint search is replayed in one batch
-(:mod:`harness.grading.teaching`).
+(:mod:`harness.grading.extras_memo`).
 
 A hypothesis that times out or crashes its worker is recorded as such, the
 worker is restarted and the next hypothesis goes on; a submission whose own
@@ -39,6 +39,7 @@ from harness.claims import NO_LAYER, Claim
 from harness.engine.checker import Checker, CheckSettings
 from harness.engine.oracle import Oracle
 from harness.grading.assignment import Assignment, hidden_paths
+from harness.grading.extras_memo import ExtrasMemo
 from harness.grading.isolation.spares import SparePool
 from harness.grading.isolation.workers import Isolation, Limits, StopReason, WorkerStopped, plan_for
 from harness.grading.plausible import plausible, public_cases
@@ -47,7 +48,6 @@ from harness.grading.scoring import score_exercises, score_hypothesis, zero_exer
 from harness.grading.secret import content_salt, submission_salt
 from harness.grading.session import Loaded, RemoteEvaluator, RemoteWhere, Session, WorkerTime
 from harness.grading.submissions import Submission
-from harness.grading.teaching import TeachingMemo
 from harness.verdict import Hints, Verdict, VerdictKind
 
 MAX_RESTARTS = 3
@@ -72,7 +72,7 @@ class GradingContext:
     isolation: Isolation
     fingerprint: str
     version: str = __version__
-    teaching: TeachingMemo = field(default_factory=TeachingMemo)
+    teaching: ExtrasMemo = field(default_factory=ExtrasMemo)
     #: The class run's workers started ahead (:func:`harness.grading.isolation.spares.class_run`).
     spares: SparePool | None = None
 

@@ -137,7 +137,7 @@ def write_reports(directory: str | Path, verdicts: Sequence[Verdict],
     """Write report.md/.csv/.html/.json into ``directory``; return their paths.
 
     Every refuted hypothesis with a sweep (the run gave it teaching extras, which
-    :mod:`harness.engine.teach` keeps to a few) gets its pictures, each drawn once as SVG:
+    :mod:`harness.engine.extras` keeps to a few) gets its pictures, each drawn once as SVG:
     inline in report.html, as files under ``pictures/`` linked from report.md.
     ``pictures=False`` draws none; a run with nothing to draw never imports
     matplotlib.  The verdicts are written surprises first

@@ -16,7 +16,7 @@ keeps its counterexample, steps and probe command only.  And at most
 :data:`LIMIT` hypotheses per run get them: :func:`enrich_all` (``harness
 check``, the API, the notebook) takes them surprises first, the student's own
 files first; the pytest plugin, which checks item by item, in run order.
-Grading (``grading/teaching.py``) calls :func:`enrich` for what it scores.
+Grading (``grading/extras_memo.py``) calls :func:`enrich` for what it scores.
 """
 
 from __future__ import annotations

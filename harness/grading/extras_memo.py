@@ -1,6 +1,6 @@
 """Teaching extras for a class: searched once per behaviour, replayed for look-alikes.
 
-The hints and the weight sweep of a refuted hypothesis (:func:`harness.engine.teach.enrich`)
+The hints and the weight sweep of a refuted hypothesis (:func:`harness.engine.extras.enrich`)
 are a function of Keras's outputs (memoised, the same for everyone) and of the
 formula's outcomes on the cases the search asks about: the search is seeded by
 the layer and scope, its budget is counted in work (``steady``), so two formulas
@@ -30,8 +30,8 @@ from typing import Any
 from harness.cases import Case
 from harness.claims import Claim
 from harness.engine.checker import Checker
+from harness.engine.extras import enrich
 from harness.engine.formula import Evaluator, Outcome
-from harness.engine.teach import enrich
 from harness.verdict import REFUTED, Verdict
 
 #: Recorded searches kept per layer, scope and counterexample (each costs a replay try).
@@ -75,7 +75,7 @@ class Taught:
     extras: dict[str, Any]
 
 
-class TeachingMemo:
+class ExtrasMemo:
     """Recorded hint searches of one grading run, shared by the grading threads (a lock
     guards the recordings, never a search or a replay)."""
 
