@@ -559,7 +559,7 @@ def phase_class(params: dict[str, Any]) -> dict[str, Any]:
             if first is None:
                 first = time.perf_counter() - start
             verdicts.append({"file": claim.file, "function": claim.function,
-                             "verdict": verdict.verdict, "cases": verdict.cases,
+                             "verdict": verdict.kind, "cases": verdict.cases,
                              "seconds": verdict.seconds, "message": verdict.message})
     total_s = time.perf_counter() - start
     oracle = checker.oracle

@@ -127,7 +127,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 def _print_progress(verdict: Any) -> None:
     mark = "." if verdict.as_expected else "F"
-    print(f"{mark} {verdict.name}: {verdict.verdict} ({verdict.cases} cases, "
+    print(f"{mark} {verdict.name}: {verdict.kind} ({verdict.cases} cases, "
           f"{verdict.seconds:.2f} s)", flush=True)
 
 

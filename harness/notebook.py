@@ -193,7 +193,7 @@ def text(result: CheckResult) -> str:
         lines.append(f"  [{mark}] {v.sentence}{_recorded(v)}: {_where(v)}")
     lines += ["  " + line for line in lookalike.sentences(result.verdicts)]
     for v in shown:
-        if v.verdict != HOLDS or not v.as_expected:
+        if v.kind != HOLDS or not v.as_expected:
             body = render.failure_text(v, advice=not v.as_expected)
             lines += ["", render.RULE, *body.splitlines()]
     for failure in result.failures:
@@ -230,7 +230,7 @@ def page(result: CheckResult) -> str:
 
 
 def _pictures(verdict: Verdict) -> list[str]:
-    if verdict.counterexample is None or verdict.verdict == HOLDS:
+    if verdict.counterexample is None or verdict.kind == HOLDS:
         return []
     from harness.output.pictures import svgs
 
@@ -240,7 +240,7 @@ def _pictures(verdict: Verdict) -> list[str]:
 def _count(result: CheckResult) -> str:
     kinds: dict[str, int] = {}
     for v in result.verdicts:
-        kinds[str(v.verdict)] = kinds.get(str(v.verdict), 0) + 1
+        kinds[str(v.kind)] = kinds.get(str(v.kind), 0) + 1
     told = ", ".join(f"{n} {kind}" for kind, n in kinds.items())
     total = len(result.verdicts)
     line = f"{total} hypothes{'is' if total == 1 else 'es'} checked against Keras"
@@ -251,7 +251,7 @@ def _count(result: CheckResult) -> str:
 
 
 def _recorded(v: Verdict) -> str:
-    return " (but it was recorded as refuted)" if v.recorded and v.verdict == HOLDS else ""
+    return " (but it was recorded as refuted)" if v.recorded and v.kind == HOLDS else ""
 
 
 def _where(v: Verdict) -> str:

@@ -284,9 +284,9 @@ class HypothesisItem(pytest.Item):
                 verdict = enrich(session.checker, self.claim, verdict, hints=session.hints,
                                  budget=session.hint_seconds)
         session.verdicts.append(verdict)
-        if verdict.verdict == REFUTED:
+        if verdict.kind == REFUTED:
             raise Refuted(verdict)
-        if verdict.verdict == ERROR:
+        if verdict.kind == ERROR:
             raise NotCheckable(failure_text(verdict))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],

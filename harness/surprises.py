@@ -78,9 +78,9 @@ def ordered(verdicts: Sequence[Verdict]) -> list[Verdict]:
 def surprise(v: Verdict) -> str:
     """What is not as recorded, in plain words: ``Hypothesis #3 is refuted, but its file
     records it as holding``."""
-    if v.verdict == REFUTED:
+    if v.kind == REFUTED:
         return f"{v.sentence}, but its file records it as holding"
-    if v.verdict == HOLDS:
+    if v.kind == HOLDS:
         return f"{v.sentence}, but its file records it as refuted"
     return v.sentence
 

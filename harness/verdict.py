@@ -141,7 +141,7 @@ class Verdict:
     layer: LayerSpec
     scope: str
     recorded: bool
-    verdict: VerdictKind
+    kind: VerdictKind  # written to JSON as "verdict", the name stored results use
     cases: int
     seed: int
     seconds: float = 0.0
@@ -164,7 +164,7 @@ class Verdict:
     where: bool = False
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "verdict", VerdictKind(self.verdict))  # one type everywhere
+        object.__setattr__(self, "kind", VerdictKind(self.kind))  # one type everywhere
 
     @property
     def expected(self) -> VerdictKind:
@@ -173,7 +173,7 @@ class Verdict:
 
     @property
     def as_expected(self) -> bool:
-        return self.verdict == self.expected
+        return self.kind == self.expected
 
     @property
     def sentence(self) -> str:
@@ -184,13 +184,14 @@ class Verdict:
     def words(self) -> str:
         """The sentence without the name (``is refuted``), for a writer that escapes the
         name itself (the name is the student's text)."""
-        return _SENTENCE[VerdictKind(self.verdict)]
+        return _SENTENCE[self.kind]
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON data: the layer as its constructor text, kinds as their text."""
-        data = asdict(self)
+        data = {"verdict" if key == "kind" else key: value  # the stored name, in place
+                for key, value in asdict(self).items()}
         data["layer"] = str(self.layer)
-        data["verdict"] = str(self.verdict)
+        data["verdict"] = str(self.kind)
         data["notes"] = list(self.notes)
         data["hints"] = None if self.hints is None else self.hints.to_json()
         data["sweep"] = None if self.sweep is None else self.sweep.to_json()
@@ -205,7 +206,7 @@ class Verdict:
         """The verdict :meth:`to_json` wrote (the layer parsed safely, never evaluated)."""
         fields = dict(data)
         fields["layer"] = parse_layer(data["layer"])
-        fields["verdict"] = VerdictKind(data["verdict"])
+        fields["kind"] = VerdictKind(fields.pop("verdict"))
         fields["recorded"] = bool(data["recorded"])
         example = data.get("counterexample")
         fields["counterexample"] = Counterexample(**example) if example else None

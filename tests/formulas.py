@@ -217,7 +217,7 @@ def recheck_counterexample(claim: Claim, verdict: Verdict) -> Case:
     Keras (``predict``: set_weights, then call) must give the recorded output, and
     the formula's own output on the case must differ from it.  Returns the case.
     """
-    assert verdict.verdict == "refuted", (verdict.verdict, verdict.message)
+    assert verdict.kind == "refuted", (verdict.kind, verdict.message)
     example = verdict.counterexample
     assert example is not None
     spec = claim.spec

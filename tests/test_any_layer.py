@@ -192,7 +192,7 @@ def _copy(formula: Callable[..., Any]) -> Callable[..., Any]:
 @pytest.mark.parametrize(("layer", "formula"), TRUE, ids=[f.__name__ for _, f in TRUE])
 def test_true_formulas_hold_also_in_float32(checker: Checker, layer: Layer,
                                             formula: Callable[..., Any]) -> None:
-    assert check(checker, layer, formula).verdict == HOLDS
+    assert check(checker, layer, formula).kind == HOLDS
 
     def in_float32(**kwargs: Any) -> Any:
         cast = {k: [w.astype(np.float32) for w in v] if k == "weights" else
@@ -202,7 +202,7 @@ def test_true_formulas_hold_also_in_float32(checker: Checker, layer: Layer,
     names = claim_of(hypothesis(layer)(_copy(formula)))
     assert names is not None
     float32 = _with_params(in_float32, names.params)
-    assert check(checker, layer, float32).verdict == HOLDS, formula.__name__
+    assert check(checker, layer, float32).kind == HOLDS, formula.__name__
 
 
 @pytest.mark.parametrize(("layer", "formula"), TRUE, ids=[f.__name__ for _, f in TRUE])
@@ -211,7 +211,7 @@ def test_a_formula_off_by_a_tenth_of_a_percent_is_refuted(
     names = claim_of(hypothesis(layer)(_copy(formula)))
     assert names is not None
     off = _with_params(lambda **kw: np.asarray(formula(**kw)) * 1.001, names.params)
-    assert check(checker, layer, off).verdict == REFUTED
+    assert check(checker, layer, off).kind == REFUTED
 
 
 def _with_params(body: Callable[..., Any], params: tuple[str, ...]) -> Callable[..., Any]:
@@ -227,7 +227,7 @@ def _with_params(body: Callable[..., Any], params: tuple[str, ...]) -> Callable[
 def test_misconceptions_are_refuted_with_small_whole_numbers(
         checker: Checker, layer: Layer, formula: Callable[..., Any]) -> None:
     verdict = check(checker, layer, formula)
-    assert verdict.verdict == REFUTED
+    assert verdict.kind == REFUTED
     assert verdict.counterexample is not None
     numbers = np.concatenate([np.ravel(np.asarray(v, dtype=np.float64))
                               for v in verdict.counterexample.case.values()])
@@ -251,7 +251,7 @@ def test_embedding_inputs_are_indices_and_variances_positive(checker: Checker) -
         seen.append(x)
         return embeddings[x]
 
-    assert check(checker, EMBEDDING, spy).verdict == HOLDS
+    assert check(checker, EMBEDDING, spy).kind == HOLDS
     assert all(x.dtype == np.int64 and x.min() >= 0 and x.max() <= 4 for x in seen)
     assert any(x.max() > 0 for x in seen)
     variances: list[Any] = []
@@ -260,7 +260,7 @@ def test_embedding_inputs_are_indices_and_variances_positive(checker: Checker) -
         variances.append(moving_variance)
         return batchnorm(gamma, beta, moving_mean, moving_variance, x)
 
-    assert check(checker, BATCHNORM, watch).verdict == HOLDS
+    assert check(checker, BATCHNORM, watch).kind == HOLDS
     assert min(float(v.min()) for v in variances) > 0
 
 
@@ -268,16 +268,16 @@ def test_scopes_fix_any_weight_and_limit_a_variable_axis(checker: Checker) -> No
     def centred(gamma: Any, beta: Any, x: Any) -> Any:  # true only when beta is 0
         return layernorm(gamma, np.zeros_like(beta), x)
 
-    assert check(checker, LAYERNORM, centred).verdict == REFUTED
-    assert check(checker, LAYERNORM, centred, fixed={"beta": 0}).verdict == HOLDS
+    assert check(checker, LAYERNORM, centred).kind == REFUTED
+    assert check(checker, LAYERNORM, centred, fixed={"beta": 0}).kind == HOLDS
     conv = Layer("Conv1D", filters=1, kernel_size=2, use_bias=False, input_shape=(None, 1))
 
     def first_only(kernel: Any, x: Any) -> Any:  # the first window, repeated
         first = x[0, 0] * kernel[0, 0, 0] + x[1, 0] * kernel[1, 0, 0]
         return np.full((len(x) - 1, 1), first)
 
-    assert check(checker, conv, first_only).verdict == REFUTED
-    assert check(checker, conv, first_only, timesteps=2).verdict == HOLDS
+    assert check(checker, conv, first_only).kind == REFUTED
+    assert check(checker, conv, first_only, timesteps=2).kind == HOLDS
     assert "fixed shape" in declaration_error(lambda: hypothesis(DENSE, timesteps=2))
 
     def first_is_row_0(embeddings: Any, x: Any) -> Any:  # true only when x[0] is 0
@@ -285,8 +285,8 @@ def test_scopes_fix_any_weight_and_limit_a_variable_axis(checker: Checker) -> No
         out[0] = embeddings[0]
         return out
 
-    assert check(checker, EMBEDDING, first_is_row_0).verdict == REFUTED
-    assert check(checker, EMBEDDING, first_is_row_0, where=lambda x: x[0] == 0).verdict == HOLDS
+    assert check(checker, EMBEDDING, first_is_row_0).kind == REFUTED
+    assert check(checker, EMBEDDING, first_is_row_0, where=lambda x: x[0] == 0).kind == HOLDS
 
 
 def test_the_recurrent_constructors_are_layers() -> None:
@@ -374,7 +374,7 @@ def test_hints_for_a_layer_without_steps_hold_when_pasted(checker: Checker) -> N
     hints = hints_for(checker, claim, verdict, budget=60, steady=True)
     assert hints is not None and hints.holds_when and hints.first_disagreeing_step is None
     for regime in hints.holds_when:  # each regime, pasted as a scope, holds
-        assert Checker(CheckSettings(seed=5)).check(claim_in(claim, regime)).verdict == HOLDS
+        assert Checker(CheckSettings(seed=5)).check(claim_in(claim, regime)).kind == HOLDS
     embedded = check(checker, EMBEDDING, embedding_scaled)
     assert "x=np.array([" in call(embedded) and "x=np.array([1." not in call(embedded)
 
@@ -414,10 +414,10 @@ def test_one_layer_spelt_two_ways_draws_the_same_cases(tmp_path: Any,
     monkeypatch.setattr(api, "Checker", Kept)
     run = api.check_paths([tmp_path], CheckSettings(cases=40, search=100), hints=False)
     records = [{key: getattr(v, key) for key in
-                ("verdict", "cases", "counterexample", "behaviour", "seed")}
+                ("kind", "cases", "counterexample", "behaviour", "seed")}
                for v in run.verdicts]
     assert len(records) == 2 and records[0] == records[1]
-    assert records[0]["verdict"] == REFUTED and records[0]["behaviour"]
+    assert records[0]["kind"] == REFUTED and records[0]["behaviour"]
     assert sorted(str(v.layer) for v in run.verdicts) == sorted(
         str(parse_layer(layer)) for layer in SPELLINGS.values())
     (checker,) = made

@@ -181,7 +181,7 @@ def test_pytest_on_the_folder_and_on_the_file(pytester: pytest.Pytester) -> None
 
 def test_harness_check_in_a_notebook_on_a_path_and_on_functions(tmp_path: Path) -> None:
     result = check(_folder(tmp_path) / "explore.ipynb", cases=40, hints=False)
-    assert [(v.name, v.verdict) for v in result] == [
+    assert [(v.name, v.kind) for v in result] == [
         ("right A", "holds"), ("typo", "error"), ("right B", "holds")]
     assert [f.what for f in result.failures] == ["cell 4 could not be run"]
     assert "cell 4 could not be run" in result._repr_html_()
@@ -194,7 +194,7 @@ def test_harness_check_in_a_notebook_on_a_path_and_on_functions(tmp_path: Path) 
 
     fine = hypothesis(PART_A, name="fine")(_rnn)
     both = check([misspelt, fine], cases=40, hints=False)
-    assert [(v.name, v.verdict) for v in both] == [("misspelt", "error"), ("fine", "holds")]
+    assert [(v.name, v.kind) for v in both] == [("misspelt", "error"), ("fine", "holds")]
     assert "did you mean 'kernel'?" in str(both)
     claim = claim_of(misspelt)
     assert claim is not None and claim.error is not None

@@ -93,9 +93,9 @@ def test_bundled_hypothesis(checker: Checker, bundled: dict[str, Claim], key: st
     name, function = key.split("::")
     claim = bundled[key]
     verdict = checker.check(claim)
-    assert verdict.verdict == EXPECTED[name][function], verdict.message
-    assert claim.refuted == (verdict.verdict == REFUTED)
-    if verdict.verdict == REFUTED:
+    assert verdict.kind == EXPECTED[name][function], verdict.message
+    assert claim.refuted == (verdict.kind == REFUTED)
+    if verdict.kind == REFUTED:
         assert_small_counterexample(claim, verdict)
     else:
         assert verdict.cases >= 200
@@ -243,7 +243,7 @@ def test_held_out_hypothesis(checker: Checker, layer: Layer, formula: Callable[.
                              expected: str) -> None:
     claim = claim_for(layer, formula, refuted=expected == REFUTED)
     verdict = checker.check(claim)
-    assert verdict.verdict == expected, verdict.message
+    assert verdict.kind == expected, verdict.message
     if expected == REFUTED:
         assert_small_counterexample(claim, verdict)
     else:

@@ -139,7 +139,7 @@ def test_formula_error_gives_error_verdict(checker: Checker, spec: Any, fn: Call
                                            needles: tuple[str, ...]) -> None:
     claim = claim_for(spec, fn)
     verdict = checker.check(claim)
-    assert verdict.verdict == "error", (verdict.verdict, verdict.message)
+    assert verdict.kind == "error", (verdict.kind, verdict.message)
     assert verdict.message is not None
     for needle in needles:
         assert needle in verdict.message, (needle, verdict.message)
@@ -152,7 +152,7 @@ def test_formula_error_gives_error_verdict(checker: Checker, spec: Any, fn: Call
     case = case_from_json(spec, example.case)
     assert agree(spec, case, predict(spec, case), np.array(example.keras_output, dtype=float))
     # ... and the checker still works for the next claim.
-    assert checker.check(true_claim(spec)).verdict == "holds"
+    assert checker.check(true_claim(spec)).kind == "holds"
 
 
 def test_exception_message_names_the_students_line(checker: Checker) -> None:
@@ -184,13 +184,13 @@ def test_endless_loop_times_out(oracle: Oracle) -> None:
 
     checker = Checker(oracle=oracle, evaluator=InProcess(time_limit=0.2))
     verdict = checker.check(claim_for(PART_A, endless))
-    assert verdict.verdict == "error"
+    assert verdict.kind == "error"
     assert verdict.message is not None
     assert "took longer than 0.2 s" in verdict.message
     # Counted, not timed: the first endless call ends the check (no search spends 0.2 s
     # on each of hundreds of examples).
     assert len(calls) == 1
-    assert checker.check(true_claim(PART_A)).verdict == "holds"
+    assert checker.check(true_claim(PART_A)).kind == "holds"
 
 
 # ---- return values that only look right ----------------------------------------------------
@@ -230,14 +230,14 @@ def test_array_that_equals_everything_does_not_pass(checker: Checker) -> None:
     assert (np.array([42.0]).view(AlwaysEqual) == 13).all()  # it really does lie
     claim = claim_for(PART_A, returns_always_equal)
     verdict = checker.check(claim)
-    assert verdict.verdict in ("refuted", "error")
-    assert verdict.verdict != "holds"
-    if verdict.verdict == "refuted":
+    assert verdict.kind in ("refuted", "error")
+    assert verdict.kind != "holds"
+    if verdict.kind == "refuted":
         recheck_counterexample(claim, verdict)
         assert verdict.counterexample is not None
         assert verdict.counterexample.hypothesis_output == [42]
     # The subclass itself is not a problem when the numbers are right.
-    assert checker.check(claim_for(PART_B, b_returns_always_equal_right_numbers)).verdict == (
+    assert checker.check(claim_for(PART_B, b_returns_always_equal_right_numbers)).kind == (
         "holds")
 
 
@@ -281,11 +281,11 @@ def _screening_snapshot(checker: Checker, spec: Any) -> list[tuple[bytes, ...]]:
 
 def test_mutating_the_given_arrays_changes_nothing(checker: Checker) -> None:
     before = _screening_snapshot(checker, PART_A)
-    assert checker.check(claim_for(PART_A, right_then_vandalise)).verdict == "holds"
-    assert checker.check(claim_for(PART_A, vandalise_weights_list)).verdict == "holds"
+    assert checker.check(claim_for(PART_A, right_then_vandalise)).kind == "holds"
+    assert checker.check(claim_for(PART_A, vandalise_weights_list)).kind == "holds"
     wrong = claim_for(PART_A, vandalise_then_wrong)
     verdict = checker.check(wrong)
-    assert verdict.verdict == "refuted"
+    assert verdict.kind == "refuted"
     assert _screening_snapshot(checker, PART_A) == before
     # The recorded counterexample is the case Keras was given, not a vandalised copy.
     example = verdict.counterexample
@@ -294,7 +294,7 @@ def test_mutating_the_given_arrays_changes_nothing(checker: Checker) -> None:
     assert agree(PART_A, case, predict(PART_A, case), np.array(example.keras_output, dtype=float))
     # Run again: same verdict, same counterexample.
     assert checker.check(claim_for(PART_A, vandalise_then_wrong)).counterexample == example
-    assert checker.check(true_claim(PART_A)).verdict == "holds"
+    assert checker.check(true_claim(PART_A)).kind == "holds"
 
 
 # ---- conveniences that are accepted ----------------------------------------------------------
@@ -367,7 +367,7 @@ def rnn_tuple_of_rows(kernel, recurrent_kernel, bias, xs):
 def test_convenient_return_values_are_accepted(checker: Checker, spec: Any,
                                                fn: Callable[..., Any]) -> None:
     verdict = checker.check(claim_for(spec, fn))
-    assert verdict.verdict == "holds", (verdict.message, verdict.counterexample)
+    assert verdict.kind == "holds", (verdict.message, verdict.counterexample)
 
 
 # ---- declaration errors: the hypothesis's own error, never an exception ----------------------
@@ -400,7 +400,7 @@ def test_a_broken_claim_is_an_error_verdict_without_running_anything(checker: Ch
     claim = claim_of(formula)
     assert claim is not None
     verdict = checker.check(claim)
-    assert (verdict.verdict, verdict.cases, verdict.as_expected) == ("error", 0, False)
+    assert (verdict.kind, verdict.cases, verdict.as_expected) == ("error", 0, False)
     assert verdict.message == claim.error
     assert "fixed= names 'recurent_kernel', which PART_A does not have; did you mean " \
         "'recurrent_kernel'?" in (verdict.message or "")
@@ -540,7 +540,7 @@ def test_other_claims_in_the_file_still_run(checker: Checker, tmp_path: Path) ->
     claims = load_claims(path)
     assert [c.name for c in claims] == ["crashes", "Hypothesis #2", "no return", "Hypothesis #1"]
     verdicts = [checker.check(c) for c in claims]
-    assert [v.verdict for v in verdicts] == ["error", "holds", "error", "refuted"]
+    assert [v.kind for v in verdicts] == ["error", "holds", "error", "refuted"]
     assert [v.as_expected for v in verdicts] == [False, True, False, True]
     crash = verdicts[0].message
     assert crash is not None
@@ -588,4 +588,4 @@ def returns_no_array(kernel, recurrent_kernel, xs):
 def test_student_objects_that_fail_while_read_give_error(checker: Checker,
                                                          fn: Callable[..., Any]) -> None:
     verdict = checker.check(claim_for(PART_A, fn))
-    assert verdict.verdict == "error"
+    assert verdict.kind == "error"

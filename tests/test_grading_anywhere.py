@@ -36,7 +36,7 @@ run = grade(folder, assignment=assignment, out=out, workers=1, summary=False)
 print(json.dumps({
     "harness": harness.__file__,
     "failures": [str(f) for f in checked.failures],
-    "check": [[v.name, str(v.verdict)] for v in checked.verdicts],
+    "check": [[v.name, str(v.kind)] for v in checked.verdicts],
     "status": result.status, "message": result.message,
     "grade": [[h.name, str(h.verdict)] for h in result.hypotheses],
 }))

@@ -72,7 +72,7 @@ def _checked(oracle: Oracle, fn: Any) -> tuple[Checker, Claim, Verdict]:
     claim = claim_of(fn)
     assert claim is not None
     verdict = checker.check(claim)
-    assert verdict.verdict == REFUTED
+    assert verdict.kind == REFUTED
     return checker, claim, verdict
 
 

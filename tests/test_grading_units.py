@@ -163,7 +163,7 @@ def test_forged_metadata_cannot_build_a_layer() -> None:
 
 def _hypothesis(verdict: str, recorded: str, general: bool = True) -> HypothesisResult:
     checked = Verdict(file="a.py", function="h", name="h", layer=PART_A, scope="s",
-                      recorded=recorded == "refuted", verdict=VerdictKind(verdict), cases=40,
+                      recorded=recorded == "refuted", kind=VerdictKind(verdict), cases=40,
                       seed=1, general=general)
     return HypothesisResult(checked, exercise="part_a", plausible=True)
 

@@ -129,7 +129,7 @@ def _claim(fn: object) -> Claim:
 def _hinted(checker: Checker, claim: Claim, budget: float = 2.0) -> Verdict:
     """Hints with a steady budget (counted in work), so no result depends on the load."""
     verdict = enrich(checker, claim, checker.check(claim), budget=budget, steady=True)
-    assert verdict.verdict == REFUTED and verdict.hints is not None
+    assert verdict.kind == REFUTED and verdict.hints is not None
     return verdict
 
 
@@ -149,7 +149,7 @@ def test_seed_hypothesis_1_hints(checker: Checker, judge: Checker) -> None:
     assert "  @hypothesis(PART_A, timesteps=[1, 2])" in text
     assert "It first disagrees with Keras at step 3 of the counterexample." in text
     for regime in hints.holds_when:
-        assert judge.check(claim_in(claim, regime)).verdict == HOLDS, regime
+        assert judge.check(claim_in(claim, regime)).kind == HOLDS, regime
 
 
 @pytest.mark.parametrize("fn", WRONG, ids=lambda fn: fn.__name__)
@@ -162,7 +162,7 @@ def test_every_reported_regime_holds_when_checked_again(fn: object, checker: Che
     for regime in hints.holds_when:
         scoped = claim_in(claim, regime)
         verdict = judge.check(scoped)
-        assert verdict.verdict == HOLDS, (regime, verdict.counterexample)
+        assert verdict.kind == HOLDS, (regime, verdict.counterexample)
         cases, wants = judge.screening(scoped)
         assert len(cases) >= 100 and any(np.any(w != 0) for w in wants)
     for a in hints.holds_when:  # minimal: none implied by another reported one

@@ -88,20 +88,20 @@ def test_same_behaviour_groups_differently_written_formulas(verdicts) -> None:  
     assert by_name["last input only"].same_as == ("last input, as a product",
                                                   "last input, the long way")
     assert by_name["sum of inputs"].same_as == ()
-    assert by_name["recurrence"].verdict == HOLDS
+    assert by_name["recurrence"].kind == HOLDS
     assert by_name["recurrence"].same_as == ("recurrence, swapped order",)
     assert sentences(verdicts)[0] == (
         "last input, as a product behaves exactly like last input only on all 200 cases.")
     assert len(sentences(verdicts)) == 3
     # Two formulas that give no output on any case are not "alike": neither was judged.
     errors = [v for v in verdicts if v.name in ("returns None", "wrong shape")]
-    assert [v.verdict for v in errors] == ["error", "error"]
+    assert [v.kind for v in errors] == ["error", "error"]
     assert errors[0].behaviour == errors[1].behaviour  # the same digest, all "no output"...
     assert [v.same_as for v in errors] == [(), ()]  # ...yet no look-alike sentence
 
 
 def test_class_clusters_follow_behaviour_not_source(verdicts) -> None:  # type: ignore[no-untyped-def]
-    refuted = [v for v in verdicts if v.verdict == REFUTED]
+    refuted = [v for v in verdicts if v.kind == REFUTED]
     assert len(refuted) == 4
     results = [SubmissionResult(f"student{i}", "k", GRADED, (),
                                 (HypothesisResult(v, "a"),)) for i, v in enumerate(refuted)]
@@ -127,7 +127,7 @@ def test_function_source_is_found_by_parsing() -> None:
 def test_misconception_source_cannot_break_out_of_its_code_block(verdicts) -> None:  # type: ignore[no-untyped-def]
     from harness.grading.summary import misconceptions_markdown
 
-    refuted = [v for v in verdicts if v.verdict == REFUTED]
+    refuted = [v for v in verdicts if v.kind == REFUTED]
     results = [SubmissionResult("ann", "k", GRADED, (),
                                 tuple(HypothesisResult(v, "a") for v in refuted))]
     source = b'def last_input(kernel, recurrent_kernel, xs):\n    """````\n# Hacked"""\n'

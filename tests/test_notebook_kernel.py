@@ -236,7 +236,7 @@ def test_a_check_with_a_where_condition_leaves_no_memo_behind() -> None:
         return xs[-1] @ kernel
 
     result = check(last_input, cases=30, hints=False)
-    assert [str(v.verdict) for v in result] == ["refuted"]
+    assert [str(v.kind) for v in result] == ["refuted"]
     checker = SESSION.checker(result.settings)
     memos: tuple[dict[Any, Any], ...] = (checker._screens, checker._fresh, checker._searches,
                                          checker._seeds)

@@ -91,7 +91,7 @@ def verdicts(checker: Checker) -> list[Verdict]:
     for formula in (sum_of_inputs, recurrence, crashes):
         claim = claim_of(formula)
         verdict = checker.check(claim)
-        if verdict.verdict == REFUTED:
+        if verdict.kind == REFUTED:
             verdict = replace(verdict, sweep=sweep_for(checker, claim, verdict))
         out.append(verdict)
     return group(out)

@@ -25,7 +25,7 @@ def _verdict(params: tuple[str, ...] = ("kernel", "recurrent_kernel", "xs"),
              hints: Hints | None = None, **changes: object) -> Verdict:
     fields: dict[str, object] = dict(
         file="h.py", function="hypothesis_1", name="Hypothesis #1", layer=PART_A,
-        scope="all weights and sequences", recorded=False, verdict=REFUTED, cases=260, seed=1,
+        scope="all weights and sequences", recorded=False, kind=REFUTED, cases=260, seed=1,
         counterexample=Counterexample(CASE, [1], [-1], [[1], [-1], [1]]), params=params,
         hints=hints)
     fields.update(changes)

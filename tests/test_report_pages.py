@@ -50,7 +50,7 @@ def recurrence(kernel, recurrent_kernel, xs):
 def enriched(checker: Checker, formula: object) -> Verdict:
     claim = claim_of(formula)
     verdict = checker.check(claim)
-    if verdict.verdict == REFUTED:
+    if verdict.kind == REFUTED:
         verdict = replace(verdict, hints=Hints(weights_that_matter=("recurrent_kernel",)))
         verdict = replace(verdict, sweep=sweep_for(checker, claim, verdict))
     return verdict
@@ -63,7 +63,7 @@ def verdicts(checker: Checker) -> list[Verdict]:
 
 def test_sweep_follows_the_weight_that_matters(verdicts: list[Verdict]) -> None:
     v = verdicts[0]
-    assert v.verdict == REFUTED and v.counterexample is not None and v.sweep is not None
+    assert v.kind == REFUTED and v.counterexample is not None and v.sweep is not None
     sweep = v.sweep
     assert (sweep.weight, sweep.index) == ("recurrent_kernel", (0, 0))
     centre = v.counterexample.case["recurrent_kernel"][0][0]
@@ -139,7 +139,7 @@ def test_stale_pictures_are_removed(verdicts: list[Verdict], tmp_path: Path) -> 
     (tmp_path / "pictures" / "01-old-run-1.png").write_bytes(b"\x89PNG")  # an older format
     write_reports(tmp_path, verdicts)
     assert len(list((tmp_path / "pictures").glob("*"))) == 4
-    write_reports(tmp_path, [v for v in verdicts if v.verdict == HOLDS])
+    write_reports(tmp_path, [v for v in verdicts if v.kind == HOLDS])
     assert list((tmp_path / "pictures").glob("*")) == []
 
 
@@ -156,7 +156,7 @@ def test_no_pictures_needed_no_matplotlib(verdicts: list[Verdict], tmp_path: Pat
             f"write_reports(sys.argv[2], vs, pictures={not off})\n"
             "print('matplotlib' in sys.modules)\n")
     changed = [replace(v, recorded=True) if off else replace(v, sweep=None)
-               for v in verdicts if v.verdict == REFUTED]
+               for v in verdicts if v.kind == REFUTED]
     data = tmp_path / "verdicts.json"
     data.write_text(json.dumps([v.to_json() for v in changed]))
     done = subprocess.run([sys.executable, "-c", code, str(data), str(tmp_path / "r")],
@@ -194,7 +194,7 @@ def test_pictures_show_what_the_hints_say_matters(checker: Checker) -> None:
         Regime((("recurrent_kernel", 0),)),)))
     assert sweep_for(checker, claim, by_regime).weight == "recurrent_kernel"  # type: ignore[union-attr]
     one = checker.check(claim_of(twice_the_input))
-    assert one.verdict == REFUTED and len(one.counterexample.case["xs"]) == 1  # type: ignore[union-attr]
+    assert one.kind == REFUTED and len(one.counterexample.case["xs"]) == 1  # type: ignore[union-attr]
     flat = replace(one, hints=Hints(weights_that_matter=("recurrent_kernel",)))
     sweep = sweep_for(checker, claim_of(twice_the_input), flat)
     assert sweep is not None and sweep.weight == "kernel"

@@ -116,14 +116,14 @@ def test_scoped_claim_holds_inside_and_not_outside(checker: Checker, spec: Any,
     claim = claim_for(spec, fn, **scope)
     assert claim.scope.text == text
     verdict = checker.check(claim)
-    assert verdict.verdict == "holds", (verdict.message, verdict.counterexample)
+    assert verdict.kind == "holds", (verdict.message, verdict.counterexample)
     assert verdict.scope == text
     assert not verdict.general
     _assert_cases_in_scope(checker, claim)
 
     unscoped = claim_for(spec, fn, **_without_scope(spec, fn, scope))
     other = checker.check(unscoped)
-    assert other.verdict == outside, (other.message, other.counterexample)
+    assert other.kind == outside, (other.message, other.counterexample)
     if outside == "refuted":
         recheck_counterexample(unscoped, other)
     else:  # dividing by an input that is 0: NaN where Keras has a number
@@ -147,12 +147,12 @@ def test_timesteps_scope_limits_lengths(checker: Checker) -> None:
     claim = claim_for(PART_A, linear_recurrence, timesteps=[4, 2])
     assert claim.scope.timesteps == (2, 4)
     assert claim.scope.text == "timesteps=2, 4"
-    assert checker.check(claim).verdict == "holds"
+    assert checker.check(claim).kind == "holds"
     assert {case.timesteps for case in checker.screening(claim)[0]} == {2, 4}
     long = claim_for(PART_A, linear_recurrence, timesteps=MAX_TIMESTEPS,
                      fixed={"recurrent_kernel": 1})
     assert long.scope.text == f"recurrent_kernel=[[1]]; timesteps={MAX_TIMESTEPS}"
-    assert checker.check(long).verdict == "holds"
+    assert checker.check(long).kind == "holds"
     _assert_cases_in_scope(checker, long)
 
 
@@ -181,7 +181,7 @@ def test_notebook_cases_outside_the_scope_are_left_out(checker: Checker) -> None
 def test_empty_scope_is_an_error(fast_checker: Checker, where: Callable[..., Any]) -> None:
     claim = claim_for(PART_A, linear_recurrence, where=where, timesteps=1)
     verdict = fast_checker.check(claim)
-    assert verdict.verdict == "error"
+    assert verdict.kind == "error"
     assert verdict.cases == 0
     assert verdict.message is not None
     assert "no case inside this hypothesis's scope" in verdict.message
@@ -251,4 +251,4 @@ def test_large_fixed_weights_over_many_steps(checker: Checker) -> None:
     claim = claim_for(PART_A, always_zero, fixed={"kernel": 0, "recurrent_kernel": 1e7},
                       timesteps=MAX_TIMESTEPS)
     verdict = checker.check(claim)  # Keras outputs 0 for every case: the claim is true
-    assert verdict.verdict == "holds"
+    assert verdict.kind == "holds"

@@ -55,7 +55,7 @@ def _verdict(kind: VerdictKind, spec: LayerSpec = PART_A, refuted: bool = False,
                                  keras_output=[3.0], hypothesis_output=[2.0],
                                  keras_steps=[[1.0], [3.0]])
     return Verdict(file="a.py", function="f", name=name, layer=spec, scope="all", recorded=refuted,
-                   verdict=kind, cases=CASES, seed=SEED, seconds=0.25, counterexample=example,
+                   kind=kind, cases=CASES, seed=SEED, seconds=0.25, counterexample=example,
                    message=None, line=3, general=general, notes=("a note",))
 
 
@@ -298,7 +298,7 @@ def test_results_round_trip_through_json_with_the_same_types(tmp_path: Path) -> 
     assert type(back.status) is Status
     for before, after in zip(result.hypotheses, back.hypotheses, strict=True):
         assert type(after.checked) is Verdict and type(after.credit) is Credit
-        assert type(after.checked.verdict) is VerdictKind
+        assert type(after.checked.kind) is VerdictKind
         assert type(after.checked.recorded) is bool
         assert after.checked.layer == before.checked.layer
         assert after.checked.counterexample == before.checked.counterexample
@@ -310,7 +310,7 @@ def test_results_round_trip_through_json_with_the_same_types(tmp_path: Path) -> 
 def test_recorded_is_the_same_bool_in_checker_and_grading_results(checker: Checker) -> None:
     claim = _claim(PART_A, last_input_only)
     verdict = checker.check(claim)
-    assert verdict.verdict is VerdictKind.REFUTED and verdict.recorded is True
+    assert verdict.kind is VerdictKind.REFUTED and verdict.recorded is True
     result = HypothesisResult(verdict, "part_a")
     assert result.checked is verdict and result.verdict is VerdictKind.REFUTED
     assert type(SubmissionResult.from_json(json.loads(json.dumps(SubmissionResult(

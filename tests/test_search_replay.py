@@ -48,7 +48,7 @@ def _results(checker: Checker, claims: list[Claim]) -> dict[str, tuple[object, .
     out = {}
     for claim in claims:
         v = checker.check(claim)
-        out[claim.name] = (v.verdict, v.cases, v.message,
+        out[claim.name] = (v.kind, v.cases, v.message,
                            v.counterexample.case if v.counterexample else None,
                            v.counterexample.hypothesis_output if v.counterexample else None)
     return out

@@ -155,7 +155,7 @@ def test_fresh_cases_refute_a_table_of_the_screening_cases(oracle: Oracle) -> No
     cases, _ = grader.screening(claim)
     assert all(_case_bytes(c) in table for c in cases)  # it knows every screening case
     verdict = grader.check(claim)
-    assert verdict.verdict == REFUTED
+    assert verdict.kind == REFUTED
     fresh, _ = grader.fresh(claim)
     assert len(fresh) == 50 and not set(_keys(fresh)) & set(_keys(cases))
     other, _ = Checker(secret, oracle=oracle, salt=lambda _: b"another").fresh(claim)
@@ -188,7 +188,7 @@ def test_an_honest_formula_holds_on_fresh_cases_too(oracle: Oracle) -> None:
                      salt=lambda _: b"honest")
     verdict = grader.check(_claim(loop))
     screened = len(grader.screening(_claim(loop))[0])
-    assert verdict.verdict == HOLDS and verdict.cases == screened + len(
+    assert verdict.kind == HOLDS and verdict.cases == screened + len(
         grader.fresh(_claim(loop))[0]) > screened
 
 
@@ -492,7 +492,7 @@ def test_the_table_holds_on_every_case_a_student_can_see(lookup_class: dict[str,
     exec(compile(source, "<table>", "exec"), namespace)
     for seed in (11, 20240601):
         checker = Checker(CheckSettings(seed=seed, cases=40), oracle=lookup_class["oracle"])
-        assert [checker.check(_claim(namespace[n])).verdict for n in ("part_a", "part_b")] \
+        assert [checker.check(_claim(namespace[n])).kind for n in ("part_a", "part_b")] \
             == [HOLDS, HOLDS]
 
 

@@ -126,12 +126,12 @@ def _verdicts(graded: dict[str, Any]) -> dict[str, Any]:
 
 def test_the_class_fails_where_it_should(graded: dict[str, Any]) -> None:
     verdicts = _verdicts(graded)
-    assert {s: v.verdict for s, v in verdicts.items()} == {
+    assert {s: v.kind for s, v in verdicts.items()} == {
         "remembers": ERROR, "fresh_only": REFUTED, "wrong": REFUTED, "honest": HOLDS}
     for student in ("remembers", "fresh_only"):  # only secret cases show it: no case
         verdict = verdicts[student]
         assert verdict.counterexample is None
-        assert verdict.message == SECRET_ONLY[verdict.verdict]
+        assert verdict.message == SECRET_ONLY[verdict.kind]
     assert verdicts["wrong"].counterexample is not None  # found by the public search
     text = (graded["out"] / "feedback" / "fresh_only.md").read_text()
     assert "the grader's own cases, which stay secret" in text

@@ -302,7 +302,7 @@ def test_a_picture_label_is_never_mathtext() -> None:
 
 def _error(name: str, message: str) -> Verdict:
     return Verdict(file="s.py", function="f", name=name, layer=PART_A, scope="all",
-                   recorded=False, verdict=VerdictKind.ERROR, cases=1, seed=1, message=message)
+                   recorded=False, kind=VerdictKind.ERROR, cases=1, seed=1, message=message)
 
 
 def test_feedback_bytes_are_bounded_whatever_the_messages() -> None:

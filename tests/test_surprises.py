@@ -23,7 +23,7 @@ def _verdict(file: str, name: str, verdict: str, recorded: bool = False) -> Verd
     ce = Counterexample(CASE, [1], [-1], None) if verdict != HOLDS else None
     return Verdict(file=file, function=name.lower().replace(" ", "_"), name=name,
                    layer=PART_A, scope="all weights and sequences", recorded=recorded,
-                   verdict=verdict, cases=200, seed=1, counterexample=ce, line=3)  # type: ignore[arg-type]
+                   kind=verdict, cases=200, seed=1, counterexample=ce, line=3)  # type: ignore[arg-type]
 
 
 def test_shipped_digests_are_the_bundled_files() -> None:
@@ -92,7 +92,7 @@ def test_terminal_text_is_cut_at_a_word_with_the_full_text_below(tmp_path: Path)
     message = ("the formula returned None instead of an array: add a return statement "
                "at the end of the function body")
     v = Verdict(file=str(tmp_path / "a.py"), function="f", name="Returns nothing",
-                layer=PART_A, scope="all", recorded=False, verdict=ERROR, cases=1, seed=1,
+                layer=PART_A, scope="all", recorded=False, kind=ERROR, cases=1, seed=1,
                 message=message)  # type: ignore[arg-type]
     lines = terminal_lines([v])
     row = next(line for line in lines if line.startswith("Returns nothing"))

@@ -75,7 +75,7 @@ def test_true_formula_holds(fast_checker: Checker, spec: LayerSpec) -> None:
     assert claim.params == (("kernel", "recurrent_kernel", "bias", "xs") if spec.use_bias
                             else ("kernel", "recurrent_kernel", "xs"))
     verdict = fast_checker.check(claim)
-    assert verdict.verdict == "holds", (verdict.message, verdict.counterexample)
+    assert verdict.kind == "holds", (verdict.message, verdict.counterexample)
     assert verdict.as_expected
     assert verdict.counterexample is None
     assert verdict.message is None
@@ -89,7 +89,7 @@ def test_true_formula_holds(fast_checker: Checker, spec: LayerSpec) -> None:
 
 def test_recorded_as_refuted_but_holds(fast_checker: Checker) -> None:
     verdict = fast_checker.check(true_claim(PART_A, refuted=True))
-    assert verdict.verdict == "holds"
+    assert verdict.kind == "holds"
     assert verdict.expected == "refuted"
     assert not verdict.as_expected
 
@@ -148,7 +148,7 @@ def part_c_lists(kernel, recurrent_kernel, xs):
 def test_student_style_true_formulas_hold(checker: Checker, spec: LayerSpec, fn: object) -> None:
     claim = claim_for(spec, fn)  # type: ignore[arg-type]
     verdict = checker.check(claim)
-    assert verdict.verdict == "holds", (verdict.message, verdict.counterexample)
+    assert verdict.kind == "holds", (verdict.message, verdict.counterexample)
     assert verdict.cases == len(checker.screening(claim)[0]) > checker.settings.cases // 2
 
 

@@ -263,7 +263,7 @@ def test_wrong_formula_is_refuted(checker: Checker, spec: LayerSpec, fn: Callabl
                                   small: str | None) -> None:
     claim = claim_for(spec, fn)
     verdict = checker.check(claim)
-    assert verdict.verdict == "refuted", (verdict.message, verdict.counterexample)
+    assert verdict.kind == "refuted", (verdict.message, verdict.counterexample)
     assert verdict.message is None
     assert verdict.sentence.endswith("is refuted")
     assert not verdict.as_expected
@@ -293,12 +293,12 @@ def test_hypothesis_1_needs_three_steps_to_fail(checker: Checker) -> None:
     case = recheck_counterexample(claim, verdict)
     assert case.timesteps == 3
     scoped = checker.check(claim_for(PART_A, a_hypothesis_1, timesteps=range(1, 3)))
-    assert scoped.verdict == "holds"
+    assert scoped.kind == "holds"
 
 
 def test_recorded_refutation_is_as_expected(checker: Checker) -> None:
     verdict = checker.check(claim_for(PART_A, a_swapped_weights, name="Swapped", refuted=True))
-    assert verdict.verdict == "refuted"
+    assert verdict.kind == "refuted"
     assert verdict.expected == "refuted"
     assert verdict.as_expected
     assert verdict.name == "Swapped"
@@ -340,4 +340,4 @@ def always_zero_with_bias(kernel, recurrent_kernel, bias, xs):
 def test_constant_zero_is_refuted_on_long_sequences(checker: Checker, spec: LayerSpec) -> None:
     claim = claim_for(spec, always_zero_with_bias, timesteps=12)
     verdict = checker.check(claim)
-    assert verdict.verdict == "refuted", verdict.verdict
+    assert verdict.kind == "refuted", verdict.kind

@@ -435,7 +435,7 @@ class Checker:
                  message: str | None = None, behaviour: str | None = None) -> Verdict:
         return Verdict(
             file=claim.file, function=claim.function, name=claim.name, layer=claim.shown,
-            scope=claim.scope.text, recorded=claim.refuted, verdict=status, cases=cases,
+            scope=claim.scope.text, recorded=claim.refuted, kind=status, cases=cases,
             seed=self.settings.seed, seconds=round(time.perf_counter() - start, 4),
             counterexample=counterexample, message=message, line=claim.line,
             general=claim.scope.is_general, behaviour=behaviour, params=claim.params,

@@ -38,7 +38,7 @@ LIMIT = 10
 
 def worth_teaching(verdict: Verdict) -> bool:
     """A refuted hypothesis that is a surprise, or in the student's own files."""
-    return verdict.verdict == REFUTED and verdict.counterexample is not None and (
+    return verdict.kind == REFUTED and verdict.counterexample is not None and (
         not verdict.as_expected or not is_bundled(verdict.file))
 
 
@@ -61,7 +61,7 @@ def enrich(checker: Checker, claim: Claim, verdict: Verdict, *, hints: bool = Tr
     """``verdict`` with its hints (unless ``hints`` is False; ``budget`` seconds at most
     for their search, counted in work when ``steady``, as grading does so regrades are
     identical) and its weight sweep, for a refuted hypothesis."""
-    if verdict.verdict != REFUTED or verdict.counterexample is None:
+    if verdict.kind != REFUTED or verdict.counterexample is None:
         return verdict
     if hints:
         found = hints_for(checker, claim, verdict, budget=budget, steady=steady)

@@ -219,7 +219,7 @@ def hints_for(checker: Checker, claim: Claim, verdict: Verdict, *,
     """Hints for a refuted verdict (None for any other verdict), searched for at most
     ``budget`` seconds; ``steady`` (grading): the budget is counted in work, not time,
     so the hints never depend on the machine's speed or load."""
-    if verdict.verdict != REFUTED or verdict.counterexample is None:
+    if verdict.kind != REFUTED or verdict.counterexample is None:
         return None
     clock = _Clock(budget, steady)
     spec = claim.spec

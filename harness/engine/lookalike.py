@@ -80,7 +80,7 @@ def _key(v: Verdict) -> tuple[str, str, str] | None:
     """Layer, scope and behaviour; None for a hypothesis that could not be checked (two
     formulas that both fail, one returning None and one the wrong shape, are not alike:
     they both give no output)."""
-    if v.behaviour is None or str(v.verdict) not in _JUDGED:
+    if v.behaviour is None or str(v.kind) not in _JUDGED:
         return None
     return str(v.layer), v.scope, v.behaviour
 

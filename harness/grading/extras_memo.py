@@ -124,7 +124,7 @@ class ExtrasMemo:
     @staticmethod
     def key(claim: Claim, verdict: Verdict, hints: bool,
             budget: float) -> tuple[object, ...] | None:
-        if (verdict.verdict != REFUTED or verdict.counterexample is None
+        if (verdict.kind != REFUTED or verdict.counterexample is None
                 or claim.scope.where is not None):
             return None
         case = json.dumps(verdict.counterexample.case, sort_keys=True)

@@ -195,15 +195,15 @@ def hypothesis_lines(h: HypothesisResult, *, full: bool = True,
     if cancelled and h.earned > 0 and h.credit != Credit.REFUTED:
         note += " But a wrong claim about this layer costs these points (see above)."
     lines = [f"### {markdown(v.name, NAME)} ({_mark(h, cancelled)})", "",
-             _what(v.verdict, v.cases, shown=v.counterexample is not None)
-             if v.cases or v.verdict != VerdictKind.ERROR
+             _what(v.kind, v.cases, shown=v.counterexample is not None)
+             if v.cases or v.kind != VerdictKind.ERROR
              else "It could not be checked (what went wrong is below).", "",
              f"**{label}:** {note}", "",
              f"*Where:* {where}. *Scope:* {markdown(v.scope, MESSAGE)}.", ""]
-    if v.message and (v.verdict != VerdictKind.REFUTED or v.counterexample is None):
+    if v.message and (v.kind != VerdictKind.REFUTED or v.counterexample is None):
         message = markdown(v.message, SENTENCE if full else SHORT_MESSAGE)
         lines += [f"*What went wrong:* {message}", ""]
-    if v.counterexample and v.verdict == VerdictKind.REFUTED:
+    if v.counterexample and v.kind == VerdictKind.REFUTED:
         lines += counterexample_lines(h)
     elif v.counterexample:
         lines += ["It failed on this call:", "", "```python", render.call(v), "```", ""]

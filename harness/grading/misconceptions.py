@@ -48,7 +48,7 @@ def clusters(results: Iterable[SubmissionResult]) -> list[Cluster]:
     for result in sorted(results, key=lambda r: r.student):
         for h in result.hypotheses:
             v = h.checked
-            if v.verdict != REFUTED or v.behaviour is None:
+            if v.kind != REFUTED or v.behaviour is None:
                 continue
             key = (h.exercise or str(v.layer), v.scope, v.behaviour)
             found.setdefault(key, []).append(Member(result.student, h))

@@ -79,7 +79,7 @@ class HypothesisResult:
     @property
     def verdict(self) -> VerdictKind:
         """What checking found: holds, refuted, error, timeout, crashed, not-checked."""
-        return self.checked.verdict
+        return self.checked.kind
 
     @property
     def name(self) -> str:

@@ -387,9 +387,9 @@ def _needs_plausible(verdict: Verdict) -> bool:
     """Refutation credit and narrow credit both need a real attempt at the rule
     (:mod:`harness.grading.plausible`): a hypothesis recorded refuted=True and refuted,
     or one that holds only in a narrower scope."""
-    if verdict.verdict == VerdictKind.REFUTED:
+    if verdict.kind == VerdictKind.REFUTED:
         return verdict.recorded
-    return verdict.verdict == VerdictKind.HOLDS and not verdict.recorded and not verdict.general
+    return verdict.kind == VerdictKind.HOLDS and not verdict.recorded and not verdict.general
 
 
 def _with_hints(ctx: GradingContext, claim: Claim, verdict: Verdict) -> Verdict:
@@ -437,7 +437,7 @@ def _unchecked(ctx: GradingContext, claim: Claim, kind: VerdictKind, message: st
     exercise = ctx.assignment.exercise_for(claim.spec)
     verdict = Verdict(
         file=claim.file, function=claim.function, name=claim.name, layer=claim.shown,
-        scope=claim.scope.text, recorded=claim.refuted, verdict=kind, cases=0,
+        scope=claim.scope.text, recorded=claim.refuted, kind=kind, cases=0,
         seed=ctx.checker.settings.seed, message=message, line=claim.line,
         general=claim.scope.is_general, where=claim.scope.where is not None)
     result = HypothesisResult(verdict, exercise.id if exercise else None,

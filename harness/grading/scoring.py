@@ -56,7 +56,7 @@ def _credit(result: HypothesisResult, exercise: Exercise | None) -> tuple[Credit
     if result.used_keras:
         return Credit.NONE, 0.0, ("the formula tried to use Keras/TensorFlow; a hypothesis "
                                   "must compute the output itself, so it earns nothing.")
-    if verdict.verdict == HOLDS and verdict.expected == HOLDS:
+    if verdict.kind == HOLDS and verdict.expected == HOLDS:
         if verdict.general:
             return Credit.GENERAL, exercise.points, f"holds for {exercise.everything}."
         if exercise.narrow_points and result.plausible is not True:
@@ -64,21 +64,21 @@ def _credit(result: HypothesisResult, exercise: Exercise | None) -> tuple[Credit
         return Credit.NARROW, exercise.narrow_points, (
             f"holds, but only in a narrower scope ({verdict.scope}); full points need a "
             f"hypothesis that holds for {exercise.everything}.")
-    if verdict.verdict == REFUTED and verdict.expected == REFUTED:
+    if verdict.kind == REFUTED and verdict.expected == REFUTED:
         if exercise.refuted_points and result.plausible is not True:
             return Credit.NONE, 0.0, NOT_PLAUSIBLE
         if exercise.refuted_points:
             return Credit.REFUTED, exercise.refuted_points, "correctly recorded as refuted."
         return Credit.REFUTED, 0.0, ("correctly recorded as refuted (refuted=True): knowing "
                                      "when a formula is wrong is what the exercise asks.")
-    if verdict.verdict == REFUTED:
+    if verdict.kind == REFUTED:
         if exercise.wrong_claims == "cost":
             return Credit.NONE, 0.0, WRONG_CLAIM
         return Credit.NONE, 0.0, "recorded as holding, but it is refuted (see the counterexample)."
-    if verdict.verdict == HOLDS:
+    if verdict.kind == HOLDS:
         return Credit.NONE, 0.0, ("recorded as refuted (refuted=True), but it holds: no "
                                   "counterexample exists among the cases checked.")
-    return Credit.NONE, 0.0, _problem(verdict.verdict)
+    return Credit.NONE, 0.0, _problem(verdict.kind)
 
 
 #: The note of a wrong claim when wrong claims cost the exercise's points.
@@ -90,7 +90,7 @@ WRONG_CLAIM = ("a wrong claim: recorded as holding, but it is refuted (see the "
 
 def is_wrong_claim(result: HypothesisResult) -> bool:
     """Recorded as holding, but refuted."""
-    return result.checked.verdict == REFUTED and not result.checked.recorded
+    return result.checked.kind == REFUTED and not result.checked.recorded
 
 
 def _problem(kind: VerdictKind) -> str:

@@ -116,7 +116,7 @@ def common_counterexamples(results: list[SubmissionResult]) -> list[tuple[str, s
         seen = set()
         for h in result.hypotheses:
             v = h.checked
-            if v.verdict == REFUTED and v.expected == HOLDS and v.counterexample:
+            if v.kind == REFUTED and v.expected == HOLDS and v.counterexample:
                 seen.add((h.exercise or str(v.layer), case_text(v.counterexample.case)))
         counts.update(seen)
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))

@@ -73,7 +73,7 @@ def figures(verdict: Verdict) -> list[tuple[str, Figure]]:
     """(alt text, figure) for each picture of a refuted hypothesis with a sweep (none
     otherwise: the sweep is filled only when the run asked for teaching extras, so a
     run without them never imports matplotlib)."""
-    if verdict.verdict != "refuted" or verdict.sweep is None:
+    if verdict.kind != "refuted" or verdict.sweep is None:
         return []
     import matplotlib
 

@@ -121,7 +121,7 @@ def _plain(value: Any) -> str:
 def _example(verdict: Verdict) -> Counterexample:
     if verdict.counterexample is None:
         raise ValueError(f"{verdict.name} has no counterexample to show "
-                         f"(verdict: {verdict.verdict}).")
+                         f"(verdict: {verdict.kind}).")
     return verdict.counterexample
 
 
@@ -193,7 +193,7 @@ def failure_text(verdict: Verdict, *, advice: bool = True) -> str:
     """The whole text for a verdict that is not what the student recorded (pytest, CLI);
     without ``advice``, a refuted one does not end with the advice to record it refuted
     (the notebook shows refutations the student already recorded)."""
-    if verdict.verdict == HOLDS:
+    if verdict.kind == HOLDS:
         return _holds_but_recorded_refuted(verdict)
     if verdict.counterexample is None:
         message = cut(verdict.message, SENTENCE)
@@ -208,14 +208,14 @@ def failure_text(verdict: Verdict, *, advice: bool = True) -> str:
     if hint_lines:
         lines += ["", *hint_lines]
     lines += ["", tried(verdict), "Check it by hand, or with Keras:", "  " + probe_command(verdict)]
-    if advice or verdict.verdict == ERROR:
+    if advice or verdict.kind == ERROR:
         lines += next_steps(verdict)
     return "\n".join(lines)
 
 
 def _headline(verdict: Verdict) -> str:
     name = cut(verdict.name, NAME)
-    if verdict.verdict == ERROR:
+    if verdict.kind == ERROR:
         return f"{name} could not be checked: {cut(verdict.message, SENTENCE)}, on this case:"
     return f"{name} is refuted: it disagrees with Keras on this case:"
 
@@ -291,11 +291,11 @@ def tried(verdict: Verdict, *, secret: bool = False) -> str:
     the grader's secret) no seed is named: it would not give those cases back."""
     source = "drawn from the grader's secret" if secret else f"seed {verdict.seed}"
     return (f"Tried {verdict.cases} cases ({source}); this is the smallest case "
-            f"found that {'fails' if verdict.verdict == ERROR else 'disagrees'}.")
+            f"found that {'fails' if verdict.kind == ERROR else 'disagrees'}.")
 
 
 def next_steps(verdict: Verdict) -> list[str]:
-    if verdict.verdict == ERROR:
+    if verdict.kind == ERROR:
         return ["Fix the formula so it returns the layer's output for every case "
                 f"(shape {_shape_words(verdict)})."]
     return ["If you already know this hypothesis is false, record it: "
@@ -331,11 +331,11 @@ def _holds_but_recorded_refuted(verdict: Verdict) -> str:
 def _summary(verdict: Verdict, escape: Any = cut) -> str:
     """One sentence after the verdict; ``escape(text, limit)`` shows the message (the
     student's text) for the format written."""
-    if verdict.verdict == HOLDS:
+    if verdict.kind == HOLDS:
         extra = ("" if verdict.as_expected else
                  " It was recorded as refuted (refuted=True): remove that if it is true.")
         return f"It agreed with Keras on all {verdict.cases} cases tried.{extra}"
-    if verdict.verdict == REFUTED:
+    if verdict.kind == REFUTED:
         recorded = " (as recorded)" if verdict.recorded else ""
         if verdict.counterexample is None:  # grading: only secret cases show it
             return f"It disagrees with Keras{recorded}: {verdict.message or 'no case found.'}"
@@ -411,7 +411,7 @@ def verdict_html(verdict: Verdict, pictures: Sequence[str] = (), *,
     are inline ``<svg>`` or ``<img>`` markup (inserted as given); ``secret``: see
     :func:`tried`."""
     esc = html.escape
-    kind = str(verdict.verdict)
+    kind = str(verdict.kind)
     name = html_text(verdict.name, NAME)
     parts = [f'<section class="verdict verdict-{esc(kind)}">', f"<h2>{name}</h2>",
              f'<p class="sentence"><strong>{name} {esc(verdict.words)}.</strong> '

@@ -59,7 +59,7 @@ def _record(v: Verdict) -> dict[str, Any]:
     ce = v.counterexample
     return {
         "file": display_path(v.file), "name": v.name, "function": v.function,
-        "layer": str(v.layer), "scope": v.scope, "verdict": str(v.verdict),
+        "layer": str(v.layer), "scope": v.scope, "verdict": str(v.kind),
         "recorded": str(v.expected), "as_expected": v.as_expected,
         "cases": v.cases,
         "counterexample": ce.case if ce else None,
@@ -122,11 +122,11 @@ def summaries(verdicts: Sequence[Verdict], failures: Sequence[LoadFailure] = ())
 def sentence(v: Verdict) -> str:
     """``Hypothesis #1 is refuted (as recorded)`` (the name cut to its bound)."""
     said = f"{cut(v.name, NAME)} {v.words}"
-    if v.verdict == ERROR:
+    if v.kind == ERROR:
         return said
     if v.as_expected:
         return said + (" (as recorded)" if v.recorded else "")
-    if v.verdict == HOLDS:
+    if v.kind == HOLDS:
         return said + " (but it was recorded as refuted)"
     return said
 
@@ -164,7 +164,7 @@ def write_reports(directory: str | Path, verdicts: Sequence[Verdict],
 
 def _pictures(verdicts: Sequence[Verdict]) -> list[list[Any]]:
     """The pictures of each verdict (empty lists when there are none to draw)."""
-    wanted = [v.verdict == REFUTED and v.sweep is not None for v in verdicts]
+    wanted = [v.kind == REFUTED and v.sweep is not None for v in verdicts]
     if not any(wanted):
         return [[] for _ in verdicts]
     from harness.output.pictures import draw
@@ -389,7 +389,7 @@ def terminal_lines(verdicts: Sequence[Verdict], failures: Sequence[LoadFailure] 
     terminal (no pandas needed), surprises first."""
     verdicts = ordered(verdicts)
     full = [(cut(v.name, NAME), _short_case(v)) for v in verdicts]
-    rows = [(cut(name, NAME_WIDTH), v.verdict + ("" if v.as_expected else MARK),
+    rows = [(cut(name, NAME_WIDTH), v.kind + ("" if v.as_expected else MARK),
              str(v.expected), str(v.cases), cut(text, CELL_WIDTH))
             for v, (name, text) in zip(verdicts, full, strict=True)]
     rows += [(cut(display_path(f.file), FILE), ERROR + MARK, "-", "0", f.what)
@@ -411,9 +411,9 @@ NAME_WIDTH, CELL_WIDTH = 40, 70
 
 
 def _short_case(v: Verdict) -> str:
-    if v.verdict == REFUTED and v.counterexample is not None:
+    if v.kind == REFUTED and v.counterexample is not None:
         return case_text(v.counterexample.case)
-    if v.verdict == ERROR:
+    if v.kind == ERROR:
         return cut(v.message or "", MESSAGE)
     return ""
 
