@@ -16,7 +16,7 @@ from harness.engine.checker import Checker, CheckSettings
 from harness.engine.extras import enrich_all
 from harness.engine.hints import DEFAULT_BUDGET
 from harness.errors import UsageError
-from harness.layers import LayerSpec
+from harness.layers import Layer
 from harness.parse import parse_layer
 from harness.verdict import LoadFailure, Verdict
 
@@ -83,7 +83,7 @@ def check_found(found: Collection, settings: CheckSettings | None = None,
     return run
 
 
-def probe(layer: str | LayerSpec, weights: Sequence[Any], xs: Any) -> np.ndarray:
+def probe(layer: str | Layer, weights: Sequence[Any], xs: Any) -> np.ndarray:
     """What the real Keras layer outputs for these weights and this input sample."""
     from harness.engine.oracle import predict
 

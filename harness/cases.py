@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from harness.errors import CaseError
-from harness.layers import LayerSpec
+from harness.layers import Layer
 
 _FLOAT64 = np.dtype(np.float64)
 
@@ -58,20 +58,20 @@ class Case:
     def __hash__(self) -> int:
         return hash(self.key)
 
-    def named(self, spec: LayerSpec) -> dict[str, np.ndarray]:
+    def named(self, spec: Layer) -> dict[str, np.ndarray]:
         """The weights by name (``kernel``, ``recurrent_kernel``, ``bias``, ...) plus the
         input under the layer's name for it (``xs`` or ``x``)."""
         return {**dict(zip(spec.weight_names, self.weights, strict=True)),
                 spec.input_name: self.xs}
 
-    def to_json(self, spec: LayerSpec) -> dict[str, Any]:
+    def to_json(self, spec: Layer) -> dict[str, Any]:
         """Weights by name and the input, as nested lists of numbers."""
         from harness.numbers import to_plain
 
         return {name: to_plain(array) for name, array in self.named(spec).items()}
 
 
-def make_case(spec: LayerSpec, weights: Sequence[Any], xs: Any) -> Case:
+def make_case(spec: Layer, weights: Sequence[Any], xs: Any) -> Case:
     """Build a case from lists, checking every shape against the layer.
 
     ``xs`` may leave out a last axis of size 1 (``[3, 3, 7]`` when ``input_dim`` is 1).
@@ -86,13 +86,13 @@ def make_case(spec: LayerSpec, weights: Sequence[Any], xs: Any) -> Case:
     return Case(arrays, as_xs(spec, xs))
 
 
-def case_from_json(spec: LayerSpec, record: dict[str, Any]) -> Case:
+def case_from_json(spec: Layer, record: dict[str, Any]) -> Case:
     """Inverse of :meth:`Case.to_json`."""
     name = spec.input_name if spec.input_name in record else "xs"
     return make_case(spec, [record[n] for n in spec.weight_names], record[name])
 
 
-def as_xs(spec: LayerSpec, xs: Any) -> np.ndarray:
+def as_xs(spec: Layer, xs: Any) -> np.ndarray:
     """An input sample as a float64 array of the layer's input shape."""
     name = spec.input_name
     array = _numbers(name, xs)
@@ -121,7 +121,7 @@ def as_xs(spec: LayerSpec, xs: Any) -> np.ndarray:
     return array
 
 
-def bindings(spec: LayerSpec, case: Case, names: Sequence[str]) -> dict[str, Any]:
+def bindings(spec: Layer, case: Case, names: Sequence[str]) -> dict[str, Any]:
     """Fresh copies of what a formula asked for, by parameter name (an index input as
     whole numbers, ``int64``, so it can index an array)."""
     named = case.named(spec)

@@ -32,7 +32,7 @@ from typing import Any, TypeVar, cast
 
 from harness.cells import parse_cell_name
 from harness.errors import ClaimError, ClaimWarning, HarnessError
-from harness.layers import Layer, LayerSpec
+from harness.layers import Layer
 from harness.scope import Scope, deferred_checks, make_scope, parameters_of, short_repr
 from harness.verdict import VerdictKind
 
@@ -53,7 +53,7 @@ class Claim:
     """
 
     formula: Callable[..., Any]
-    spec: LayerSpec
+    spec: Layer
     name: str
     refuted: bool
     params: tuple[str, ...]
@@ -61,11 +61,11 @@ class Claim:
     file: str
     line: int
     function: str
-    written: LayerSpec | None = None
+    written: Layer | None = None
     error: str | None = None
 
     @property
-    def shown(self) -> LayerSpec:
+    def shown(self) -> Layer:
         """The layer as the student wrote it (what reports show)."""
         return self.spec if self.written is None else self.written
 
@@ -76,7 +76,7 @@ class Claim:
 
 
 def hypothesis(
-    layer: LayerSpec,
+    layer: Layer,
     *,
     name: str | None = None,
     refuted: bool = False,
@@ -115,7 +115,7 @@ def hypothesis(
         problem = None
     except HarnessError as exc:
         problem = str(exc)
-    spec = layer if isinstance(layer, LayerSpec) else NO_LAYER
+    spec = layer if isinstance(layer, Layer) else NO_LAYER
 
     def decorate(formula: F) -> F:
         if problem is not None:
@@ -141,7 +141,7 @@ def hypothesis(
     return decorate
 
 
-def checked_layer(layer: LayerSpec) -> LayerSpec:
+def checked_layer(layer: Layer) -> Layer:
     """The layer a claim about ``layer`` is checked as: its canonical spelling.  Where
     Keras cannot be asked (a grading worker), the layer as written: the grader, which
     rebuilds every claim, canonicalises it there."""
@@ -184,7 +184,7 @@ def current_collection() -> Collected | None:
     return _COLLECTING.get()
 
 
-def broken_claim(spec: LayerSpec | None, name: str | None, refuted: object, file: str,
+def broken_claim(spec: Layer | None, name: str | None, refuted: object, file: str,
                  line: int, function: str, problem: str) -> Claim:
     """A claim whose declaration is broken: never run, checked as an ``error`` verdict
     whose message is ``problem`` with where it is (``part_a.py, line 12: ...``)."""
@@ -229,7 +229,7 @@ def kernel_cell(filename: str) -> int | None:
     return number if isinstance(number, int) else None
 
 
-def _broken(formula: Any, spec: LayerSpec, name: str | None, refuted: object,
+def _broken(formula: Any, spec: Layer, name: str | None, refuted: object,
             at: tuple[str, int], problem: str) -> Any:
     """Attach a broken claim to ``formula`` (a stand-in function when it cannot hold
     one) and return it; warn when not loaded by the harness."""
@@ -278,7 +278,7 @@ def _cell_of(file: str) -> int:
 
 
 def _check_layer(layer: object) -> None:
-    if isinstance(layer, LayerSpec):
+    if isinstance(layer, Layer):
         layer.require_input_shape()
         if not deferred_checks(layer):
             layer.validate()  # builds the Keras layer once: what Keras rejects, said now

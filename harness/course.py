@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from harness.layers import LSTM, LayerSpec, SimpleRNN
+from harness.layers import LSTM, Layer, SimpleRNN
 
 PART_A = SimpleRNN(units=1, activation="linear", use_bias=False)
 PART_B = SimpleRNN(units=2, activation="linear", use_bias=False)
 PART_C = LSTM(units=1, activation="linear", recurrent_activation="linear",
               use_bias=False, unit_forget_bias=False, return_sequences=True)
 
-PRESETS: dict[str, LayerSpec] = {"PART_A": PART_A, "PART_B": PART_B, "PART_C": PART_C}
+PRESETS: dict[str, Layer] = {"PART_A": PART_A, "PART_B": PART_B, "PART_C": PART_C}
 
 
 class NotebookCase(NamedTuple):
@@ -28,7 +28,7 @@ class NotebookCase(NamedTuple):
     output: list[Any]
 
 
-NOTEBOOK_CASES: dict[LayerSpec, list[NotebookCase]] = {
+NOTEBOOK_CASES: dict[Layer, list[NotebookCase]] = {
     PART_A: [
         NotebookCase([[[1]], [[1]]], [3, 3, 7], [13]),
         NotebookCase([[[1]], [[3]]], [3, 3, 7], [43]),

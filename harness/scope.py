@@ -27,7 +27,7 @@ import numpy as np
 from harness import layers
 from harness.cases import Case, bindings
 from harness.errors import ScopeError
-from harness.layers import LayerSpec
+from harness.layers import Layer
 
 #: Longest sequence drawn when a hypothesis does not say.
 DEFAULT_TIMESTEPS = tuple(range(1, 9))
@@ -54,7 +54,7 @@ class Scope:
         fixed = tuple((name, a.tobytes()) for name, a in self.fixed)
         return (fixed, self.timesteps, self.where)  # the function itself: ids can be reused
 
-    def apply_fixed(self, spec: LayerSpec, weights: list[np.ndarray]) -> list[np.ndarray]:
+    def apply_fixed(self, spec: Layer, weights: list[np.ndarray]) -> list[np.ndarray]:
         """Overwrite the fixed entries of ``weights`` (arrays in get_weights() order)."""
         out = [w.copy() for w in weights]
         for name, values in self.fixed:
@@ -63,11 +63,11 @@ class Scope:
             target[mask] = values[mask]
         return out
 
-    def contains(self, spec: LayerSpec, case: Case) -> bool:
+    def contains(self, spec: Layer, case: Case) -> bool:
         """Is ``case`` inside this scope?  A ``where`` that raises counts as False."""
         return self.contains_many(spec, [case])[0]
 
-    def contains_many(self, spec: LayerSpec, cases: Sequence[Case]) -> list[bool]:
+    def contains_many(self, spec: Layer, cases: Sequence[Case]) -> list[bool]:
         """``contains`` for many cases; a ``where`` with a ``many`` attribute (a remote
         condition, when grading) is asked about all of them at once."""
         inside = [self._fits(spec, case) for case in cases]
@@ -79,7 +79,7 @@ class Scope:
         answers = iter(many(args) if callable(many) else [self._ask(a) for a in args])
         return [ok and bool(next(answers)) for ok in inside]
 
-    def _fits(self, spec: LayerSpec, case: Case) -> bool:
+    def _fits(self, spec: Layer, case: Case) -> bool:
         if spec.variable and case.timesteps not in self.timesteps:
             return False
         for name, values in self.fixed:
@@ -98,7 +98,7 @@ class Scope:
 
 
 def make_scope(
-    spec: LayerSpec,
+    spec: Layer,
     *,
     fixed: dict[str, Any] | None,
     timesteps: int | Iterable[int] | None,
@@ -117,7 +117,7 @@ def make_scope(
     return Scope(fixed_arrays, steps, where, where_params, text)
 
 
-def parameters_of(fn: Callable[..., Any], spec: LayerSpec, what: str) -> tuple[str, ...]:
+def parameters_of(fn: Callable[..., Any], spec: Layer, what: str) -> tuple[str, ...]:
     """The bindable names ``fn`` asks for; an error naming the allowed ones otherwise."""
     if not callable(fn):
         raise ScopeError(f"{what} must be a function. Received: {fn!r}.")
@@ -143,13 +143,13 @@ def parameters_of(fn: Callable[..., Any], spec: LayerSpec, what: str) -> tuple[s
     return tuple(names)
 
 
-def deferred_checks(spec: LayerSpec) -> bool:
+def deferred_checks(spec: Layer) -> bool:
     """True where the layer's weights cannot be known (no Keras here): names and shapes
     are then checked where the layer is built."""
     return layers.DEFER_KERAS_CHECKS and not spec.known
 
 
-def layer_words(spec: LayerSpec) -> str:
+def layer_words(spec: Layer) -> str:
     """A layer as the student wrote it: ``PART_A`` for a course preset, else its text."""
     from harness.course import PRESETS
 
@@ -172,7 +172,7 @@ def _end(text: str) -> str:
     return text if text.endswith("?") else text + "."
 
 
-def _why_not(spec: LayerSpec, name: str) -> str:
+def _why_not(spec: Layer, name: str) -> str:
     if name == "bias" and spec.is_recurrent:
         return " (this layer has use_bias=False, so it has no bias)"
     if name in ("x", "xs"):
@@ -180,7 +180,7 @@ def _why_not(spec: LayerSpec, name: str) -> str:
     return ""
 
 
-def _fixed(spec: LayerSpec, fixed: dict[str, Any]) -> tuple[tuple[str, np.ndarray], ...]:
+def _fixed(spec: Layer, fixed: dict[str, Any]) -> tuple[tuple[str, np.ndarray], ...]:
     if not isinstance(fixed, dict):
         raise ScopeError(f"fixed= must be a dict like {{'kernel': [[1, None]]}}. "
                          f"Received: {fixed!r}.")
@@ -287,7 +287,7 @@ def _iterable(value: object) -> list[Any]:
         return []
 
 
-def _describe(spec: LayerSpec, fixed: tuple[tuple[str, np.ndarray], ...],
+def _describe(spec: Layer, fixed: tuple[tuple[str, np.ndarray], ...],
               timesteps: tuple[int, ...] | None, where: Callable[..., Any] | None) -> str:
     parts = [f"{name}={_fixed_text(array)}" for name, array in fixed]
     if timesteps is not None:

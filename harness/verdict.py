@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from harness.layers import LayerSpec
+from harness.layers import Layer
 from harness.parse import parse_layer
 
 
@@ -138,7 +138,7 @@ class Verdict:
     file: str
     function: str
     name: str
-    layer: LayerSpec
+    layer: Layer
     scope: str
     recorded: bool
     kind: VerdictKind  # written to JSON as "verdict", the name stored results use

@@ -48,7 +48,7 @@ from harness.claims import Claim
 from harness.engine import compare, lookalike, strategies
 from harness.engine.formula import Evaluator, InProcess, Outcome
 from harness.engine.oracle import Oracle
-from harness.layers import LayerSpec
+from harness.layers import Layer
 from harness.numbers import to_plain
 from harness.scope import Scope
 from harness.settings import DEFAULT_CASES as DEFAULT_CASES
@@ -287,7 +287,7 @@ class Checker:
             seen.update(batch)
         return kept[:count]
 
-    def _in_range(self, spec: LayerSpec, scope: Scope, first: list[Case], count: int,
+    def _in_range(self, spec: Layer, scope: Scope, first: list[Case], count: int,
                   per_round: int, seed: int,
                   seen: set[Case]) -> tuple[dict[Case, np.ndarray], int]:
         """``first``, then rounds of seeded samples, none of ``seen``, with Keras's
@@ -521,7 +521,7 @@ def _nonfinite(value: np.ndarray) -> str:
     return "NaN (not a number)" if np.isnan(value).any() else "infinity"
 
 
-def _draw(spec: LayerSpec, scope: Scope, count: int, seed: int) -> list[Case]:
+def _draw(spec: Layer, scope: Scope, count: int, seed: int) -> list[Case]:
     try:
         return strategies.draw_cases(spec, scope, count=count, seed=seed)
     except HypothesisException:  # the scope's where= condition is never true

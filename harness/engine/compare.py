@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from harness.cases import Case
-from harness.layers import LayerSpec
+from harness.layers import Layer
 
 RTOL = 1e-5
 ATOL = 1e-6
@@ -105,7 +105,7 @@ def _shape_hint(shape: tuple[int, ...]) -> str:
     return f" (one row per timestep, one number per unit: {shape[0]} x {shape[1]})"
 
 
-def out_of_range(want: np.ndarray, spec: LayerSpec | None = None,
+def out_of_range(want: np.ndarray, spec: Layer | None = None,
                  case: Case | None = None) -> bool:
     """True when a case cannot be judged: Keras gives NaN, inf or huge values, or the
     numbers summed are so large that float64 rounding alone could hide a difference."""
@@ -120,7 +120,7 @@ def bad_values(got: np.ndarray) -> bool:
     return not np.isfinite(got).all()
 
 
-def scale(spec: LayerSpec, case: Case) -> float:
+def scale(spec: Layer, case: Case) -> float:
     """A bound on the magnitude of the numbers Keras sums for this case (for ATOL).
 
     For a recurrent layer, follows the recurrence step by step with absolute
@@ -133,7 +133,7 @@ def scale(spec: LayerSpec, case: Case) -> float:
     if spec.is_recurrent:
         return _recurrent_scale(spec, case)
     inner = spec.kwargs.get("layer")
-    if spec.kind == "Bidirectional" and isinstance(inner, LayerSpec) and inner.is_recurrent:
+    if spec.kind == "Bidirectional" and isinstance(inner, Layer) and inner.is_recurrent:
         named = case.named(spec)
         return max(_recurrent_scale(inner, Case(
             tuple(named[f"{side}_{n}"] for n in inner.weight_names), case.xs))
@@ -144,7 +144,7 @@ def scale(spec: LayerSpec, case: Case) -> float:
     return math.inf if value > SCALE_LIMIT else value
 
 
-def _recurrent_scale(spec: LayerSpec, case: Case) -> float:
+def _recurrent_scale(spec: Layer, case: Case) -> float:
     weights = case.named(spec)
     a = _norm(weights["kernel"]) * spec.input_dim
     r = _norm(weights["recurrent_kernel"]) * spec.units
@@ -174,12 +174,12 @@ def _norm(array: np.ndarray) -> float:
     return float(np.abs(array).max(initial=0.0))
 
 
-def tolerance(spec: LayerSpec, case: Case, want: np.ndarray, got: np.ndarray) -> np.ndarray:
+def tolerance(spec: Layer, case: Case, want: np.ndarray, got: np.ndarray) -> np.ndarray:
     """Largest allowed difference, element by element."""
     return (RTOL * np.maximum(np.abs(want), np.abs(got)) + ATOL * scale(spec, case)
             + FLOOR)
 
 
-def agree(spec: LayerSpec, case: Case, want: np.ndarray, got: np.ndarray) -> bool:
+def agree(spec: Layer, case: Case, want: np.ndarray, got: np.ndarray) -> bool:
     """Do two outputs of the same shape agree under the tolerance rule?"""
     return bool(np.all(np.abs(got - want) <= tolerance(spec, case, want, got)))

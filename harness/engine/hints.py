@@ -39,7 +39,7 @@ from harness.claims import Claim
 from harness.engine import compare, strategies
 from harness.engine.checker import Checker, first_failure
 from harness.engine.formula import Outcome
-from harness.layers import LayerSpec
+from harness.layers import Layer
 from harness.scope import DEFAULT_TIMESTEPS, Scope, make_scope
 from harness.settings import DEFAULT_BUDGET as DEFAULT_BUDGET
 from harness.settings import MAX_BUDGET as MAX_BUDGET
@@ -119,7 +119,7 @@ def _nested(values: np.ndarray) -> Any:
     return [_nested(v) for v in values]
 
 
-def catalogue(spec: LayerSpec) -> list[Candidate]:
+def catalogue(spec: Layer) -> list[Candidate]:
     """Every single regime for a layer, simplest first, without duplicates."""
     found: dict[tuple[Any, ...], Candidate] = {}
 
@@ -149,7 +149,7 @@ def catalogue(spec: LayerSpec) -> list[Candidate]:
     return sorted(out, key=lambda c: c.rank)
 
 
-def _gate_blocks(spec: LayerSpec, shape: tuple[int, ...]) -> list[Any]:
+def _gate_blocks(spec: Layer, shape: tuple[int, ...]) -> list[Any]:
     gates = len(spec.gates)
     if gates < 2:
         return []
@@ -259,7 +259,7 @@ def _on_counterexample(checker: Checker, claim: Claim,
     return step, tuple(names)
 
 
-def _prefixes(spec: LayerSpec, case: Case) -> list[Case]:
+def _prefixes(spec: Layer, case: Case) -> list[Case]:
     """The case cut after each step (a layer without steps: the case itself)."""
     if not spec.is_recurrent:
         return [case]
@@ -372,7 +372,7 @@ def _scope_of(claim: Claim, cand: Candidate) -> Scope:
     return Scope(cand.fixed, steps, claim.scope.where, claim.scope.where_params)
 
 
-def _moved(spec: LayerSpec, scope: Scope, case: Case) -> list[Case]:
+def _moved(spec: Layer, scope: Scope, case: Case) -> list[Case]:
     """The counterexample moved into the regime (cut to an allowed length), if any."""
     if not spec.variable:
         return [Case(tuple(scope.apply_fixed(spec, list(case.weights))), case.xs)]

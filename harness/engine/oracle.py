@@ -26,7 +26,7 @@ import numpy as np
 
 from harness.cases import Case
 from harness.errors import LayerSpecError
-from harness.layers import Layer, LayerSpec, unknown_class_message
+from harness.layers import Layer, unknown_class_message
 
 #: Largest batch sent to Keras in one call.
 CHUNK = 4096
@@ -60,13 +60,13 @@ class Oracle:
     """Outputs of real Keras layers for many cases, batched and memoised."""
 
     def __init__(self) -> None:
-        self._memo: dict[LayerSpec, dict[tuple[int, bytes], np.ndarray]] = {}
-        self._runners: dict[tuple[LayerSpec, str], Callable[..., Any]] = {}
-        self._no_xla: set[LayerSpec] = set()
+        self._memo: dict[Layer, dict[tuple[int, bytes], np.ndarray]] = {}
+        self._runners: dict[tuple[Layer, str], Callable[..., Any]] = {}
+        self._no_xla: set[Layer] = set()
         self.keras_calls = 0
         self.cases_evaluated = 0
 
-    def outputs(self, spec: LayerSpec, cases: Sequence[Case]) -> list[np.ndarray]:
+    def outputs(self, spec: Layer, cases: Sequence[Case]) -> list[np.ndarray]:
         """The layer's output (float64) for every case, in order."""
         memo = self._memo.setdefault(spec, {})
         keys = [c.key for c in cases]
@@ -79,11 +79,11 @@ class Oracle:
                 self._evaluate(spec, group[start:start + CHUNK], memo)
         return [memo[key] for key in keys]
 
-    def output(self, spec: LayerSpec, case: Case) -> np.ndarray:
+    def output(self, spec: Layer, case: Case) -> np.ndarray:
         """The layer's output for one case."""
         return self.outputs(spec, [case])[0]
 
-    def steps(self, spec: LayerSpec, case: Case) -> np.ndarray:
+    def steps(self, spec: Layer, case: Case) -> np.ndarray:
         """The output after every step, shape (timesteps, units), from the same layer.
 
         For a layer without ``return_sequences`` this runs the case's prefixes,
@@ -94,7 +94,7 @@ class Oracle:
         prefixes = [Case(case.weights, case.xs[: t + 1]) for t in range(case.timesteps)]
         return np.stack(self.outputs(spec, prefixes))
 
-    def _evaluate(self, spec: LayerSpec, batch: list[tuple[int, bytes]],
+    def _evaluate(self, spec: Layer, batch: list[tuple[int, bytes]],
                   memo: dict[tuple[int, bytes], np.ndarray]) -> None:
         weights, xs = unpack(spec, batch)
         try:
@@ -109,7 +109,7 @@ class Oracle:
         results.setflags(write=False)
         memo.update(zip(batch, results, strict=True))
 
-    def _run(self, spec: LayerSpec, weights: list[np.ndarray], xs: np.ndarray) -> np.ndarray:
+    def _run(self, spec: Layer, weights: list[np.ndarray], xs: np.ndarray) -> np.ndarray:
         """One compiled call.  A large batch of a layer other than the course's runs
         XLA-compiled, padded to a power of two so few shapes are compiled (a Conv1D's
         kernel differs per case, which ``tf.vectorized_map`` can only loop over); if XLA
@@ -128,7 +128,7 @@ class Oracle:
         kind = "vectorized" if size >= VECTORIZE_FROM else "map"
         return np.asarray(self._runner(spec, kind)(weights, xs), dtype=np.float64)
 
-    def _runner(self, spec: LayerSpec, kind: str) -> Callable[..., Any]:
+    def _runner(self, spec: Layer, kind: str) -> Callable[..., Any]:
         key = (spec, kind)
         if key not in self._runners:
             self._runners[key] = build_runner(spec, vectorized=kind == "vectorized",
@@ -136,7 +136,7 @@ class Oracle:
         return self._runners[key]
 
 
-def unpack(spec: LayerSpec,
+def unpack(spec: Layer,
            keys: Sequence[tuple[int, bytes]]) -> tuple[list[np.ndarray], np.ndarray]:
     """Stack cases of one length into one array per weight plus ``xs``, straight from
     their key bytes (:attr:`Case.key`): one buffer for the whole batch, no per-case copies."""
@@ -150,12 +150,12 @@ def unpack(spec: LayerSpec,
     return arrays, flat[:, start:].reshape(len(keys), *sample_shape(spec, keys[0][0]))
 
 
-def sample_shape(spec: LayerSpec, length: int) -> tuple[int, ...]:
+def sample_shape(spec: Layer, length: int) -> tuple[int, ...]:
     """One input sample's shape for a case whose key says ``length``."""
     return spec.input_sample_shape(length if spec.variable else None)
 
 
-def build_runner(spec: LayerSpec, *, vectorized: bool, xla: bool = False) -> Callable[..., Any]:
+def build_runner(spec: Layer, *, vectorized: bool, xla: bool = False) -> Callable[..., Any]:
     """A compiled function: (weights stacked per case, inputs stacked) -> outputs.
 
     Both kinds run the layer's own ``stateless_call`` once per case, each case
@@ -198,7 +198,7 @@ def build_runner(spec: LayerSpec, *, vectorized: bool, xla: bool = False) -> Cal
     return lambda weights, xs: run(weights, xs).numpy()
 
 
-def _output_signature(spec: LayerSpec) -> tuple[int | None, ...]:
+def _output_signature(spec: Layer) -> tuple[int | None, ...]:
     """One output's shape, ``None`` on the axes that change with the input's length."""
     if not spec.variable:
         return spec.output_shape()
@@ -206,7 +206,7 @@ def _output_signature(spec: LayerSpec) -> tuple[int | None, ...]:
     return tuple(m if m == n else None for m, n in zip(a, b, strict=True))
 
 
-def _positions(spec: LayerSpec, layer: Any) -> dict[int, int]:
+def _positions(spec: Layer, layer: Any) -> dict[int, int]:
     """Each of the layer's variables that ``get_weights()`` returns -> its position."""
     if spec.is_recurrent:
         return {id(v): spec.weight_names.index(v.path.rsplit("/", 1)[-1])
@@ -214,7 +214,7 @@ def _positions(spec: LayerSpec, layer: Any) -> dict[int, int]:
     return {id(v): i for i, v in enumerate(layer.weights)}
 
 
-def _call_kwargs(spec: LayerSpec, layer: Any) -> dict[str, Any]:
+def _call_kwargs(spec: Layer, layer: Any) -> dict[str, Any]:
     """``training=`` when the layer's ``call`` takes it."""
     try:
         takes = "training" in inspect.signature(layer.call).parameters
@@ -223,7 +223,7 @@ def _call_kwargs(spec: LayerSpec, layer: Any) -> dict[str, Any]:
     return {"training": spec.training} if takes else {}
 
 
-def keras_layer(spec: LayerSpec) -> Any:
+def keras_layer(spec: Layer) -> Any:
     """The real Keras layer for ``spec``, built in float64 for one sample's input shape."""
     _load_tensorflow()
     spec.require_input_shape()
@@ -341,7 +341,7 @@ def _message(exc: BaseException) -> str:
     return text if len(text) <= 600 else text[:597] + "..."
 
 
-def predict(spec: LayerSpec, case: Case) -> np.ndarray:
+def predict(spec: Layer, case: Case) -> np.ndarray:
     """One case the notebook's way (``set_weights`` then call): for probes and cross-checks."""
     layer = keras_layer(spec)
     layer.set_weights(list(case.weights))

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from harness.cases import Case, make_case
 from harness.course import NOTEBOOK_CASES
-from harness.layers import LayerSpec
+from harness.layers import Layer
 from harness.scope import Scope
 
 #: Largest magnitude drawn for a weight or an input.
@@ -47,7 +47,7 @@ def small_integers() -> st.SearchStrategy[float]:
     return st.integers(-3, 3).map(float)
 
 
-def cases(spec: LayerSpec, scope: Scope, elements: st.SearchStrategy[float] | None = None,
+def cases(spec: Layer, scope: Scope, elements: st.SearchStrategy[float] | None = None,
           max_timesteps: int | None = None) -> st.SearchStrategy[Case]:
     """Cases for ``spec`` inside ``scope``: one flat list for the free weight entries and
     a list of input rows (shrinking drops rows, so sequences get shorter)."""
@@ -73,7 +73,7 @@ def index_numbers(limit: int) -> st.SearchStrategy[float]:
     return st.integers(0, max(0, limit - 1)).map(float)
 
 
-def lengths(spec: LayerSpec, scope: Scope, max_timesteps: int | None = None) -> list[int]:
+def lengths(spec: Layer, scope: Scope, max_timesteps: int | None = None) -> list[int]:
     """The first input axis's allowed lengths: the scope's (at most ``max_timesteps``)
     when the axis is variable, else its one fixed length."""
     if not spec.variable:
@@ -82,12 +82,12 @@ def lengths(spec: LayerSpec, scope: Scope, max_timesteps: int | None = None) -> 
     return steps or [scope.timesteps[0]]
 
 
-def _row_size(spec: LayerSpec) -> int:
+def _row_size(spec: Layer) -> int:
     """Numbers in one row of the input (everything after its first axis)."""
     return int(np.prod(spec.input_sample_shape(1 if spec.variable else None)[1:]))
 
 
-def _input(spec: LayerSpec, rows: Any) -> np.ndarray:
+def _input(spec: Layer, rows: Any) -> np.ndarray:
     array = np.array(rows, dtype=np.float64).reshape(-1)
     length = len(rows)
     return array.reshape(spec.input_sample_shape(length if spec.variable else None))
@@ -105,7 +105,7 @@ def _free_mask(scope: Scope, name: str, shape: tuple[int, ...]) -> np.ndarray:
     return np.ones(shape, dtype=bool) if fixed is None else np.isnan(fixed)
 
 
-def _case(spec: LayerSpec, scope: Scope, free: list[np.ndarray], values: list[float],
+def _case(spec: Layer, scope: Scope, free: list[np.ndarray], values: list[float],
           rows: list[tuple[float, ...]]) -> Case:
     weights, start = [], 0
     positive = spec.positive_weights
@@ -118,7 +118,7 @@ def _case(spec: LayerSpec, scope: Scope, free: list[np.ndarray], values: list[fl
     return Case(tuple(scope.apply_fixed(spec, weights)), _input(spec, rows))
 
 
-def explicit_cases(spec: LayerSpec, scope: Scope) -> list[Case]:
+def explicit_cases(spec: Layer, scope: Scope) -> list[Case]:
     """The notebook's own cases and a few simple ones, those inside ``scope``."""
     candidates = [make_case(spec, c.weights, c.xs) for c in NOTEBOOK_CASES.get(spec, [])]
     ones = [np.ones(shape) for shape in spec.weight_shapes.values()]
@@ -136,7 +136,7 @@ def explicit_cases(spec: LayerSpec, scope: Scope) -> list[Case]:
             if ok]
 
 
-def draw_cases(spec: LayerSpec, scope: Scope, *, count: int, seed: int) -> list[Case]:
+def draw_cases(spec: Layer, scope: Scope, *, count: int, seed: int) -> list[Case]:
     """``count`` cases drawn by Hypothesis with a fixed seed (fewer if the scope is small).
 
     The same for a seed whatever else is loaded (see :func:`no_local_constants`)."""
@@ -205,7 +205,7 @@ def no_local_constants() -> Iterator[None]:
                 cache.cache.clear()
 
 
-def sample_cases(spec: LayerSpec, scope: Scope, *, count: int, seed: int) -> list[Case]:
+def sample_cases(spec: Layer, scope: Scope, *, count: int, seed: int) -> list[Case]:
     """``count`` cases from a seeded numpy sampler with the same mix as :func:`numbers`.
 
     Hypothesis draws about 2 ms a case; this draws thousands a millisecond, so it
@@ -222,7 +222,7 @@ def sample_cases(spec: LayerSpec, scope: Scope, *, count: int, seed: int) -> lis
     return found[:count]
 
 
-def sample_many(spec: LayerSpec, scope: Scope, *, count: int, seed: int) -> list[Case]:
+def sample_many(spec: Layer, scope: Scope, *, count: int, seed: int) -> list[Case]:
     """``count`` cases with the same mix as :func:`sample_cases` (each array one kind of
     number, lengths uniform over the scope's), drawn with a few numpy calls per weight
     and per length instead of a Python loop per number: the grader draws a set of
@@ -237,7 +237,7 @@ def sample_many(spec: LayerSpec, scope: Scope, *, count: int, seed: int) -> list
     return found[:count]
 
 
-def _sample_batch(rng: np.random.Generator, spec: LayerSpec, scope: Scope,
+def _sample_batch(rng: np.random.Generator, spec: Layer, scope: Scope,
                   count: int) -> list[Case]:
     positive = spec.positive_weights
     stacks = []
@@ -279,7 +279,7 @@ def _sample_stack(rng: np.random.Generator, shape: tuple[int, ...], count: int) 
     return out
 
 
-def _sample_case(rng: np.random.Generator, spec: LayerSpec, scope: Scope) -> Case:
+def _sample_case(rng: np.random.Generator, spec: Layer, scope: Scope) -> Case:
     positive = spec.positive_weights
     weights = [_positive(_sample(rng, shape)) if name in positive else _sample(rng, shape)
                for name, shape in spec.weight_shapes.items()]

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from harness.claims import Claim
     from harness.engine.checker import Checker
     from harness.engine.formula import Outcome
-    from harness.layers import LayerSpec
+    from harness.layers import Layer
 
 #: Values of the swept weight (odd, so the counterexample's own value is the middle one).
 POINTS = 25
@@ -125,7 +125,7 @@ def _with(case: Case, position: int, index: tuple[int, ...], value: float) -> Ca
     return Case(tuple(weights), case.xs)
 
 
-def _final(output: np.ndarray, spec: LayerSpec) -> float:
+def _final(output: np.ndarray, spec: Layer) -> float:
     """The first unit of the output at the last step."""
     array = np.asarray(output, dtype=np.float64)
     if spec.return_sequences:
@@ -133,7 +133,7 @@ def _final(output: np.ndarray, spec: LayerSpec) -> float:
     return float(array.ravel()[0])
 
 
-def _outcome_final(outcome: Outcome, spec: LayerSpec) -> float | None:
+def _outcome_final(outcome: Outcome, spec: Layer) -> float | None:
     if outcome.value is None or not np.isfinite(outcome.value).all():
         return None
     return _final(outcome.value, spec)

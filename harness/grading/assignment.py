@@ -47,7 +47,7 @@ from typing import Any
 
 from harness.errors import AssignmentError, HarnessError, LayerSpecError
 from harness.grading.secret import Secret, resolve_secret
-from harness.layers import LayerSpec
+from harness.layers import Layer
 from harness.parse import parse_layer
 from harness.settings import (
     DEFAULT_BUDGET,
@@ -81,7 +81,7 @@ class Exercise:
     id: str
     name: str
     layer: str
-    spec: LayerSpec
+    spec: Layer
     points: float
     narrow_points: float = 0.0
     refuted_points: float = 0.0
@@ -147,7 +147,7 @@ class Assignment:
         text = json.dumps(data, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
 
-    def exercise_for(self, spec: LayerSpec) -> Exercise | None:
+    def exercise_for(self, spec: Layer) -> Exercise | None:
         """The exercise about ``spec`` (the first, if several name the same layer).  A
         layer other than SimpleRNN/LSTM/GRU (whose constructors spell out every
         default already) matches with or without arguments equal to Keras's defaults:
@@ -275,7 +275,7 @@ def _slug(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=512)
-def _canonical(spec: LayerSpec) -> LayerSpec:
+def _canonical(spec: Layer) -> Layer:
     """``spec.canonical()`` (Keras's defaults dropped), once per layer; the layer itself
     when Keras refuses it (it then matches no exercise but its exact copy)."""
     try:

@@ -38,7 +38,7 @@ import numpy as np
 from harness.cases import Case
 from harness.engine import compare, strategies
 from harness.engine.formula import Outcome
-from harness.layers import LayerSpec
+from harness.layers import Layer
 from harness.scope import Scope
 
 #: Cases with different, non-zero outputs on which the formula must match Keras.
@@ -58,7 +58,7 @@ NARROW_NOT_PLAUSIBLE = (
     "hypothesis about a scope where the output changes earns them.")
 
 
-def plausible(spec: LayerSpec, cases: Sequence[Case], wants: Sequence[np.ndarray],
+def plausible(spec: Layer, cases: Sequence[Case], wants: Sequence[np.ndarray],
               outcomes: Sequence[Outcome], public: Collection[Case] = ()) -> bool:
     """Does the formula match Keras on ``MIN_MATCHES`` non-public cases with different,
     non-zero outputs?  (``cases``, Keras's ``wants`` and the formula's ``outcomes`` in
@@ -77,11 +77,11 @@ def plausible(spec: LayerSpec, cases: Sequence[Case], wants: Sequence[np.ndarray
     return False
 
 
-def _zero_agrees(spec: LayerSpec, case: Case, want: np.ndarray) -> bool:
+def _zero_agrees(spec: Layer, case: Case, want: np.ndarray) -> bool:
     return compare.agree(spec, case, want, np.zeros_like(want))
 
 
-def _same(spec: LayerSpec, case: Case, want: np.ndarray, other: np.ndarray,
+def _same(spec: Layer, case: Case, want: np.ndarray, other: np.ndarray,
           other_case: Case) -> bool:
     """Could one answer agree with both outputs (under either case's tolerance)?  For a
     recurrent layer returning sequences, the answer after the last step is compared, so
@@ -93,14 +93,14 @@ def _same(spec: LayerSpec, case: Case, want: np.ndarray, other: np.ndarray,
             or compare.agree(spec, other_case, other_last, last))
 
 
-def _last(spec: LayerSpec, output: np.ndarray) -> np.ndarray:
+def _last(spec: Layer, output: np.ndarray) -> np.ndarray:
     """The output after the last step for a recurrent layer returning sequences; any
     other layer's output whole (a Conv1D's or an Embedding's rows are not steps)."""
     return output[-1] if spec.is_recurrent and spec.return_sequences and output.ndim == 2 \
         else output
 
 
-def public_cases(spec: LayerSpec, scope: Scope) -> set[Case]:
+def public_cases(spec: Layer, scope: Scope) -> set[Case]:
     """The cases anyone can know Keras's answer to without the grader: the notebook's
     and the fixed simple ones every run starts with (``where=`` is not asked: a case
     outside the scope is never screened anyway)."""

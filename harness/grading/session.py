@@ -45,7 +45,7 @@ from harness.grading.protocol import (
 )
 from harness.grading.results import FileProblem, Status
 from harness.grading.submissions import Submission
-from harness.layers import LayerSpec
+from harness.layers import Layer
 from harness.parse import parse_layer
 from harness.scope import DEFAULT_TIMESTEPS, Scope, make_scope, parameters_of
 from harness.untrusted import MESSAGE, cut
@@ -88,7 +88,7 @@ class Session:
 
     def __init__(self, submission: Submission, limits: Limits, isolation: Isolation,
                  budget: WorkerTime, max_hypotheses: int, load_seconds: float | None = None,
-                 accepts: Callable[[LayerSpec], bool] | None = None,
+                 accepts: Callable[[Layer], bool] | None = None,
                  spares: SparePool | None = None) -> None:
         """``accepts``: the layers the grader checks (the assignment's); a claim about
         any other is kept, to be reported, but its layer is never built with Keras.
@@ -234,7 +234,7 @@ class Session:
                      function=_text(meta["function"], 200),
                      written=None if spec == written else written)
 
-    def _scope(self, index: int, meta: dict[str, Any], spec: LayerSpec) -> Scope:
+    def _scope(self, index: int, meta: dict[str, Any], spec: Layer) -> Scope:
         where = None
         if meta["where"] is not None:
             where = RemoteWhere(self, index, _names(meta["where"]["params"]))
@@ -399,7 +399,7 @@ def _is_shape(shape: Any) -> bool:
             and element_count(shape) <= MAX_SHAPE_ELEMENTS)
 
 
-def rebuild_layer(fields: Any, *, validate: bool = True) -> LayerSpec:
+def rebuild_layer(fields: Any, *, validate: bool = True) -> Layer:
     """A layer from what the worker reported: its constructor text, parsed safely (never
     evaluated) and, unless ``validate=False``, validated with Keras here (the worker
     cannot).  Anything but text is refused."""

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from harness.course import PRESETS
-from harness.layers import LayerSpec
+from harness.layers import Layer
 from harness.numbers import format_array, format_number, to_plain
 from harness.untrusted import MESSAGE, NAME, SENTENCE, cut, html_text, markdown, markdown_code
 from harness.verdict import ERROR, HOLDS, REFUTED, Counterexample, Hints, Regime, Verdict
@@ -30,7 +30,7 @@ RULE = "_" * 70
 
 # ---------------------------------------------------------------- small pieces
 
-def layer_name(spec: LayerSpec) -> str:
+def layer_name(spec: Layer) -> str:
     """``PART_A`` for a course preset, else the constructor text ``SimpleRNN(units=2, ...)``."""
     for name, preset in PRESETS.items():
         if preset == spec:
@@ -50,7 +50,7 @@ def call(verdict: Verdict) -> str:
     return f"{name}({call_arguments(verdict.layer, ce.case, verdict.params)})"
 
 
-def call_arguments(spec: LayerSpec, case: dict[str, Any], params: Sequence[str] = ()) -> str:
+def call_arguments(spec: Layer, case: dict[str, Any], params: Sequence[str] = ()) -> str:
     """``kernel=np.array([[1.]]), xs=np.array([[1.], [0.]])`` for the parameters asked."""
     names = list(params) or list(case)
     parts = []
@@ -100,7 +100,7 @@ def probe_command(verdict: Verdict) -> str:
     return probe_for(verdict.layer, ce.case)
 
 
-def probe_for(spec: LayerSpec, case: dict[str, Any]) -> str:
+def probe_for(spec: Layer, case: dict[str, Any]) -> str:
     """``harness probe 'PART_A' --weights '[[[1]], [[-1]]]' --xs '[1, 0, 0]'`` (``--x``
     for a layer whose input is not a sequence)."""
     weights = [to_plain(case[name]) for name in spec.weight_names]
