@@ -268,7 +268,7 @@ def test_a_secret_others_can_read_is_refused_and_grader_folders_are_closed(
 
 LOCKED = r"""
 import ctypes, errno, json, os, socket, sys
-from harness.grading import confine
+from harness.grading.worker import confine
 scratch = sys.argv[1]
 applied = confine.lock_down([sys.prefix, sys.base_prefix, os.path.dirname(os.__file__)],
                             int(sys.argv[2]))
