@@ -25,10 +25,10 @@ from conftest_grading import ASSIGNMENT, CLASS
 from markdown_it import MarkdownIt
 
 from harness.cli import main
+from harness.grading.autograder import platform_secret
 from harness.grading.prairielearn import (
     MAX_BYTES,
     ROOT_VARIABLE,
-    question_secret,
     within_limit,
 )
 
@@ -316,19 +316,19 @@ def test_autograder_refuses_an_image_name_docker_would_not_take(
     assert not (tmp_path / "q").exists()
 
 
-def test_question_secret_is_kept_copied_or_refused(tmp_path: Path) -> None:
+def test_platform_secret_is_kept_copied_or_refused(tmp_path: Path) -> None:
     path = tmp_path / "secret"
-    assert question_secret(path, None) == (path, True)
+    assert platform_secret(path, None) == (path, True)
     first = path.read_text()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert question_secret(path, None) == (path, False) and path.read_text() == first
+    assert platform_secret(path, None) == (path, False) and path.read_text() == first
     given = tmp_path / "given"
     given.write_text("a-secret-of-the-instructor-0123\n")
-    assert question_secret(path, given) == (path, False)
+    assert platform_secret(path, given) == (path, False)
     assert path.read_text() == "a-secret-of-the-instructor-0123\n"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     path.write_text("short\n")
     from harness.errors import UsageError
 
     with pytest.raises(UsageError, match="characters long"):
-        question_secret(path, None)
+        platform_secret(path, None)

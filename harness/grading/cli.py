@@ -96,10 +96,24 @@ def _register_prairielearn(subparsers: argparse._SubParsersAction[Any]) -> None:
     _isolation_options(pl)
     pl.set_defaults(func=run_prairielearn)
     autograder = subparsers.add_parser(
-        "autograder", help="write what a grading platform needs (PrairieLearn)",
+        "autograder", help="write what a grading platform needs (Gradescope, PrairieLearn)",
         description="Write the files a grading platform needs to grade with this harness.")
     platforms = autograder.add_subparsers(dest="platform", required=True, metavar="PLATFORM",
-                                          help="the platform: prairielearn")
+                                          help="the platform: gradescope or prairielearn")
+    zipped = platforms.add_parser(
+        "gradescope", help="Gradescope's autograder zip, ready to upload",
+        description="Write Gradescope's autograder zip: setup.sh (a Python of at least 3.11 "
+                    "and a virtual environment of its own on Gradescope's Ubuntu images), "
+                    "run_autograder, this checkout's wheel with the versions installed "
+                    "here, the assignment and the secret.")
+    zipped.add_argument("--assignment", metavar="FILE", default=None,
+                        help="assignment spec (TOML); default: the course exercise")
+    zipped.add_argument("--secret-file", metavar="FILE", default=None,
+                        help="the secret to grade with (default: the one kept beside the zip "
+                             "from an earlier build, else a new random one kept there)")
+    zipped.add_argument("-o", "--out", metavar="ZIP", default="autograder.zip",
+                        help="the zip to write (default: autograder.zip)")
+    zipped.set_defaults(func=run_autograder_gradescope)
     question = platforms.add_parser(
         "prairielearn", help="a PrairieLearn question's grader files and image recipe",
         description="Write tests/ (the assignment and the secret) for the question folder, "
@@ -274,6 +288,28 @@ def run_prairielearn(args: argparse.Namespace) -> int:
         _say(f"score {format_points(result.total)} / {format_points(result.max_total)} "
              f"({result.status}, gradable: {str(data['gradable']).lower()}); wrote {where}")
         _say(f"isolation in force: {'; '.join(result.isolation) or 'none reported'}")
+    return EXIT_OK
+
+
+def run_autograder_gradescope(args: argparse.Namespace) -> int:
+    from harness.grading.autograder import write_gradescope
+
+    try:
+        made = write_gradescope(args.out, args.assignment, args.secret_file)
+    except HarnessError as exc:
+        _say(f"harness autograder gradescope: {exc}", error=True)
+        return EXIT_USAGE
+    secret = "made now" if made.secret_made else "kept from the last build" if (
+        args.secret_file is None) else f"copied from {args.secret_file}"
+    size = made.zip.stat().st_size / 1e6
+    _say(f"wrote {made.zip} ({size:.1f} MB: {', '.join(made.members)})\n"
+         f"The secret is in the zip and in {made.secret} (mode 0600, {secret}): keep both "
+         "away from students; a rebuild here reuses it, so regrades draw the same cases.\n"
+         "On Gradescope, Configure Autograder:\n"
+         "1. Base image: Ubuntu 24.04 (22.04 and Debian 12 work too).\n"
+         f"2. Upload {made.zip.name} (Zip file upload) and press Update Autograder "
+         "(the build installs TensorFlow: a few minutes).\n"
+         "3. Test Autograder with a submission of your own.")
     return EXIT_OK
 
 

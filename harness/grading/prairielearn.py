@@ -38,6 +38,7 @@ from typing import Any
 
 from harness.errors import HarnessError, UsageError
 from harness.grading.assignment import Assignment
+from harness.grading.autograder import VENV
 from harness.grading.results import Status, SubmissionResult, format_points
 
 #: Where PrairieLearn puts everything; ``HARNESS_PRAIRIELEARN_ROOT`` overrides it.
@@ -209,15 +210,12 @@ def _write(where: Layout, data: dict[str, Any]) -> None:
 
 # ---------------------------------------------------------------- the question's files
 
-#: Where the image installs the harness, and the command PrairieLearn starts.
-VENV = "/opt/harness"
+#: The command PrairieLearn starts (the image installs the harness into VENV).
 ENTRYPOINT = f"{VENV}/bin/harness prairielearn"
 #: Seconds PrairieLearn allows beyond the assignment's own limit (Keras starting), and
 #: PrairieLearn's own maximum.
 STARTUP_SECONDS = 60
 MAX_TIMEOUT = 600
-#: What the checkout's wheel is built from.
-WHEEL_SOURCES = ("pyproject.toml", "README.md", "harness")
 
 DOCKERFILE = """\
 # The PrairieLearn external grader for {name}: this harness, installed from the
@@ -265,6 +263,7 @@ def write_question(out: str | Path, assignment: str | Path | None = None,
     ``image/`` (a Dockerfile and the wheel of this checkout it installs)."""
     from harness import __version__
     from harness.grading.assignment import load_assignment
+    from harness.grading.autograder import assignment_text, build_wheel, platform_secret
     from harness.untrusted import NAME, cut
 
     out = Path(out)
@@ -276,8 +275,8 @@ def write_question(out: str | Path, assignment: str | Path | None = None,
     tests = out / "tests"
     tests.mkdir(parents=True, exist_ok=True)
     written = tests / ASSIGNMENT_FILE
-    written.write_text(_assignment_text(assignment), encoding="utf-8")
-    secret, made = question_secret(tests / SECRET_FILE, secret_file)
+    written.write_text(assignment_text(assignment), encoding="utf-8")
+    secret, made = platform_secret(tests / SECRET_FILE, secret_file)
     wheel = build_wheel(out / "image")
     dockerfile = out / "image" / "Dockerfile"
     dockerfile.write_text(DOCKERFILE.format(name=cut(rules.name, NAME), image=image,
@@ -288,67 +287,3 @@ def write_question(out: str | Path, assignment: str | Path | None = None,
     files = QuestionFiles(out, options, written, secret, made, dockerfile, wheel)
     files.snippet.write_text(json.dumps({"externalGradingOptions": options}, indent=2) + "\n")
     return files
-
-
-def _assignment_text(assignment: str | Path | None) -> str:
-    from importlib import resources
-
-    from harness.grading.assignment import DEFAULT_RESOURCE
-
-    if assignment is None:
-        return resources.files("harness.assignments").joinpath(DEFAULT_RESOURCE).read_text()
-    return Path(assignment).read_text(encoding="utf-8")
-
-
-def question_secret(path: Path, given: str | Path | None) -> tuple[Path, bool]:
-    """``tests/secret``: the given one copied, else the one there kept, else a new one;
-    whether it was made now."""
-    import secrets
-
-    from harness.grading.secret import read_secret
-
-    if given is None and (path.exists() or path.is_symlink()):
-        read_secret(path)  # a broken one is refused, not silently kept
-        return path, False
-    value = read_secret(Path(given)).value if given is not None else (
-        secrets.token_hex(32).encode())
-    if path.is_symlink() or path.exists():
-        path.unlink()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(value + b"\n")
-    return path, given is None
-
-
-def build_wheel(dest: Path) -> Path:
-    """The wheel of this checkout, built into ``dest`` (from a copy: the checkout gets no
-    ``build/`` folder); :class:`UsageError` when the harness is not a checkout."""
-    import shutil
-    import subprocess
-    import sys
-    import tempfile
-
-    root = Path(__file__).resolve().parents[2]
-    if not all((root / name).exists() for name in WHEEL_SOURCES):
-        raise UsageError(f"the harness at {root} is not a source checkout (no pyproject.toml "
-                         "beside it), so no wheel can be built from it. Run this command "
-                         "from a clone of the harness, installed with pip install -e.")
-    dest.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="harness-wheel-") as folder:
-        copy = Path(folder) / "src"
-        shutil.copytree(root / "harness", copy / "harness",
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        for name in WHEEL_SOURCES[:2]:
-            shutil.copy(root / name, copy / name)
-        built = Path(folder) / "wheel"
-        done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
-                               "--no-build-isolation", "--quiet", "-w", str(built), str(copy)],
-                              capture_output=True, text=True, check=False, timeout=600)
-        wheels = sorted(built.glob("*.whl"))
-        if done.returncode != 0 or len(wheels) != 1:
-            raise UsageError(f"building the harness's wheel failed (pip wheel, exit "
-                             f"{done.returncode}): {done.stderr.strip()[-500:]}. It needs "
-                             "setuptools in this environment (pip install setuptools).")
-        for old in dest.glob("*.whl"):
-            old.unlink()
-        return Path(shutil.copy(wheels[0], dest / wheels[0].name))
