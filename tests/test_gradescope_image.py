@@ -1,7 +1,8 @@
 """The Gradescope autograder zip, proved on a fresh image rather than on this machine.
 
-``harness autograder gradescope`` builds the zip; a fresh Debian 12 root file system
-(``debootstrap`` from Debian's packages) stands in for Gradescope's base image;
+``harness autograder gradescope`` builds the zip; a fresh root file system made by
+``debootstrap`` stands in for Gradescope's base image: Debian 12, and Gradescope's own
+Ubuntu 22.04 (whose ``python3`` is 3.10) and 24.04 from Ubuntu's archive;
 ``setup.sh`` runs inside it as Gradescope runs it (root, ``/autograder`` layout,
 the network on), then ``run_autograder`` on a correct, a wrong and a hostile
 submission, each in a Docker-like process (``tests/dockerlike.py``: namespaces
@@ -22,8 +23,10 @@ import stat
 import subprocess
 import sys
 import time
+import urllib.request
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +35,31 @@ from conftest_grading import ASSIGNMENT, CLASS
 
 from harness.cli import main
 
-SUITE = "bookworm"
-MIRROR = "http://deb.debian.org/debian"
+
+@dataclass(frozen=True)
+class Image:
+    """A base image, made by debootstrap: Debian 12 (the stand-in the issue names) and
+    Gradescope's own Ubuntu images, 22.04 (python3 is 3.10) and 24.04."""
+
+    name: str
+    suite: str
+    mirror: str
+    #: debootstrap's script when its own list lacks the suite (24.04 is made as gutsy is).
+    script: str | None = None
+    #: apt's sources as the image has them (Ubuntu's Docker images: universe, -updates).
+    sources: str | None = None
+
+
+UBUNTU = "http://archive.ubuntu.com/ubuntu"
+IMAGES = (
+    Image("debian-12", "bookworm", "http://deb.debian.org/debian"),
+    Image("ubuntu-22.04", "jammy", UBUNTU, sources="jammy"),
+    Image("ubuntu-24.04", "noble", UBUNTU, "/usr/share/debootstrap/scripts/gutsy", "noble"),
+)
+#: Ubuntu's archive keyring (debootstrap checks Ubuntu's packages with it; Debian lacks
+#: it): the package's path on the archive and its SHA-256, fixed here as the trust anchor.
+UBUNTU_KEYRING = ("pool/main/u/ubuntu-keyring/ubuntu-keyring_2023.11.28.1_all.deb",
+                  "36de43b15853ccae0028e9a767613770c704833f82586f28eb262f0311adb8a8")
 DOCKERLIKE = Path(__file__).parent / "dockerlike.py"
 #: What a container's process gets: no variable of this machine's leaks into the image.
 ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -41,7 +67,7 @@ ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 #: This machine's certificate authorities: where the network passes through a TLS-inspecting
 #: proxy, pip in the image must trust what this machine trusts (Gradescope needs nothing).
 HOST_CA = Path("/etc/ssl/certs/ca-certificates.crt")
-IMAGE_CA = "/etc/ssl/host-ca.crt"
+IMAGE_CA = "/etc/host-ca.crt"
 #: Submissions and the score each must get (the fixture assignment's maximum is 5).
 SUBMISSIONS = {"alice": 5, "carol": 0, "fake_results": 0, "forger": 0}
 #: A hostile submission: it tries to write Gradescope's results.json and the secret
@@ -100,16 +126,46 @@ def _mounted(path: Path) -> bool:
     return subprocess.run(["mountpoint", "-q", str(path)], check=False).returncode == 0
 
 
-@pytest.fixture(scope="module")
-def image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
-    """A fresh Debian root with the autograder set up in it, and the set-up's figures."""
+def _ubuntu_keyring(work: Path) -> Path:
+    """Ubuntu's archive keyring, downloaded and checked against its fixed SHA-256."""
+    import hashlib
+
+    path, digest = UBUNTU_KEYRING
+    with urllib.request.urlopen(f"{UBUNTU}/{path}", timeout=120) as answer:
+        body = answer.read()
+    assert hashlib.sha256(body).hexdigest() == digest, "Ubuntu's keyring package changed"
+    (work / "keyring.deb").write_bytes(body)
+    subprocess.run(["dpkg-deb", "-x", str(work / "keyring.deb"), str(work / "keyring")],
+                   check=True)
+    return work / "keyring" / "usr" / "share" / "keyrings" / "ubuntu-archive-keyring.gpg"
+
+
+def _debootstrap(base: Image, root: Path, work: Path, log: Path) -> float:
+    """Make the image's root file system; the seconds it took."""
+    argv: list[str | Path] = ["debootstrap", "--variant=minbase"]
+    if base.mirror == UBUNTU:
+        argv += ["--components=main,universe", f"--keyring={_ubuntu_keyring(work)}"]
+    argv += [base.suite, root, base.mirror, *([base.script] if base.script else [])]
+    took = _run(argv, log, timeout=1200)
+    if base.sources:
+        pockets = " ".join(f"{base.sources}{p}" for p in ("", "-updates", "-security"))
+        (root / "etc" / "apt" / "sources.list").write_text("".join(
+            f"deb {UBUNTU} {pocket} main universe\n" for pocket in pockets.split()))
+    return took
+
+
+@pytest.fixture(scope="module", params=IMAGES, ids=lambda base: base.name)
+def image(request: pytest.FixtureRequest,
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """A fresh root file system with the autograder set up in it, and the set-up's figures;
+    removed afterwards."""
     assert os.geteuid() == 0, "the image test makes a root file system: run it as root"
     assert shutil.which("debootstrap"), "apt-get install debootstrap (.ci/run does)"
-    work = tmp_path_factory.mktemp("gradescope")
+    base: Image = request.param
+    work = tmp_path_factory.mktemp(f"gradescope-{base.name}")
     root, log = work / "rootfs", work / "image.log"
-    figures: dict[str, Any] = {}
-    figures["debootstrap_s"] = _run(["debootstrap", "--variant=minbase", SUITE, root, MIRROR],
-                                    log, timeout=1200)
+    figures: dict[str, Any] = {"image": base.name}
+    figures["debootstrap_s"] = _debootstrap(base, root, work, log)
     mounts = [root / "proc", root / "dev" / "shm"]
     subprocess.run(["mount", "-t", "proc", "proc", str(mounts[0])], check=True)
     mounts[1].mkdir(parents=True, exist_ok=True)
@@ -140,6 +196,7 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict
         for mount in reversed(mounts):
             subprocess.run(["umount", "-l", str(mount)], check=False)
         assert not any(_mounted(m) for m in mounts), "a mount in the image is left over"
+        shutil.rmtree(root)  # about 2 GB each; nothing of this machine's is mounted in it
 
 
 def _grade(root: Path, student: str, log: Path) -> tuple[dict[str, Any], float]:
