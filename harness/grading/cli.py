@@ -106,30 +106,33 @@ def _register_prairielearn(subparsers: argparse._SubParsersAction[Any]) -> None:
                     "and a virtual environment of its own on Gradescope's Ubuntu images), "
                     "run_autograder, this checkout's wheel with the versions installed "
                     "here, the assignment and the secret.")
-    zipped.add_argument("--assignment", metavar="FILE", default=None,
-                        help="assignment spec (TOML); default: the course exercise")
-    zipped.add_argument("--secret-file", metavar="FILE", default=None,
-                        help="the secret to grade with (default: the one kept beside the zip "
-                             "from an earlier build, else a new random one kept there)")
-    zipped.add_argument("-o", "--out", metavar="ZIP", default="autograder.zip",
-                        help="the zip to write (default: autograder.zip)")
+    _platform_files_options(zipped, secret="the one kept beside the zip from an earlier "
+                            "build, else a new random one kept there",
+                            out=("ZIP", "autograder.zip", "the zip to write"))
     zipped.set_defaults(func=run_autograder_gradescope)
     question = platforms.add_parser(
         "prairielearn", help="a PrairieLearn question's grader files and image recipe",
         description="Write tests/ (the assignment and the secret) for the question folder, "
                     "externalGradingOptions.json for its info.json, and image/ (a "
                     "Dockerfile and this checkout's wheel) to build the grader image from.")
-    question.add_argument("--assignment", metavar="FILE", default=None,
-                          help="assignment spec (TOML); default: the course exercise")
-    question.add_argument("--secret-file", metavar="FILE", default=None,
-                          help="the secret to copy into tests/ (default: the one already in "
-                               "DIR/tests, else a new random one)")
-    question.add_argument("-o", "--out", metavar="DIR", default="prairielearn",
-                          help="folder to write into (default: prairielearn)")
+    _platform_files_options(question, secret="the one already in DIR/tests, else a new "
+                            "random one", out=("DIR", "prairielearn", "folder to write into"))
     question.add_argument("--image", metavar="NAME", default=None,
                           help="the Docker image name for info.json (default: "
                                "rnn-hypothesis-harness-grader:VERSION; push it to Docker Hub)")
     question.set_defaults(func=run_autograder_prairielearn)
+
+
+def _platform_files_options(parser: argparse.ArgumentParser, secret: str,
+                            out: tuple[str, str, str]) -> None:
+    """``--assignment``, ``--secret-file`` and ``-o`` of ``harness autograder PLATFORM``."""
+    metavar, default, what = out
+    parser.add_argument("--assignment", metavar="FILE", default=None,
+                        help="assignment spec (TOML); default: the course exercise")
+    parser.add_argument("--secret-file", metavar="FILE", default=None,
+                        help=f"the secret to grade with (default: {secret})")
+    parser.add_argument("-o", "--out", metavar=metavar, default=default,
+                        help=f"{what} (default: {default})")
 
 
 def _register_export(subparsers: argparse._SubParsersAction[Any]) -> None:
