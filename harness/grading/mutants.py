@@ -88,8 +88,7 @@ def shift_index(node: ast.AST, ctx: Context) -> list[ast.AST]:
     if id(node) not in ctx.indexes:
         return []
     if _is_int(node, 0) or _is_int(node, 1):
-        assert isinstance(node, ast.Constant)
-        return [ast.Constant(1 - node.value)]
+        return [ast.Constant(1 - _is_int(node, 1))]
     if (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
             and _is_int(node.operand, 1)):
         return [ast.UnaryOp(op=ast.USub(), operand=ast.Constant(2))]
@@ -258,7 +257,7 @@ def _replace(root: ast.AST, target: ast.AST, new: ast.AST) -> None:
                 setattr(node, name, new)
                 return
             if isinstance(value, list) and any(v is target for v in value):
-                value[[i for i, v in enumerate(value) if v is target][0]] = new
+                value[next(i for i, v in enumerate(value) if v is target)] = new
                 return
     raise AssertionError("the node to replace is not in the function")
 
