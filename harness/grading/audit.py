@@ -151,6 +151,8 @@ def _run(assignment: Assignment, jobs: list[Job], workers: int,
     chunks = [list(range(i, min(i + CHUNK, len(jobs)))) for i in range(0, len(jobs), CHUNK)]
     left = {e.id: sum(j.exercise == e.id for j in jobs) for e in assignment.exercises}
     results: list[MutantResult | None] = [None] * len(jobs)
+    for exercise in (e for e in assignment.exercises if not left[e.id]):
+        progress(f"{exercise.id}: no reference formula, nothing to audit")
 
     def finished(indexes: list[int], got: list[MutantResult]) -> None:
         for i, result in zip(indexes, got, strict=True):

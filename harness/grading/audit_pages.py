@@ -29,7 +29,8 @@ COLOURS = {KILLED_SCREENING: "#d9f2d9", KILLED_SEARCH: "#e8f5c8", SURVIVED: "#f8
 READING = ("A survivor that is not equivalent is a wrong formula the grading would give "
            "full marks: raise the assignment's `cases`, or add a scope that reaches where "
            "it differs. A probably equivalent survivor held on ten times as many cases: it "
-           "is likely the reference written another way.")
+           "is likely the reference written another way. The kill rate counts the wrong mutants "
+           "only (the probably equivalent ones are left out).")
 COLUMNS = ("exercise", "mutants", "killed by screening", "killed only by search",
            "survived", "probably equivalent", "kill rate")
 
@@ -56,10 +57,9 @@ def _summary(audit: ExerciseAudit) -> dict[str, Any]:
 
 
 def _row(audit: ExerciseAudit) -> list[Any]:
-    survived = audit.count(SURVIVED)
     rate = "—" if audit.kill_rate is None else f"{audit.kill_rate:.0%}"
     return [audit.exercise.id, len(audit.mutants), audit.count(KILLED_SCREENING),
-            audit.count(KILLED_SEARCH), survived, survived - len(audit.wrong_survivors), rate]
+            audit.count(KILLED_SEARCH), audit.count(SURVIVED), audit.equivalent, rate]
 
 
 def verdict_words(mutant: MutantResult) -> str:
@@ -103,6 +103,8 @@ def audit_markdown(run: AuditRun) -> str:
         for mutant in survivors:
             lines += [f"**{md(mutant.operator)}**: {md(verdict_words(mutant))}", "",
                       *untrusted.fenced(mutant.source, "python"), ""]
+        if not audit.mutants:
+            continue
         lines += ["", "### Every mutant", "", "| operator | status | source |",
                   "|---|---|---|"]
         lines += [f"| {md(m.operator)} | {md(verdict_words(m))} | "

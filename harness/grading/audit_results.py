@@ -16,6 +16,7 @@ KILLED_SEARCH = "killed-by-search"
 SURVIVED = "survived"
 NOT_CHECKED = "not-checked"
 
+
 @dataclass(frozen=True)
 class MutantResult:
     """What the grading does with one mutant (or, ``operator`` None, the reference)."""
@@ -32,10 +33,13 @@ class MutantResult:
     detail: str | None = None
 
     def record(self) -> dict[str, Any]:
-        """One record of audit.json."""
+        """One record of audit.json (a reference's says whether it holds)."""
         data: dict[str, Any] = {"exercise": self.exercise, "function": self.function,
-                "operator": self.operator, "source": self.source, "status": self.status,
-                "verdict": self.verdict}
+                                "operator": self.operator, "source": self.source,
+                                "verdict": self.verdict}
+        if self.operator is None:
+            return data | {"holds": self.verdict == "holds"}
+        data["status"] = self.status
         if self.status == SURVIVED:
             data["equivalent"] = self.equivalent
         if self.detail is not None:
@@ -59,10 +63,15 @@ class ExerciseAudit:
         return self.count(KILLED_SCREENING) + self.count(KILLED_SEARCH)
 
     @property
+    def equivalent(self) -> int:
+        return self.count(SURVIVED) - len(self.wrong_survivors)
+
+    @property
     def kill_rate(self) -> float | None:
-        """Killed among the mutants checked; None with no mutant."""
-        checked = len(self.mutants) - self.count(NOT_CHECKED)
-        return self.killed / checked if checked else None
+        """Killed among the wrong mutants: those checked, less the probably equivalent
+        survivors (they are not wrong); None when there is none."""
+        wrong = len(self.mutants) - self.count(NOT_CHECKED) - self.equivalent
+        return self.killed / wrong if wrong else None
 
     @property
     def wrong_survivors(self) -> tuple[MutantResult, ...]:
@@ -71,12 +80,12 @@ class ExerciseAudit:
 
     def line(self) -> str:
         """The progress line: ``part_a: 17 mutants, 12 killed by screening, ...``."""
-        rate = "no mutants" if self.kill_rate is None else f"kill rate {self.kill_rate:.0%}"
-        survived = self.count(SURVIVED)
+        rate = ("no wrong mutants" if self.kill_rate is None
+                else f"kill rate {self.kill_rate:.0%} of the wrong ones")
         return (f"{self.exercise.id}: {len(self.mutants)} mutants, "
                 f"{self.count(KILLED_SCREENING)} killed by screening, "
-                f"{self.count(KILLED_SEARCH)} only by the search, {survived} survived "
-                f"({survived - len(self.wrong_survivors)} probably equivalent); {rate}")
+                f"{self.count(KILLED_SEARCH)} only by the search, {self.count(SURVIVED)} "
+                f"survived ({self.equivalent} probably equivalent); {rate}")
 
 
 @dataclass(frozen=True)
