@@ -31,8 +31,9 @@ import os
 import sys
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
@@ -54,7 +55,7 @@ from harness.grading.mutants import Mutant, mutants_of
 
 #: Survivors are checked again on this many times the assignment's cases.
 WIDER = 10
-#: Mutants per job sent to a worker process.
+#: Mutants per chunk of work (a process checks one chunk at a time).
 CHUNK = 4
 
 
@@ -163,26 +164,46 @@ def _run(assignment: Assignment, jobs: list[Job], workers: int,
                 done = [r for r in results if r is not None]
                 progress(_exercise_audit(exercise, done).line())
 
-    if workers == 1:
-        auditor = Auditor(assignment)
-        for indexes in chunks:
-            finished(indexes, auditor.check_all([jobs[i] for i in indexes]))
-    else:
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
-                                 initializer=_start_worker, initargs=(assignment,)) as pool:
-            futures = {pool.submit(_check_in_worker, [jobs[i] for i in c]): c for c in chunks}
-            for future in as_completed(futures):
-                finished(futures[future], future.result())
+    with tempfile.TemporaryDirectory(prefix="harness-audit-") as folder:
+        auditor = Auditor(assignment, Path(folder))
+        if workers == 1:
+            for indexes in chunks:
+                finished(indexes, auditor.check_all([jobs[i] for i in indexes]))
+        else:
+            _share(auditor, jobs, deque(chunks), workers - 1, finished)
     assert all(r is not None for r in results)
     return [r for r in results if r is not None]
+
+
+def _share(auditor: Auditor, jobs: list[Job], chunks: deque[list[int]],
+           helpers: int, finished: Callable[[list[int], list[MutantResult]], None]) -> None:
+    """Check ``chunks`` here and in ``helpers`` more processes: each helper holds one chunk
+    at a time, and this process takes the next one whenever it is free (the helpers
+    start, and import Keras, while this process already checks)."""
+    context = get_context("spawn")  # never fork a process that may hold TensorFlow
+    with ProcessPoolExecutor(helpers, mp_context=context, initializer=_start_worker,
+                             initargs=(auditor.assignment, auditor.folder)) as pool:
+        running: dict[Future[list[MutantResult]], list[int]] = {}
+        while chunks or running:
+            while chunks and len(running) < helpers:
+                indexes = chunks.popleft()
+                running[pool.submit(_check_in_worker, [jobs[i] for i in indexes])] = indexes
+            if chunks:
+                indexes = chunks.popleft()
+                finished(indexes, auditor.check_all([jobs[i] for i in indexes]))
+                done = wait(running, timeout=0).done
+            else:
+                done = wait(running, return_when=FIRST_COMPLETED).done
+            for future in done:
+                finished(running.pop(future), future.result())
 
 
 #: The worker process's auditor (one per process of the pool, made by its initializer).
 _WORKER: list[Auditor] = []
 
 
-def _start_worker(assignment: Assignment) -> None:
-    _WORKER.append(Auditor(assignment))
+def _start_worker(assignment: Assignment, folder: Path) -> None:
+    _WORKER.append(Auditor(assignment, folder))
 
 
 def _check_in_worker(jobs: list[Job]) -> list[MutantResult]:
@@ -193,7 +214,8 @@ class Auditor:
     """Checks formulas as the grader does: one checker with the grader's settings, one
     with ten times the cases for survivors."""
 
-    def __init__(self, assignment: Assignment) -> None:
+    def __init__(self, assignment: Assignment, folder: Path) -> None:
+        """``folder``: where the mutants' files are written to be loaded."""
         from harness.engine.checker import MAX_CASES, Checker, CheckSettings
         from harness.engine.formula import InProcess
 
@@ -206,7 +228,8 @@ class Auditor:
         self.checker = Checker(settings, evaluator=evaluator, salt=content_salt)
         self.wider = Checker(wider, oracle=self.checker.oracle, evaluator=evaluator,
                              salt=content_salt)
-        self.folder = Path(tempfile.mkdtemp(prefix="harness-audit-"))
+        self.assignment = assignment
+        self.folder = folder
 
     def check_all(self, jobs: list[Job]) -> list[MutantResult]:
         return [self.check(job) for job in jobs]
