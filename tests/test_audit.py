@@ -186,6 +186,22 @@ def test_the_command_refuses_a_folder_without_reference(
     assert "No reference formula found" in capsys.readouterr().err
 
 
+def test_a_reference_that_does_not_hold_fails_the_command(
+        folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "wrong.py").write_text(
+        "from harness import PART_A, hypothesis\n\n@hypothesis(PART_A)\n"
+        "def last_input(kernel, recurrent_kernel, xs):\n    return xs[-1] @ kernel\n")
+    code = main(["assignment", "audit", str(folder / "small.toml"), "--reference",
+                 str(tmp_path / "wrong.py"), "--secret-file", str(folder / "secret"),
+                 "--out", str(tmp_path / "out"), "--workers", "1"])
+    assert code == 1
+    assert "the reference last_input (part_a) does not hold (refuted)" in capsys.readouterr().err
+    data = json.loads((tmp_path / "out" / "audit.json").read_text())
+    assert data["references"] == [{"exercise": "part_a", "function": "last_input",
+                                   "operator": None, "source": data["references"][0]["source"],
+                                   "verdict": "refuted", "holds": False}]
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     need_browser()

@@ -26,6 +26,7 @@ assignment and the mutant, never on the number of workers or their order.
 from __future__ import annotations
 
 import argparse
+import ast
 import hashlib
 import os
 import sys
@@ -102,20 +103,18 @@ def find_references(assignment: Assignment, reference: str | Path) -> list[Refer
 def jobs_for(assignment: Assignment, references: Sequence[Reference]) -> list[Job]:
     """Each reference (checked first: a reference that fails makes its mutants say
     nothing), then its mutants, exercise by exercise."""
-    import ast
-
     jobs = []
     for exercise in assignment.exercises:
         for ref in (r for r in references if r.exercise == exercise.id):
             module = Path(ref.file).read_text(encoding="utf-8")
             shapes = dict(exercise.spec.weight_shapes)
             jobs.append(Job(exercise.id, ref.function, None,
-                            _function_source(module, ref.function, ast), module))
+                            _function_source(module, ref.function), module))
             jobs.extend(_job(exercise.id, m) for m in mutants_of(module, ref.function, shapes))
     return jobs
 
 
-def _function_source(module: str, function: str, ast: Any) -> str:
+def _function_source(module: str, function: str) -> str:
     return next(ast.unparse(n) for n in ast.parse(module).body
                 if isinstance(n, ast.FunctionDef) and n.name == function)
 
@@ -239,7 +238,7 @@ class Auditor:
         try:
             claim = self._load(job)
             return self._classify(job, claim)
-        except (HarnessError, Exception) as exc:  # noqa: BLE001 - one mutant, never the audit
+        except Exception as exc:  # noqa: BLE001 - one mutant, never the audit
             return _result(job, NOT_CHECKED, "not checked",
                            detail=f"{type(exc).__name__}: {exc}")
 
@@ -329,4 +328,8 @@ def run_audit(args: argparse.Namespace) -> int:
     wrong = sum(len(e.wrong_survivors) for e in run.exercises)
     say(f"{len(run.mutants)} mutants in {run.seconds:g} s; {wrong} wrong formulas would get "
         f"full marks. Wrote {', '.join(str(p) for p in paths)}")
-    return 0
+    failing = [r for e in run.exercises for r in e.references if r.verdict != "holds"]
+    for reference in failing:
+        say(f"error: the reference {reference.function} ({reference.exercise}) does not hold "
+            f"({reference.verdict}): correct it, then audit again.", error=True)
+    return 1 if failing else 0
