@@ -86,7 +86,7 @@ def _register_assignment(subparsers: argparse._SubParsersAction[Any]) -> None:
         description="Tools for writing an assignment: audit counts the wrong formulas "
                     "its grading cases would let through.")
     commands = assignment.add_subparsers(dest="assignment_command", required=True,
-                                         metavar="COMMAND")
+                                         metavar="COMMAND", help="what to do: audit")
     audit.register(commands)
 
 
