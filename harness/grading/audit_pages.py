@@ -131,7 +131,7 @@ def audit_html(run: AuditRun) -> str:
              f"<h1>Audit: {text(run.assignment.name)}</h1>",
              f'<p class="meta">{len(run.mutants)} mutants, {run.assignment.cases} cases per '
              f"hypothesis, {run.seconds:g} s on {run.workers} processes.</p>",
-             f"<p>{text(READING, untrusted.SENTENCE)}</p>",
+             f"<p>{text(READING.replace('`', ''), untrusted.SENTENCE)}</p>",
              _table(COLUMNS, [[text(c) for c in _row(e)] for e in run.exercises], "totals")]
     for audit in run.exercises:
         parts.append(_exercise_html(audit))
@@ -145,10 +145,17 @@ def _exercise_html(audit: ExerciseAudit) -> str:
     rows = [[text(m.operator),
              f'<td class="status" style="background:{COLOURS[_label(m)]}">'
              f"{text(verdict_words(m))}</td>",
-             f"<pre>{untrusted.html_block(m.source)}</pre>"] for m in audit.mutants]
+             f"<pre>{untrusted.html_block(m.source)}</pre>"]
+            for m in sorted(audit.mutants, key=_first_shown)]
     return (f'<section class="exercise" id="{text(audit.exercise.id)}">'
             f"<h2>{text(audit.exercise.id)}: {text(audit.exercise.name)}</h2><ul>{refs}</ul>"
             + _table(("operator", "status", "source"), rows, "mutants") + "</section>")
+
+
+def _first_shown(mutant: MutantResult) -> int:
+    """The page lists wrong survivors first, then the equivalent ones, then the rest."""
+    order = {SURVIVED: 0, "equivalent": 1}
+    return order.get(_label(mutant), 2)
 
 
 def _table(head: tuple[str, ...], rows: list[list[str]], name: str) -> str:
