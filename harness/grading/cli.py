@@ -74,6 +74,20 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     _register_prairielearn(subparsers)
     _register_export(subparsers)
     _register_override(subparsers)
+    _register_assignment(subparsers)
+
+
+def _register_assignment(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """``harness assignment audit`` (the instructor's tools for an assignment file)."""
+    from harness.grading import audit
+
+    assignment = subparsers.add_parser(
+        "assignment", help="an instructor's tools for an assignment file (audit)",
+        description="Tools for writing an assignment: audit counts the wrong formulas "
+                    "its grading cases would let through.")
+    commands = assignment.add_subparsers(dest="assignment_command", required=True,
+                                         metavar="COMMAND", help="what to do: audit")
+    audit.register(commands)
 
 
 def _register_prairielearn(subparsers: argparse._SubParsersAction[Any]) -> None:
