@@ -1,0 +1,155 @@
+"""The explorer's server without a browser: what it computes (real Keras), what it refuses
+(no token, text for a number, too many steps), and files re-read when they change."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.cli import main
+from harness.errors import ExplorerInputError, UsageError
+from harness.explorer.server import Running, start
+from harness.explorer.state import MAX_STEPS, Explorer
+from harness.parse import parse_layer
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = {"weights": {"kernel": ["1"], "recurrent_kernel": ["3"]}, "input": [["3"], ["3"], ["7"]]}
+
+FORMULA = '''import numpy as np
+from harness import PART_A, hypothesis
+
+
+@hypothesis(PART_A, name="Mine")
+def mine(kernel, recurrent_kernel, xs):
+    return xs[-1] * kernel[0] * {factor}
+'''
+
+
+@pytest.fixture(scope="module")
+def part_a() -> Explorer:
+    return Explorer(parse_layer("PART_A"), [ROOT / "hypotheses"])
+
+
+@pytest.fixture(scope="module")
+def served(part_a: Explorer) -> Iterator[Running]:
+    running = start(part_a)
+    yield running
+    running.stop()
+
+
+def request(running: Running, path: str, body: Any = None, token: str | None = None,
+            ) -> tuple[int, Any]:
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["X-Harness-Token"] = token
+    data = None if body is None else json.dumps(body).encode()
+    sent = urllib.request.Request(f"http://127.0.0.1:{running.port}{path}", data, headers)
+    try:
+        with urllib.request.urlopen(sent, timeout=120) as answer:
+            return answer.status, json.loads(answer.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null")
+
+
+def test_keras_gives_43_and_each_hypothesis_is_shown_beside_it(part_a: Explorer) -> None:
+    answer = part_a.evaluate(SEED)
+    assert answer["keras"]["rows"] == [[3], [12], [43]]
+    by_name = {h["name"]: h for h in answer["hypotheses"]}
+    assert by_name["Hypothesis #2"]["rows"] == [[3], [12], [43]]
+    assert by_name["Hypothesis #2"]["agrees"] is True
+    assert by_name["Hypothesis #1"]["disagree"][-1] == [True]  # 25, not 43
+
+
+def test_conv1d_output_is_keras_cross_correlation(tmp_path: Path) -> None:
+    conv = Explorer(parse_layer('Layer("Conv1D", filters=1, kernel_size=3, use_bias=False, '
+                                'input_shape=(6, 1))'), [ROOT / "hypotheses" / "course"])
+    sent = {"weights": {"kernel": ["1", "2", "3"]},
+            "input": [["1"], ["0"], ["0"], ["0"], ["0"], ["0"]]}
+    answer = conv.evaluate(sent)
+    assert answer["keras"]["rows"] == [[1], [0], [0], [0]]
+    flipped = next(h for h in answer["hypotheses"] if "flipped" in h["name"])
+    assert flipped["rows"][0] == [3] and flipped["disagree"][0] == [True]
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"weights": {"kernel": ["abc"], "recurrent_kernel": ["3"]}}, "'abc' is not a number"),
+    ({"weights": {"kernel": ["1e9"], "recurrent_kernel": ["3"]}}, "too large"),
+    ({"weights": {"kernel": ["nan"], "recurrent_kernel": ["3"]}}, "is not a number"),
+    ({"weights": {"kernel": ["1", "2"], "recurrent_kernel": ["3"]}}, "needs 1 numbers"),
+    ({"input": [["1"]] * (MAX_STEPS + 1)}, f"at most {MAX_STEPS}"),
+    ({"input": [["1", "2"]]}, "needs 1 numbers"),
+    ({"input": []}, "at least one step"),
+    ({"weights": "kernel=1"}, "no weights"),
+])
+def test_what_does_not_fit_the_layer_is_a_message(part_a: Explorer, change: dict[str, Any],
+                                                  words: str) -> None:
+    with pytest.raises(ExplorerInputError, match=words.replace("(", r"\(")):
+        part_a.evaluate({**SEED, **change})
+
+
+def test_a_request_without_the_token_is_refused(served: Running) -> None:
+    for path in ("/", "/api/layer"):
+        assert request(served, path)[0] == 403
+        assert request(served, path, token="wrong")[0] == 403
+    assert request(served, "/api/evaluate", SEED)[0] == 403
+    assert request(served, "/api/check", {"key": "x"}, token="")[0] == 403
+    status, answer = request(served, "/api/evaluate", SEED, token=served.token)
+    assert status == 200 and answer["keras"]["output"] == "[43]"
+
+
+def test_the_server_listens_on_this_computer_only(served: Running) -> None:
+    assert served.url.startswith(f"http://127.0.0.1:{served.port}/?token=")
+    (listening,) = served.server.servers
+    assert {s.getsockname()[0] for s in listening.sockets} == {"127.0.0.1"}
+
+
+def test_bad_numbers_over_http_are_a_message_not_a_traceback(served: Running) -> None:
+    status, answer = request(served, "/api/evaluate",
+                             {**SEED, "weights": {"kernel": ["x"], "recurrent_kernel": ["3"]}},
+                             token=served.token)
+    assert status == 200 and answer["ok"] is False and "not a number" in answer["message"]
+    status, answer = request(served, "/api/check", {"key": "nowhere::f"}, token=served.token)
+    assert answer["ok"] is False and "no longer in its file" in answer["message"]
+    assert "Traceback" not in json.dumps(answer)
+
+
+def test_a_file_is_read_again_when_it_changes_and_a_broken_one_is_shown(tmp_path: Path) -> None:
+    path = tmp_path / "mine.py"
+    path.write_text(FORMULA.format(factor=1))
+    explorer = Explorer(parse_layer("PART_A"), [path])
+    assert explorer.evaluate(SEED)["hypotheses"][0]["rows"][-1] == [7]
+    path.write_text(FORMULA.format(factor=10))
+    assert explorer.evaluate(SEED)["hypotheses"][0]["rows"][-1] == [70]
+    path.write_text(FORMULA.format(factor=10) + "\ndef broken(:\n")
+    answer = explorer.evaluate(SEED)
+    assert answer["ok"] and answer["hypotheses"] == []
+    assert answer["failures"][0]["file"] == "mine.py"
+    assert "SyntaxError" in answer["failures"][0]["message"] or \
+        "syntax" in answer["failures"][0]["message"].lower()
+
+
+def test_check_runs_as_harness_check_and_its_counterexample_loads(part_a: Explorer) -> None:
+    key = next(h["key"] for h in part_a.evaluate(SEED)["hypotheses"]
+               if h["name"] == "Hypothesis #1")
+    verdict = part_a.check(key)
+    assert verdict["kind"] == "refuted" and verdict["as_expected"]
+    loaded = part_a.evaluate(verdict["counterexample"])
+    mine = next(h for h in loaded["hypotheses"] if h["name"] == "Hypothesis #1")
+    assert not mine["agrees"]
+
+
+def test_too_big_a_layer_is_refused_at_start() -> None:
+    with pytest.raises(UsageError, match="at most"):
+        Explorer(parse_layer("LSTM(units=40, input_shape=(None, 1))"))
+
+
+def test_the_command_refuses_a_case_that_is_not_an_object(capsys: pytest.CaptureFixture[str],
+                                                          ) -> None:
+    assert main(["explore", "PART_A", "--no-browser", "--case", "[1, 2]"]) == 2
+    assert "--case must be a JSON object" in capsys.readouterr().err
