@@ -153,6 +153,7 @@ class Running:
     token: str
     jobs: Jobs
     server: Any
+    address: tuple[str, int] = (HOST, 0)  # where the socket listens
     threads: list[threading.Thread] = field(default_factory=list)
 
     def stop(self) -> None:
@@ -177,7 +178,8 @@ def start(explorer: Explorer, port: int = 0, *, case: dict[str, Any] | None = No
     server = uvicorn.Server(config)
     bound = int(sock.getsockname()[1])
     query = {"token": token, **({"case": json.dumps(case)} if case is not None else {})}
-    running = Running(f"http://{HOST}:{bound}/?{urlencode(query)}", bound, token, jobs, server)
+    running = Running(f"http://{HOST}:{bound}/?{urlencode(query)}", bound, token, jobs, server,
+                      sock.getsockname())
     serving = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
                                name="harness-explore-server", daemon=True)
     serving.start()
