@@ -54,7 +54,8 @@ def request(running: Running, path: str, body: Any = None, token: str | None = N
         with urllib.request.urlopen(sent, timeout=120) as answer:
             return answer.status, json.loads(answer.read() or b"null")
     except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"null")
+        with exc:
+            return exc.code, json.loads(exc.read() or b"null")
 
 
 def test_keras_gives_43_and_each_hypothesis_is_shown_beside_it(part_a: Explorer) -> None:

@@ -153,14 +153,20 @@ class Running:
     token: str
     jobs: Jobs
     server: Any
-    address: tuple[str, int] = (HOST, 0)  # where the socket listens
+    sock: socket.socket | None = None  # where it listens
     threads: list[threading.Thread] = field(default_factory=list)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return (HOST, self.port) if self.sock is None else self.sock.getsockname()
 
     def stop(self) -> None:
         self.server.should_exit = True
         self.jobs.stop.set()
         for thread in self.threads:
             thread.join(timeout=5)
+        if self.sock is not None:
+            self.sock.close()
 
 
 def start(explorer: Explorer, port: int = 0, *, case: dict[str, Any] | None = None,
@@ -179,7 +185,7 @@ def start(explorer: Explorer, port: int = 0, *, case: dict[str, Any] | None = No
     bound = int(sock.getsockname()[1])
     query = {"token": token, **({"case": json.dumps(case)} if case is not None else {})}
     running = Running(f"http://{HOST}:{bound}/?{urlencode(query)}", bound, token, jobs, server,
-                      sock.getsockname())
+                      sock)
     serving = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
                                name="harness-explore-server", daemon=True)
     serving.start()
