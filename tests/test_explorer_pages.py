@@ -17,11 +17,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from test_pages_browser import ARGS, CHROMIUM, need_browser
 
 from harness.explorer.server import Running, start
 from harness.explorer.state import Explorer
 from harness.parse import parse_layer
-from test_pages_browser import ARGS, CHROMIUM, need_browser
 
 ROOT = Path(__file__).resolve().parents[1]
 CONV = 'Layer("Conv1D", filters=1, kernel_size=3, use_bias=False, input_shape=(6, 1))'
