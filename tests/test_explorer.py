@@ -153,3 +153,26 @@ def test_the_command_refuses_a_case_that_is_not_an_object(capsys: pytest.Capture
                                                           ) -> None:
     assert main(["explore", "PART_A", "--no-browser", "--case", "[1, 2]"]) == 2
     assert "--case must be a JSON object" in capsys.readouterr().err
+
+
+def test_report_html_names_each_counterexample_s_explorer_command(
+        part_a: Explorer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import html
+    import re
+    import shlex
+
+    from harness.api import check_paths
+    from harness.output.report import write_reports
+
+    monkeypatch.chdir(ROOT)
+    run = check_paths(["hypotheses/part_a.py"], hints=False)
+    write_reports(tmp_path, run.verdicts, run.failures, seed=run.settings.seed,
+                  pictures=False)
+    page = (tmp_path / "report.html").read_text()
+    (command,) = re.findall(r'<pre class="explore">(.*?)</pre>', page)
+    words = shlex.split(html.unescape(command))
+    assert words[:4] == ["harness", "explore", str(part_a.spec), "hypotheses/part_a.py"]
+    assert words[4] == "--case"
+    loaded = part_a.evaluate(part_a.page_case(json.loads(words[5])))
+    assert not next(h for h in loaded["hypotheses"] if h["name"] == "Hypothesis #1")["agrees"]
+    assert "harness explore" not in (tmp_path / "report.md").read_text()  # html only

@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import shlex
 from collections.abc import Sequence
 from typing import Any
 
@@ -109,6 +110,14 @@ def probe_for(spec: Layer, case: dict[str, Any]) -> str:
     flat = xs[..., 0] if xs.ndim >= 2 and xs.shape[-1] == 1 else xs
     return (f"harness probe '{spec}' --weights '{json.dumps(weights)}' "
             f"--{name} '{json.dumps(to_plain(flat))}'")
+
+
+def explore_command(verdict: Verdict, file: str) -> str:
+    """``harness explore 'LAYER' FILE --case '{...}'``: the explorer page, opened on the
+    counterexample (report.html shows it under each counterexample)."""
+    ce = _example(verdict)
+    return (f"harness explore {shlex.quote(str(verdict.layer))} {shlex.quote(file)} "
+            f"--case {shlex.quote(json.dumps(ce.case))}")
 
 
 def _plain(value: Any) -> str:
@@ -406,10 +415,11 @@ def _md_row(row: Sequence[str]) -> str:
 # ---------------------------------------------------------------- HTML
 
 def verdict_html(verdict: Verdict, pictures: Sequence[str] = (), *,
-                 secret: bool = False) -> str:
+                 secret: bool = False, explore: str | None = None) -> str:
     """One hypothesis as an HTML ``<section class="verdict verdict-KIND">``; ``pictures``
     are inline ``<svg>`` or ``<img>`` markup (inserted as given); ``secret``: see
-    :func:`tried`."""
+    :func:`tried`; ``explore``: the file to name in the counterexample's ``harness
+    explore`` command (report.html), or None for no command."""
     esc = html.escape
     kind = str(verdict.kind)
     name = html_text(verdict.name, NAME)
@@ -432,6 +442,10 @@ def verdict_html(verdict: Verdict, pictures: Sequence[str] = (), *,
         parts.append(f"<p>{esc(tried(verdict, secret=secret))} See Keras's answer "
                      "yourself:</p>")
         parts.append(f'<pre class="probe">{esc(probe_command(verdict))}</pre>')
+        if explore is not None:
+            parts.append('<p class="explore">Or explore it step by step in a page (change '
+                         "the weights and inputs, see Keras's output beside yours):</p>")
+            parts.append(f'<pre class="explore">{esc(explore_command(verdict, explore))}</pre>')
     if pictures:
         parts.append('<div class="pictures">' + "".join(pictures) + "</div>")
     parts.append("</section>")
