@@ -176,3 +176,35 @@ def test_report_html_names_each_counterexample_s_explorer_command(
     loaded = part_a.evaluate(part_a.page_case(json.loads(words[5])))
     assert not next(h for h in loaded["hypotheses"] if h["name"] == "Hypothesis #1")["agrees"]
     assert "harness explore" not in (tmp_path / "report.md").read_text()  # html only
+
+
+def test_the_command_prints_its_address_serves_the_case_and_stops_on_ctrl_c() -> None:
+    import signal
+    import subprocess
+    import sys
+    from urllib.parse import parse_qs, urlparse
+
+    case = json.dumps({"kernel": [[1]], "recurrent_kernel": [[3]], "xs": [3, 3, 7]})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "harness", "explore", "PART_A", "hypotheses/part_a.py",
+         "--no-browser", "--case", case], cwd=ROOT, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        url = line.split("open ", 1)[1].strip()
+        query = parse_qs(urlparse(url).query)
+        assert urlparse(url).hostname == "127.0.0.1"
+        assert json.loads(query["case"][0]) == {
+            "weights": {"kernel": ["1"], "recurrent_kernel": ["3"]},
+            "input": [["3"], ["3"], ["7"]]}
+        port, token = int(urlparse(url).port or 0), query["token"][0]
+        running = Running(url, port, token, None, None)  # type: ignore[arg-type]
+        status, answer = request(running, "/api/evaluate", json.loads(query["case"][0]),
+                                 token=token)
+        assert status == 200 and answer["keras"]["output"] == "[43]"
+        assert request(running, "/api/layer")[0] == 403
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and "interrupted" in err
