@@ -208,3 +208,25 @@ def test_the_command_prints_its_address_serves_the_case_and_stops_on_ctrl_c() ->
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=60)
     assert process.returncode == 130 and "interrupted" in err
+
+
+def test_importing_harness_loads_neither_the_web_stack_nor_tensorflow() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, harness; harness.explore; "
+            "print(sorted(m for m in ('starlette', 'uvicorn', 'tensorflow', 'keras') "
+            "if m in sys.modules))")
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True).stdout
+    assert shown.strip() == "[]"
+
+
+@pytest.mark.parametrize("layer, labels", [
+    ("LSTM(units=1, input_shape=(None, 1))", ["i", "f", "c", "o"]),
+    ("GRU(units=2, input_shape=(None, 1))", ["z0", "z1", "r0", "r1", "h0", "h1"]),
+])
+def test_gates_are_labelled_in_keras_order(layer: str, labels: list[str]) -> None:
+    weights = Explorer(parse_layer(layer)).layer_json()["weights"]
+    assert weights[0]["name"] == "kernel" and weights[0]["labels"] == labels
+    assert [w["labels"] for w in weights] == [labels] * len(weights)  # bias too
