@@ -230,3 +230,10 @@ def test_gates_are_labelled_in_keras_order(layer: str, labels: list[str]) -> Non
     weights = Explorer(parse_layer(layer)).layer_json()["weights"]
     assert weights[0]["name"] == "kernel" and weights[0]["labels"] == labels
     assert [w["labels"] for w in weights] == [labels] * len(weights)  # bias too
+
+
+def test_a_request_too_big_is_refused_with_a_message(served: Running) -> None:
+    huge = {**SEED, "padding": "x" * 300_000}
+    status, answer = request(served, "/api/evaluate", huge, token=served.token)
+    assert status == 200 and answer["ok"] is False
+    assert "not weights and an input" in answer["message"]

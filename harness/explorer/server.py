@@ -115,9 +115,13 @@ def _static(name: str) -> str:
 
 
 async def _body(request: Any) -> Any:
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        return None  # read_case says what is wrong
+    """The JSON a request sent, read up to :data:`MAX_BODY` bytes (None for anything
+    else: :meth:`Explorer.read_case` says what is wrong)."""
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_BODY:
+            return None
     try:
         return json.loads(raw)
     except (ValueError, RecursionError):
