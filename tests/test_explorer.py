@@ -237,3 +237,14 @@ def test_a_request_too_big_is_refused_with_a_message(served: Running) -> None:
     status, answer = request(served, "/api/evaluate", huge, token=served.token)
     assert status == 200 and answer["ok"] is False
     assert "not weights and an input" in answer["message"]
+
+
+def test_a_formula_that_never_returns_is_stopped_with_a_message(tmp_path: Path) -> None:
+    """The command does the work in its main thread, where the formula timer works (as
+    pytest does here)."""
+    path = tmp_path / "endless.py"
+    path.write_text("from harness import PART_A, hypothesis\n\n\n@hypothesis(PART_A)\n"
+                    "def endless(kernel, recurrent_kernel, xs):\n    while True:\n"
+                    "        pass\n")
+    (shown,) = Explorer(parse_layer("PART_A"), [path]).evaluate(SEED)["hypotheses"]
+    assert "took longer than" in shown["error"]
