@@ -23,7 +23,16 @@ import numpy as np
 from harness.course import PRESETS
 from harness.layers import Layer
 from harness.numbers import format_array, format_number, to_plain
-from harness.untrusted import MESSAGE, NAME, SENTENCE, cut, html_text, markdown, markdown_code
+from harness.untrusted import (
+    MESSAGE,
+    NAME,
+    SENTENCE,
+    clean,
+    cut,
+    html_text,
+    markdown,
+    markdown_code,
+)
 from harness.verdict import ERROR, HOLDS, REFUTED, Counterexample, Hints, Regime, Verdict
 
 RULE = "_" * 70
@@ -445,7 +454,8 @@ def verdict_html(verdict: Verdict, pictures: Sequence[str] = (), *,
         if explore is not None:
             parts.append('<p class="explore">Or explore it step by step in a page (change '
                          "the weights and inputs, see Keras's output beside yours):</p>")
-            parts.append(f'<pre class="explore">{esc(explore_command(verdict, explore))}</pre>')
+            command = clean(explore_command(verdict, explore))  # the file's name is the student's
+            parts.append(f'<pre class="explore">{esc(command)}</pre>')
     if pictures:
         parts.append('<div class="pictures">' + "".join(pictures) + "</div>")
     parts.append("</section>")
