@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from harness.claims import Claim, hypothesis
     from harness.course import PART_A, PART_B, PART_C
     from harness.errors import HarnessError
+    from harness.explorer.inline import explore
     from harness.layers import GRU, LSTM, Layer, LayerSpec, SimpleRNN
     from harness.notebook import CheckResult, check
 
@@ -53,6 +54,7 @@ __all__ = [
     "SimpleRNN",
     "__version__",
     "check",
+    "explore",
     "hypothesis",
 ]
 
@@ -66,6 +68,7 @@ _EXPORTS = {
     "GRU": "harness.layers", "LSTM": "harness.layers", "Layer": "harness.layers",
     "LayerSpec": "harness.layers", "SimpleRNN": "harness.layers",
     "CheckResult": "harness.notebook", "check": "harness.notebook",
+    "explore": "harness.explorer.inline",
 }
 
 

@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="what to do; `harness COMMAND --help` lists a command's options")
     _add_check(commands)
     _add_probe(commands)
+    _add_explore(commands)
     _add_grading(commands)
     return parser
 
@@ -95,6 +96,50 @@ def _add_probe(commands: Any) -> None:
                             "may be left out)")
     probe.add_argument("--json", action="store_true", help="print only the output as JSON")
     probe.set_defaults(func=run_probe)
+
+
+def _add_explore(commands: Any) -> None:
+    explore = commands.add_parser(
+        "explore", help="a local page: set weights and inputs, see Keras and your hypotheses",
+        description="Serve a page (on this computer only) for one layer: set its weights and "
+                    "input, see the real Keras layer's output after every step beside each "
+                    "hypothesis's in FILES, and check a hypothesis with a button. "
+                    "Example: harness explore PART_A hypotheses/part_a.py")
+    explore.add_argument("layer", metavar="LAYER",
+                         help="PART_A / PART_B / PART_C, or a layer such as "
+                              "'Layer(\"Conv1D\", filters=1, kernel_size=3, input_shape=(6, 1))'")
+    explore.add_argument("paths", nargs="*", metavar="FILE",
+                         help="hypothesis files or folders (re-read when they change)")
+    explore.add_argument("--port", type=whole_number("--port", 0, 65535), default=0,
+                         metavar="N", help="the port on 127.0.0.1 (default: a free one)")
+    explore.add_argument("--no-browser", dest="browser", action="store_false",
+                         help="only print the page's address")
+    explore.add_argument("--case", metavar="JSON",
+                         help="weights and input to start from, as the report prints them")
+    explore.set_defaults(func=run_explore)
+
+
+def run_explore(args: argparse.Namespace) -> int:
+    from harness.errors import UsageError
+    from harness.explorer.server import serve
+    from harness.explorer.state import Explorer
+    from harness.parse import parse_layer
+
+    explorer = Explorer(parse_layer(args.layer), args.paths)
+    case = None
+    if args.case is not None:
+        record = _json_arg("--case", args.case)
+        if not isinstance(record, dict):
+            raise UsageError(f"--case must be a JSON object of weights and the input. "
+                             f"Received: {args.case}")
+        case = explorer.page_case(record)
+    serve(explorer, args.port, browser=args.browser, case=case, say=_print_address)
+    return 0
+
+
+def _print_address(url: str) -> None:
+    print(f"harness explore: open {url}\n(only this computer can open it; Ctrl-C stops "
+          "the server)", flush=True)
 
 
 def _add_grading(commands: Any) -> None:

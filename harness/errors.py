@@ -48,3 +48,8 @@ class AssignmentError(HarnessError, ValueError):
 
 class SandboxError(HarnessError):
     """The grading sandbox is not available here (say what is missing and how to get it)."""
+
+
+class ExplorerInputError(HarnessError, ValueError):
+    """What the explorer page sent does not fit the layer (a weight that is not a number,
+    too many steps): the message is shown in the page."""

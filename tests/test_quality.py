@@ -21,7 +21,7 @@ def _tool(name: str) -> str:
 def test_public_api_is_small_and_explicit() -> None:
     assert sorted(harness.__all__) == sorted([
         "GRU", "LSTM", "PART_A", "PART_B", "PART_C", "CheckResult", "Claim", "HarnessError",
-        "Layer", "LayerSpec", "SimpleRNN", "__version__", "check", "hypothesis"])
+        "Layer", "LayerSpec", "SimpleRNN", "__version__", "check", "explore", "hypothesis"])
     for name in harness.__all__:
         assert hasattr(harness, name)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import shlex
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,7 +23,16 @@ import numpy as np
 from harness.course import PRESETS
 from harness.layers import Layer
 from harness.numbers import format_array, format_number, to_plain
-from harness.untrusted import MESSAGE, NAME, SENTENCE, cut, html_text, markdown, markdown_code
+from harness.untrusted import (
+    MESSAGE,
+    NAME,
+    SENTENCE,
+    clean,
+    cut,
+    html_text,
+    markdown,
+    markdown_code,
+)
 from harness.verdict import ERROR, HOLDS, REFUTED, Counterexample, Hints, Regime, Verdict
 
 RULE = "_" * 70
@@ -109,6 +119,14 @@ def probe_for(spec: Layer, case: dict[str, Any]) -> str:
     flat = xs[..., 0] if xs.ndim >= 2 and xs.shape[-1] == 1 else xs
     return (f"harness probe '{spec}' --weights '{json.dumps(weights)}' "
             f"--{name} '{json.dumps(to_plain(flat))}'")
+
+
+def explore_command(verdict: Verdict, file: str) -> str:
+    """``harness explore 'LAYER' FILE --case '{...}'``: the explorer page, opened on the
+    counterexample (report.html shows it under each counterexample)."""
+    ce = _example(verdict)
+    return (f"harness explore {shlex.quote(str(verdict.layer))} {shlex.quote(file)} "
+            f"--case {shlex.quote(json.dumps(ce.case))}")
 
 
 def _plain(value: Any) -> str:
@@ -406,10 +424,11 @@ def _md_row(row: Sequence[str]) -> str:
 # ---------------------------------------------------------------- HTML
 
 def verdict_html(verdict: Verdict, pictures: Sequence[str] = (), *,
-                 secret: bool = False) -> str:
+                 secret: bool = False, explore: str | None = None) -> str:
     """One hypothesis as an HTML ``<section class="verdict verdict-KIND">``; ``pictures``
     are inline ``<svg>`` or ``<img>`` markup (inserted as given); ``secret``: see
-    :func:`tried`."""
+    :func:`tried`; ``explore``: the file to name in the counterexample's ``harness
+    explore`` command (report.html), or None for no command."""
     esc = html.escape
     kind = str(verdict.kind)
     name = html_text(verdict.name, NAME)
@@ -432,6 +451,11 @@ def verdict_html(verdict: Verdict, pictures: Sequence[str] = (), *,
         parts.append(f"<p>{esc(tried(verdict, secret=secret))} See Keras's answer "
                      "yourself:</p>")
         parts.append(f'<pre class="probe">{esc(probe_command(verdict))}</pre>')
+        if explore is not None:
+            parts.append('<p class="explore">Or explore it step by step in a page (change '
+                         "the weights and inputs, see Keras's output beside yours):</p>")
+            command = clean(explore_command(verdict, explore))  # the file's name is the student's
+            parts.append(f'<pre class="explore">{esc(command)}</pre>')
     if pictures:
         parts.append('<div class="pictures">' + "".join(pictures) + "</div>")
     parts.append("</section>")

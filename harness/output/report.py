@@ -374,7 +374,7 @@ def html_page(table: pd.DataFrame, lines: list[str], seed: int | None,
         parts.append("</section>")
     for i, v in enumerate(verdicts, start=1):
         svgs = [p.svg for p in drawn[i - 1]] if i - 1 < len(drawn) else []
-        section = _with_file(verdict_html(v, svgs), v, "html")
+        section = _with_file(verdict_html(v, svgs, explore=display_path(v.file)), v, "html")
         if v.same_as:
             names = _names([html_text(n, NAME) for n in v.same_as])
             note = (f'<p class="lookalike">Behaves exactly like {names} on '
