@@ -57,7 +57,7 @@ MODEL = {
 #: Entry points a user calls (the package itself re-exports ``check`` from the notebook).
 FRONT = {
     "harness", "harness.plugin", "harness.api", "harness.notebook", "harness.collect",
-    "harness.arguments",
+    "harness.arguments", "harness.watch",
 }
 #: The ``harness`` command: assembles the front ends' commands and grading's.
 COMMAND = {"harness.cli", "harness.__main__"}
