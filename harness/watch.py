@@ -91,8 +91,9 @@ def _count(hypotheses: int) -> str:
 
 
 def changes(before: FileResult | None, after: FileResult | None) -> list[str]:
-    """What changed in one file between two checks, one line each (a message that a file
-    failed to import is several lines), without the file's name."""
+    """What changed in one file between two checks, one line each (why a file failed to
+    import: a line, then the message ``harness check`` prints, below it), without the
+    file's name."""
     if after is None:
         return ["removed" if before is None else f"removed ({len(before.known)} no longer "
                 "checked)"]
@@ -106,7 +107,7 @@ def changes(before: FileResult | None, after: FileResult | None) -> list[str]:
 def _failure_changes(before: Sequence[LoadFailure], after: Sequence[LoadFailure]) -> list[str]:
     lines = []
     for f in after:
-        lines += [f"{f.what} (as before)"] if f in before else [f"{f.what}:", f.message]
+        lines.append(f"{f.what} (as before)" if f in before else f"{f.what}:\n{f.message}")
     cells = {f.cell for f in after}
     for f in before:
         if f.cell not in cells:

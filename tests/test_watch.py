@@ -64,7 +64,7 @@ def test_a_file_that_stops_importing_keeps_its_last_verdicts_to_compare() -> Non
     good = result(ONE, TWO)
     broken = FileResult((), (SYNTAX,), good.known)
     assert broken.broken
-    assert changes(good, broken) == ["the file could not be imported:", SYNTAX.message]
+    assert changes(good, broken) == ["the file could not be imported:\n" + SYNTAX.message]
     assert changes(broken, broken) == ["the file could not be imported (as before)"]
     fixed = result(ONE, replace(TWO, kind=HOLDS))
     assert changes(broken, fixed) == ["imports again", "Hypothesis #2: refuted → holds"]
@@ -75,9 +75,9 @@ def test_a_file_that_stops_importing_keeps_its_last_verdicts_to_compare() -> Non
 
 
 def test_printed_lines_name_the_file_and_indent_a_message() -> None:
-    saved = Saved("mine.py", ("the file could not be imported:", SYNTAX.message))
-    assert saved.text() == ["mine.py: the file could not be imported:",
-                            "mine.py: mine.py could not be read: line 3 has a syntax error.\n"
+    saved = Saved("mine.py", ("the file could not be imported:\n" + SYNTAX.message,))
+    assert saved.text() == ["mine.py: the file could not be imported:\n"
+                            "  mine.py could not be read: line 3 has a syntax error.\n"
                             "      def f(:"]
     assert Saved("mine.py", (), 1, 0.125).text() == [
         "mine.py: no verdict changed (1 hypothesis checked again in 0.12 s)"]
@@ -185,7 +185,8 @@ def test_watch_tells_a_fix_then_a_syntax_error_and_stops_cleanly(
     mine.write_text(BROKEN)
     told = lines.until("def unfinished(:")
     assert told[0] == "hypotheses/mine.py: the file could not be imported:\n", told
-    assert "line 18 has a syntax error" in told[1]
+    assert told[1].startswith("  mine.py could not be read: line 18 has a syntax error")
+    assert told[2] == "      def unfinished(:\n"
     assert "Traceback" not in "".join(told)
     rows = json.loads(report.read_text())
     assert [row["verdict"] for row in rows] == ["error"]
