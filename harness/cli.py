@@ -156,7 +156,11 @@ def run_watch(args: argparse.Namespace) -> int:
     watcher = Watcher(args.paths, settings, hints=args.hints, hint_seconds=args.hint_seconds)
     print(f"harness watch: seed {settings.seed}, {settings.cases} cases per hypothesis")
     try:
-        _print_run(watcher.start(_print_progress), args)
+        run = watcher.start(_print_progress)
+        if run.verdicts or run.failures:
+            _print_run(run, args)
+        else:
+            print("No hypotheses yet: a file is checked when it is saved.")
         watch(watcher, lambda line: print(line, flush=True), report_dir=args.report_dir,
               pictures=args.pictures, ready=lambda: print(
                   "Watching for saves (Ctrl-C to stop).", flush=True))

@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from harness.cli import main
 from harness.course import PART_A
+from harness.settings import CheckSettings
 from harness.verdict import ERROR, HOLDS, REFUTED, Counterexample, LoadFailure, Verdict
-from harness.watch import FileResult, Saved, changes
+from harness.watch import FileResult, Saved, Watcher, changes
 
 
 def verdict(name: str, kind: str, *, recorded: bool = False, message: str | None = None,
@@ -203,6 +205,38 @@ def test_watch_tells_a_fix_then_a_syntax_error_and_stops_cleanly(
     err = (tmp_path / "stderr.txt").read_text()
     assert "harness watch: stopped." in out
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+
+
+def test_only_the_saved_file_is_checked_again(tmp_path: Path) -> None:
+    """Real Keras: the file not saved keeps its result (the same object), a new file is
+    checked, a deleted one is told as removed, and an edit is always checked again."""
+    (tmp_path / "a.py").write_text(WRONG)
+    (tmp_path / "b.py").write_text(FIXED)
+    watcher = Watcher([tmp_path], CheckSettings(cases=30), hints=False)
+    watcher.start()
+    a, b = (tmp_path / "a.py").resolve(), (tmp_path / "b.py").resolve()
+    kept = watcher.files[b]
+    a.write_text(FIXED)
+    told = watcher.update([a])
+    assert [(Path(t.file).name, t.lines) for t in told] == [
+        ("a.py", ("Hypothesis #2: refuted → holds",))]
+    assert watcher.files[b] is kept
+    assert told[0].hypotheses == 2
+    (tmp_path / "c.py").write_text(WRONG)
+    b.unlink()
+    told = watcher.update([])  # nothing reported by the file watcher: found by looking
+    assert {Path(t.file).name: t.lines[-1] for t in told} == {
+        "c.py": "Hypothesis #2 (new): refuted, for example kernel=[[1]], "
+                "recurrent_kernel=[[1]], xs=[[1], [0]]",
+        "b.py": "removed (2 no longer checked)"}
+    assert [v.kind for v in watcher.run().verdicts] == [REFUTED, HOLDS, REFUTED, REFUTED]
+
+
+def test_a_path_that_does_not_exist_is_a_usage_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["watch", str(tmp_path / "nope"), "--report-dir", str(tmp_path)]) == 2
+    assert "nope does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "report.json").exists()
 
 
 def _verdicts(report: Path) -> dict[str, str]:
