@@ -19,7 +19,7 @@ from harness.cli import main
 from harness.course import PART_A
 from harness.settings import CheckSettings
 from harness.verdict import ERROR, HOLDS, REFUTED, Counterexample, LoadFailure, Verdict
-from harness.watch import FileResult, Saved, Watcher, changes
+from harness.watch import FileResult, Saved, Watcher, changes, watch
 
 
 def verdict(name: str, kind: str, *, recorded: bool = False, message: str | None = None,
@@ -230,6 +230,19 @@ def test_only_the_saved_file_is_checked_again(tmp_path: Path) -> None:
                 "recurrent_kernel=[[1]], xs=[[1], [0]]",
         "b.py": "removed (2 no longer checked)"}
     assert [v.kind for v in watcher.run().verdicts] == [REFUTED, HOLDS, REFUTED, REFUTED]
+
+
+def test_watch_stops_when_told(tmp_path: Path) -> None:
+    """In-process: ``ready`` is called once the watch is in place; ``stop`` ends it."""
+    watcher = Watcher([tmp_path])
+    assert watcher.start().verdicts == []
+    stop = threading.Event()
+    said: list[str] = []
+    running = threading.Thread(target=watch, args=(watcher, said.append), kwargs={
+        "report_dir": tmp_path / "reports", "ready": stop.set, "stop": stop}, daemon=True)
+    running.start()
+    running.join(timeout=120)  # a hang guard
+    assert stop.is_set() and not running.is_alive() and said == []
 
 
 def test_a_path_that_does_not_exist_is_a_usage_error(
