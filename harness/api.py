@@ -66,10 +66,13 @@ def find(paths: Iterable[str | Path]) -> Collection:
 
 def check_found(found: Collection, settings: CheckSettings | None = None,
                 on_verdict: Callable[[Verdict], None] | None = None, *, hints: bool = True,
-                hint_seconds: float = DEFAULT_BUDGET) -> CheckRun:
+                hint_seconds: float = DEFAULT_BUDGET, checker: Checker | None = None) -> CheckRun:
     """Check every claim ``found`` (from :func:`find`) against Keras, with hints for
-    the refuted ones that need them most (see :mod:`harness.engine.extras`)."""
-    checker = Checker(settings)
+    the refuted ones that need them most (see :mod:`harness.engine.extras`).
+
+    ``checker`` (``harness watch``) is a warm one to reuse, with its layers traced and
+    its memos; it carries its own settings (``settings`` is then not used)."""
+    checker = checker or Checker(settings)
     run = CheckRun(checker.settings, failures=list(found.failures))
     for claim in found.claims:
         verdict = checker.check(claim)

@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         title="commands", metavar="COMMAND",
         help="what to do; `harness COMMAND --help` lists a command's options")
     _add_check(commands)
+    _add_watch(commands)
     _add_probe(commands)
     _add_explore(commands)
     _add_grading(commands)
@@ -54,6 +55,23 @@ def _add_check(commands: Any) -> None:
     check = commands.add_parser(
         "check", help="check hypothesis files or folders and write the report",
         description="Check every @hypothesis in the files (or folders of files) given.")
+    _check_options(check)
+    check.set_defaults(func=run_check)
+
+
+def _add_watch(commands: Any) -> None:
+    watch = commands.add_parser(
+        "watch", help="check files again each time one is saved (Ctrl-C to stop)",
+        description="Check every @hypothesis in the files (or folders) given, then keep "
+                    "running: each time a file is saved, check it again, print what changed "
+                    "and rewrite the report. TensorFlow starts once, so a check after a save "
+                    "takes a fraction of a second.")
+    _check_options(watch)
+    watch.set_defaults(func=run_watch)
+
+
+def _check_options(check: Any) -> None:
+    """The options ``check`` and ``watch`` share."""
     check.add_argument("paths", nargs="+", metavar="PATH",
                        help="a hypothesis file (.py), a notebook (.ipynb) or a folder of them")
     check.add_argument("--report-dir", default="reports", metavar="DIR",
@@ -71,7 +89,6 @@ def _add_check(commands: Any) -> None:
                        default=DEFAULT_BUDGET, metavar="S",
                        help=f"most seconds spent looking for one hypothesis's hints "
                             f"(default {DEFAULT_BUDGET:g})")
-    check.set_defaults(func=run_check)
 
 
 def _add_probe(commands: Any) -> None:
@@ -150,13 +167,20 @@ def _add_grading(commands: Any) -> None:
 
 def run_check(args: argparse.Namespace) -> int:
     from harness.api import check_found, find
-    from harness.output.report import display_path, summaries, terminal_lines, write_reports
 
     settings = CheckSettings(seed=args.seed, cases=args.cases)
     found = find(args.paths)  # nothing to check: exit 2, and the last report stays
     print(f"harness check: seed {settings.seed}, {settings.cases} cases per hypothesis")
     run = check_found(found, settings, on_verdict=_print_progress, hints=args.hints,
                       hint_seconds=args.hint_seconds)
+    _print_run(run, args)
+    return 0 if run.ok else 1
+
+
+def _print_run(run: Any, args: argparse.Namespace) -> None:
+    """What ``harness check`` prints after its progress lines, and the reports it writes."""
+    from harness.output.report import display_path, summaries, terminal_lines, write_reports
+
     print()
     for line in terminal_lines(run.verdicts, run.failures):
         print(line)
@@ -164,10 +188,30 @@ def run_check(args: argparse.Namespace) -> int:
     for line in summaries(run.verdicts, run.failures):
         print(line)
     _print_failures(run)
-    paths = write_reports(args.report_dir, run.verdicts, run.failures, seed=settings.seed,
+    paths = write_reports(args.report_dir, run.verdicts, run.failures, seed=run.settings.seed,
                           pictures=args.pictures)
     print(f"Report: {display_path(str(paths[0]))} (also .csv, .html, .json)")
-    return 0 if run.ok else 1
+
+
+def run_watch(args: argparse.Namespace) -> int:
+    """``harness watch``: as ``check``, then again for each save until Ctrl-C (exit 0)."""
+    from harness.watch import Watcher, watch
+
+    settings = CheckSettings(seed=args.seed, cases=args.cases)
+    watcher = Watcher(args.paths, settings, hints=args.hints, hint_seconds=args.hint_seconds)
+    print(f"harness watch: seed {settings.seed}, {settings.cases} cases per hypothesis")
+    try:
+        run = watcher.start(_print_progress)
+        if run.verdicts or run.failures:
+            _print_run(run, args)
+        else:
+            print("No hypotheses yet: a file is checked when it is saved.")
+        watch(watcher, lambda line: print(line, flush=True), report_dir=args.report_dir,
+              pictures=args.pictures, ready=lambda: print(
+                  "Watching for saves (Ctrl-C to stop).", flush=True))
+    except KeyboardInterrupt:
+        print("harness watch: stopped.")
+    return 0
 
 
 def _print_progress(verdict: Any) -> None:

@@ -58,7 +58,7 @@ MODEL = {
 FRONT = {
     "harness", "harness.plugin", "harness.api", "harness.notebook", "harness.collect",
     "harness.arguments", "harness.explorer", "harness.explorer.state", "harness.explorer.server",
-    "harness.explorer.inline",
+    "harness.explorer.inline", "harness.watch",
 }
 #: The ``harness`` command: assembles the front ends' commands and grading's.
 COMMAND = {"harness.cli", "harness.__main__"}
