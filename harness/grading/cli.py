@@ -74,6 +74,20 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     _register_prairielearn(subparsers)
     _register_export(subparsers)
     _register_override(subparsers)
+    _register_assignment(subparsers)
+
+
+def _register_assignment(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """``harness assignment COMMAND``: author and check an assignment."""
+    from harness.grading import authoring
+
+    assignment = subparsers.add_parser(
+        "assignment", help="write an assignment file, or check it against references",
+        description="Author an assignment: `new` writes a commented assignment file, "
+                    "`check` checks it against your reference hypotheses.")
+    commands = assignment.add_subparsers(dest="assignment_command", required=True,
+                                         metavar="COMMAND")
+    authoring.register(commands)
 
 
 def _register_prairielearn(subparsers: argparse._SubParsersAction[Any]) -> None:
