@@ -26,8 +26,9 @@ from typing import Any
 from harness import untrusted
 from harness.errors import HarnessError, UsageError
 from harness.grading.assignment import Assignment, Exercise, parse_assignment
-from harness.grading.results import Credit, SubmissionResult, format_points
+from harness.grading.results import Credit, HypothesisResult, SubmissionResult, format_points
 from harness.parse import parse_layer
+from harness.verdict import ERROR, REFUTED
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -237,7 +238,7 @@ def _problems(rules: Assignment, result: SubmissionResult) -> list[str]:
             problems.append(
                 f"reference {untrusted.cut(verdict.name, untrusted.NAME)} ({verdict.file}, "
                 f"line {verdict.line}) is recorded as {verdict.expected} but is "
-                f"{verdict.kind}: {untrusted.cut(verdict.message or hypothesis.note, 400)}")
+                f"{verdict.kind}:\n" + _detail(hypothesis))
     for exercise in rules.exercises:
         mine = [h for h in result.hypotheses if h.exercise == exercise.id]
         if not mine:
@@ -251,6 +252,16 @@ def _problems(rules: Assignment, result: SubmissionResult) -> list[str]:
                         f"{format_points(result.max_total)} points: "
                         + "; ".join(f"{e.id}: {e.note}" for e in result.exercises))
     return problems
+
+
+def _detail(hypothesis: HypothesisResult) -> str:
+    """Why a reference failed: the counterexample (or the error), indented."""
+    from harness.output.render import failure_text
+
+    verdict = hypothesis.checked
+    text = failure_text(verdict) if verdict.kind in (REFUTED, ERROR) else (
+        verdict.message or hypothesis.note)
+    return "\n".join("    " + line for line in untrusted.cut_block(text).splitlines())
 
 
 def student_view(rules: Assignment) -> list[str]:
