@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from harness.cases import make_case
+from harness.claims import Claim
 from harness.collect import Collection, collect
 from harness.engine import lookalike
 from harness.engine.checker import Checker, CheckSettings
@@ -28,6 +29,9 @@ class CheckRun:
     settings: CheckSettings
     verdicts: list[Verdict] = field(default_factory=list)
     failures: list[LoadFailure] = field(default_factory=list)
+    #: The claims checked (one per verdict, same order) and the checker that judged them.
+    claims: list[Claim] = field(default_factory=list)
+    checker: Checker | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -70,7 +74,8 @@ def check_found(found: Collection, settings: CheckSettings | None = None,
     """Check every claim ``found`` (from :func:`find`) against Keras, with hints for
     the refuted ones that need them most (see :mod:`harness.engine.extras`)."""
     checker = Checker(settings)
-    run = CheckRun(checker.settings, failures=list(found.failures))
+    run = CheckRun(checker.settings, failures=list(found.failures),
+                   claims=list(found.claims), checker=checker)
     for claim in found.claims:
         verdict = checker.check(claim)
         run.verdicts.append(verdict)

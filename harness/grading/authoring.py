@@ -188,9 +188,9 @@ def run_new(args: argparse.Namespace) -> int:
 
         write_atomic(out, text)
     except (HarnessError, OSError) as exc:
-        print(f"harness assignment new: {exc}", file=sys.stderr)
+        _say(f"harness assignment new: {exc}", error=True)
         return EXIT_USAGE
-    print(f"wrote {out}: {len(args.layers)} exercise(s); next: harness assignment check "
+    _say(f"wrote {out}: {len(args.layers)} exercise(s); next: harness assignment check "
           f"{out} --reference DIR")
     return EXIT_OK
 
@@ -300,20 +300,27 @@ def run_check(args: argparse.Namespace) -> int:
         checked = check_reference(args.assignment, args.reference, secret=args.secret_file,
                                   isolate=args.isolation != "none")
     except HarnessError as exc:
-        print(f"harness assignment check: {exc}", file=sys.stderr)
+        _say(f"harness assignment check: {exc}", error=True)
         return EXIT_USAGE
     for line in student_view(checked.assignment):
-        print(line)
+        _say(line)
     result = checked.result
-    print(f"A full-marks student (the reference): {format_points(result.total)} / "
+    _say(f"A full-marks student (the reference): {format_points(result.total)} / "
           f"{format_points(result.max_total)} points "
           f"({', '.join(f'{e.id} {format_points(e.points)}' for e in result.exercises)}).")
     if checked.ok:
-        print("harness assignment check: ready: every exercise has a reference that holds "
+        _say("harness assignment check: ready: every exercise has a reference that holds "
               "on the grader's cases, and it earns full marks.")
         return EXIT_OK
-    print("harness assignment check: NOT ready:", file=sys.stderr)
+    _say("harness assignment check: NOT ready:", error=True)
     for problem in checked.problems:
-        print(f"  - {problem}", file=sys.stderr)
+        _say(f"  - {problem}", error=True)
     return EXIT_FAILED
 
+
+
+def _say(text: str, error: bool = False) -> None:
+    """The one place these commands write (flushed, for CI logs)."""
+    stream = sys.stderr if error else sys.stdout
+    stream.write(text + "\n")
+    stream.flush()
