@@ -86,7 +86,8 @@ def _register_assignment(subparsers: argparse._SubParsersAction[Any]) -> None:
         description="Author an assignment: `new` writes a commented assignment file, "
                     "`check` checks it against your reference hypotheses.")
     commands = assignment.add_subparsers(dest="assignment_command", required=True,
-                                         metavar="COMMAND")
+                                         metavar="COMMAND",
+                                         help="`harness assignment COMMAND --help` says more")
     authoring.register(commands)
 
 
