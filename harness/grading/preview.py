@@ -91,11 +91,12 @@ def preview_lines(shown: Preview) -> list[str]:
              "on the public cases of this run:"]
     for exercise in shown.exercises:
         lines.append(f"  {exercise.name} ({exercise.id}): {format_points(exercise.points)} / "
-                     f"{format_points(exercise.max_points)}: {exercise.note}")
-        lines += [f"    {_label(h)}: {_who(h.checked)}: {h.note}"
+                     f"{format_points(exercise.max_points)}: {_said(exercise.note)}")
+        lines += [f"    {_label(h)}: {_who(h.checked)}: {_said(h.note)}"
                   for h in shown.hypotheses if h.exercise == exercise.id]
     outside = [h for h in shown.hypotheses if h.exercise is None]
-    lines += [f"  counts for no exercise: {_who(h.checked)}: {h.note}" for h in outside]
+    lines += [f"  counts for no exercise: {_who(h.checked)}: {_said(h.note)}"
+              for h in outside]
     lines += [f"  broken file: {untrusted.cut(f.file, untrusted.FILE)} could not be loaded, so "
               "none of its hypotheses count (see the error above)" for f in shown.broken]
     if shown.ignored:
@@ -119,3 +120,8 @@ def _label(result: HypothesisResult) -> str:
 def _who(verdict: Verdict) -> str:
     where = f"{untrusted.cut(verdict.file, untrusted.FILE)}, line {verdict.line}"
     return f"{untrusted.cut(verdict.name, untrusted.NAME)} ({where})"
+
+
+def _said(note: str) -> str:
+    """A grader's sentence, which may quote the student's names, scopes and layers."""
+    return untrusted.cut(note, untrusted.SENTENCE)
