@@ -246,3 +246,68 @@ def test_pytest_shows_the_same_preview(pytester: pytest.Pytester) -> None:
     refused = pytester.runpytest("hypotheses", "--harness-assignment", "missing.toml")
     assert refused.ret == pytest.ExitCode.USAGE_ERROR
     assert "Could not read the assignment missing.toml" in refused.stderr.str()
+
+
+NARROW_ASSIGNMENT = '''
+[assignment]
+name = "Narrow (test)"
+seed = 11
+cases = 40
+hypothesis_timeout = 2
+submission_timeout = 8
+max_scopes = 2
+
+[[exercise]]
+id = "part_a"
+layer = "PART_A"
+points = 2
+narrow_points = 1
+
+[[exercise]]
+id = "part_b"
+layer = "PART_B"
+points = 2
+'''
+
+NARROW = '''
+import numpy as np
+from harness import PART_A, PART_C, hypothesis
+
+@hypothesis(PART_A, fixed={"recurrent_kernel": 0}, name="last input")  # narrow, plausible
+def last_input(kernel, recurrent_kernel, xs):
+    return xs[-1] @ kernel
+
+@hypothesis(PART_A, fixed={"kernel": 0}, name="zero")  # narrow: Keras gives 0 there
+def zero(kernel, recurrent_kernel, xs):
+    return np.zeros(1)
+
+@hypothesis(PART_A, timesteps=[1], name="one step")  # a third scope: over max_scopes
+def one_step(kernel, recurrent_kernel, xs):
+    return xs[0] @ kernel
+
+@hypothesis(PART_C, name="lstm")  # no exercise is about PART_C
+def lstm(kernel, recurrent_kernel, xs):
+    return np.zeros(1)
+'''
+
+
+def test_narrow_scopes_limits_and_other_layers_count_as_the_grader_counts(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assignment = tmp_path / "assignment.toml"
+    assignment.write_text(NARROW_ASSIGNMENT)
+    submissions = tmp_path / "class"
+    _write(submissions / "nora", "narrow.py", NARROW)
+    main(["check", str(submissions / "nora"), "--assignment", str(assignment),
+          "--report-dir", str(tmp_path / "reports"), "--no-pictures", "--no-hints"])
+    out = capsys.readouterr().out
+    assert "narrow scope: last input" in out
+    assert "earns nothing: zero" in out and "always 0 or always the same" in out
+    assert "earns nothing: one step" in out and "use 2 different scopes" in out
+    assert "counts for no exercise: lstm" in out
+    found = POINTS.search(out)
+    assert found and (found[1], found[2]) == ("1", "4"), out
+    grades = tmp_path / "grades"
+    assert main(["grade", str(submissions), "--assignment", str(assignment),
+                 "--out", str(grades), "--workers", "1", "--no-progress"]) == 0
+    row = _grades(grades)["nora"]
+    assert (row["part_a"], row["part_b"], row["total"]) == ("1", "0", "1")

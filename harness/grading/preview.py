@@ -23,6 +23,7 @@ from harness.grading.plausible import plausible, public_cases
 from harness.grading.results import Credit, ExerciseResult, HypothesisResult, format_points
 from harness.grading.runner import GraderWork, needs_plausible
 from harness.grading.scoring import is_wrong_claim, score_exercises, score_hypothesis
+from harness.output.report import display_path
 from harness.verdict import LoadFailure, Verdict, VerdictKind
 
 #: The words every preview ends with: the points are only as good as the secret cases.
@@ -97,8 +98,8 @@ def preview_lines(shown: Preview) -> list[str]:
     outside = [h for h in shown.hypotheses if h.exercise is None]
     lines += [f"  counts for no exercise: {_who(h.checked)}: {_said(h.note)}"
               for h in outside]
-    lines += [f"  broken file: {untrusted.cut(f.file, untrusted.FILE)} could not be loaded, so "
-              "none of its hypotheses count (see the error above)" for f in shown.broken]
+    lines += [f"  broken file: {_file(f.file)} could not be loaded, so none of its "
+              "hypotheses count (see the error above)" for f in shown.broken]
     if shown.ignored:
         lines.append(f"  ignored: {shown.ignored} hypotheses after the first "
                      f"{rules.max_hypotheses} (the grader checks at most that many)")
@@ -118,10 +119,14 @@ def _label(result: HypothesisResult) -> str:
 
 
 def _who(verdict: Verdict) -> str:
-    where = f"{untrusted.cut(verdict.file, untrusted.FILE)}, line {verdict.line}"
+    where = f"{_file(verdict.file)}, line {verdict.line}"
     return f"{untrusted.cut(verdict.name, untrusted.NAME)} ({where})"
 
 
 def _said(note: str) -> str:
     """A grader's sentence, which may quote the student's names, scopes and layers."""
     return untrusted.cut(note, untrusted.SENTENCE)
+
+
+def _file(name: str) -> str:
+    return untrusted.cut(display_path(name), untrusted.FILE)
