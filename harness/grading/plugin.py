@@ -43,8 +43,10 @@ def pytest_configure(config: pytest.Config) -> None:
         rules = load_assignment(path)
     except HarnessError as exc:
         raise pytest.UsageError(f"--harness-assignment: {exc}") from None
+    state = config.stash.get(SESSION, None)
+    if state is None:  # the harness's own plugin is off (-p no:harness): nothing to count
+        return
     config.stash[ASSIGNMENT] = rules
-    state = config.stash[SESSION]
     given = {name: config.getoption(name) is not None or bool(str(config.getini(name)).strip())
              for name in ("harness_seed", "harness_cases")}
     state.settings = replace(state.settings,
