@@ -123,6 +123,8 @@ def test_new_then_check_then_grade_a_conv1d_and_gru_assignment(
     assert "A full-marks student (the reference): 4 / 4 points" in out
     assert '@hypothesis(Layer("Conv1D", filters=1, kernel_size=2, input_shape=(4, 1)))' in out
     assert "def my_formula(kernel, recurrent_kernel, bias, xs)" in out
+    assert "from harness import Layer, hypothesis" in out
+    assert "from harness import GRU, hypothesis" in out
     assert "costs this exercise's points" in out and "ready" in out
 
     submissions = tmp_path / "class"

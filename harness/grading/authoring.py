@@ -274,6 +274,7 @@ def student_view(rules: Assignment) -> list[str]:
         given = [name for name in spec.bindable if name != "weights"]
         lines += [f"  {exercise.name} ({exercise.id}): {format_points(exercise.max_points)} "
                   "point(s)",
+                  f"      from harness import {_constructor(exercise)}, hypothesis",
                   f"      @hypothesis({exercise.layer})",
                   f"      def my_formula({', '.join(given)}): ...",
                   f"    {format_points(exercise.points)} for a hypothesis that holds for "
@@ -293,6 +294,12 @@ def student_view(rules: Assignment) -> list[str]:
               f"s each, {format_points(rules.submission_timeout)} s per submission; a "
               "formula may not use Keras or TensorFlow."]
     return lines
+
+
+def _constructor(exercise: Exercise) -> str:
+    """What a student imports to write the exercise's layer: the preset, the recurrent
+    layer's constructor, or ``Layer``."""
+    return re.split(r"\W", exercise.layer, maxsplit=1)[0]
 
 
 def run_check(args: argparse.Namespace) -> int:
