@@ -237,8 +237,9 @@ def _problems(rules: Assignment, result: SubmissionResult) -> list[str]:
         if verdict.kind != verdict.expected:
             problems.append(
                 f"reference {untrusted.cut(verdict.name, untrusted.NAME)} ({verdict.file}, "
-                f"line {verdict.line}) is recorded as {verdict.expected} but is "
-                f"{verdict.kind}:\n" + _detail(hypothesis))
+                f"line {verdict.line}) {verdict.words}"
+                f"{', but it is recorded refuted=True' if verdict.recorded else ''}:\n"
+                + _detail(hypothesis))
     for exercise in rules.exercises:
         mine = [h for h in result.hypotheses if h.exercise == exercise.id]
         if not mine:
