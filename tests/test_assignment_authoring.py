@@ -117,9 +117,13 @@ def test_new_then_check_then_grade_a_conv1d_and_gru_assignment(
     assert load_assignment(assignment).cases == 30
     reference = tmp_path / "reference"
     _write(reference, "reference.py", REFERENCE)
+    _write(reference, "other.py", "from harness import PART_A, hypothesis\n\n"
+                                  "@hypothesis(PART_A)\ndef zero(kernel, recurrent_kernel, xs):"
+                                  "\n    return 0 * kernel[0]\n")
     capsys.readouterr()
     assert main(["assignment", "check", str(assignment), "--reference", str(reference)]) == 0
     out = capsys.readouterr().out
+    assert "ignored: zero (other.py, line 3) is about SimpleRNN(units=1" in out
     assert "A full-marks student (the reference): 4 / 4 points" in out
     assert '@hypothesis(Layer("Conv1D", filters=1, kernel_size=2, input_shape=(4, 1)))' in out
     assert "def my_formula(kernel, recurrent_kernel, bias, xs)" in out

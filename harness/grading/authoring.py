@@ -28,7 +28,7 @@ from harness.errors import HarnessError, UsageError
 from harness.grading.assignment import Assignment, Exercise, parse_assignment
 from harness.grading.results import Credit, HypothesisResult, SubmissionResult, format_points
 from harness.parse import parse_layer
-from harness.verdict import ERROR, REFUTED
+from harness.verdict import ERROR, HOLDS, REFUTED
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -234,11 +234,11 @@ def _problems(rules: Assignment, result: SubmissionResult) -> list[str]:
                         f"{result.message}")
     for hypothesis in result.hypotheses:
         verdict = hypothesis.checked
-        if verdict.kind != verdict.expected:
+        if hypothesis.exercise is not None and verdict.kind != verdict.expected:
             problems.append(
                 f"reference {untrusted.cut(verdict.name, untrusted.NAME)} ({verdict.file}, "
                 f"line {verdict.line}) {verdict.words}"
-                f"{', but it is recorded refuted=True' if verdict.recorded else ''}:\n"
+                f"{', but it is recorded refuted=True' if verdict.kind == HOLDS else ''}:\n"
                 + _detail(hypothesis))
     for exercise in rules.exercises:
         mine = [h for h in result.hypotheses if h.exercise == exercise.id]
@@ -316,6 +316,11 @@ def run_check(args: argparse.Namespace) -> int:
     _say(f"A full-marks student (the reference): {format_points(result.total)} / "
           f"{format_points(result.max_total)} points "
           f"({', '.join(f'{e.id} {format_points(e.points)}' for e in result.exercises)}).")
+    for hypothesis in result.hypotheses:
+        if hypothesis.exercise is None:
+            verdict = hypothesis.checked
+            _say(f"ignored: {untrusted.cut(verdict.name, untrusted.NAME)} ({verdict.file}, "
+                 f"line {verdict.line}) is about {verdict.layer}, the layer of no exercise")
     if checked.ok:
         _say("harness assignment check: ready: every exercise has a reference that holds "
               "on the grader's cases, and it earns full marks.")
