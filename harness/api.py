@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from harness.cases import make_case
+from harness.claims import Claim
 from harness.collect import Collection, collect
 from harness.engine import lookalike
 from harness.engine.checker import Checker, CheckSettings
@@ -28,6 +29,9 @@ class CheckRun:
     settings: CheckSettings
     verdicts: list[Verdict] = field(default_factory=list)
     failures: list[LoadFailure] = field(default_factory=list)
+    #: The claims checked (one per verdict, same order) and the checker that judged them.
+    claims: list[Claim] = field(default_factory=list)
+    checker: Checker | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -73,7 +77,8 @@ def check_found(found: Collection, settings: CheckSettings | None = None,
     ``checker`` (``harness watch``) is a warm one to reuse, with its layers traced and
     its memos; it carries its own settings (``settings`` is then not used)."""
     checker = checker or Checker(settings)
-    run = CheckRun(checker.settings, failures=list(found.failures))
+    run = CheckRun(checker.settings, failures=list(found.failures),
+                   claims=list(found.claims), checker=checker)
     for claim in found.claims:
         verdict = checker.check(claim)
         run.verdicts.append(verdict)

@@ -56,6 +56,9 @@ def _add_check(commands: Any) -> None:
         "check", help="check hypothesis files or folders and write the report",
         description="Check every @hypothesis in the files (or folders of files) given.")
     _check_options(check)
+    check.add_argument("--assignment", metavar="FILE", default=None,
+                       help="also show what the grader would count for this assignment "
+                            "(TOML): exercises, wrong claims, points")
     check.set_defaults(func=run_check)
 
 
@@ -76,11 +79,13 @@ def _check_options(check: Any) -> None:
                        help="a hypothesis file (.py), a notebook (.ipynb) or a folder of them")
     check.add_argument("--report-dir", default="reports", metavar="DIR",
                        help="where report.md/.csv/.html/.json go (default: reports/)")
-    check.add_argument("--seed", type=whole_number("--seed"), default=DEFAULT_SEED,
-                       metavar="N", help=f"seed for the cases drawn (default {DEFAULT_SEED})")
+    check.add_argument("--seed", type=whole_number("--seed"), default=None,
+                       metavar="N", help=f"seed for the cases drawn (default {DEFAULT_SEED}, "
+                                         "or the assignment's)")
     check.add_argument("--cases", type=whole_number("--cases", 1, MAX_CASES),
-                       default=DEFAULT_CASES, metavar="N",
-                       help=f"cases per hypothesis, 1 to {MAX_CASES} (default {DEFAULT_CASES})")
+                       default=None, metavar="N",
+                       help=f"cases per hypothesis, 1 to {MAX_CASES} (default {DEFAULT_CASES}, "
+                            "or the assignment's)")
     check.add_argument("--no-hints", dest="hints", action="store_false",
                        help="do not look for hints (where a refuted hypothesis holds)")
     check.add_argument("--no-pictures", dest="pictures", action="store_false",
@@ -168,17 +173,22 @@ def _add_grading(commands: Any) -> None:
 def run_check(args: argparse.Namespace) -> int:
     from harness.api import check_found, find
 
-    settings = CheckSettings(seed=args.seed, cases=args.cases)
+    rules = _assignment(args.assignment)
+    settings = CheckSettings(
+        seed=args.seed if args.seed is not None else rules.seed if rules else DEFAULT_SEED,
+        cases=args.cases if args.cases is not None else rules.cases if rules else
+        DEFAULT_CASES)
     found = find(args.paths)  # nothing to check: exit 2, and the last report stays
     print(f"harness check: seed {settings.seed}, {settings.cases} cases per hypothesis")
     run = check_found(found, settings, on_verdict=_print_progress, hints=args.hints,
                       hint_seconds=args.hint_seconds)
-    _print_run(run, args)
+    _print_run(run, args, rules)
     return 0 if run.ok else 1
 
 
-def _print_run(run: Any, args: argparse.Namespace) -> None:
-    """What ``harness check`` prints after its progress lines, and the reports it writes."""
+def _print_run(run: Any, args: argparse.Namespace, rules: Any = None) -> None:
+    """What ``harness check`` prints after its progress lines (with ``--assignment``, the
+    points the grader would count), and the reports it writes."""
     from harness.output.report import display_path, summaries, terminal_lines, write_reports
 
     print()
@@ -188,6 +198,13 @@ def _print_run(run: Any, args: argparse.Namespace) -> None:
     for line in summaries(run.verdicts, run.failures):
         print(line)
     _print_failures(run)
+    if rules is not None and run.checker is not None:
+        from harness.grading.preview import preview, preview_lines
+
+        print()
+        for line in preview_lines(preview(rules, run.claims, run.verdicts, run.failures,
+                                          run.checker)):
+            print(line)
     paths = write_reports(args.report_dir, run.verdicts, run.failures, seed=run.settings.seed,
                           pictures=args.pictures)
     print(f"Report: {display_path(str(paths[0]))} (also .csv, .html, .json)")
@@ -212,6 +229,15 @@ def run_watch(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("harness watch: stopped.")
     return 0
+
+
+def _assignment(path: str | None) -> Any:
+    """The assignment of ``--assignment`` (loaded as the grader loads it), or None."""
+    if path is None:
+        return None
+    from harness.grading.assignment import load_assignment
+
+    return load_assignment(path)
 
 
 def _print_progress(verdict: Any) -> None:

@@ -62,6 +62,8 @@ class HarnessSession:
     report_dir: Path
     verdicts: list[Verdict] = field(default_factory=list)
     failures: list[LoadFailure] = field(default_factory=list)
+    #: The claim of each verdict, same order (for grading's --harness-assignment).
+    claims: list[Claim] = field(default_factory=list)
     hints: bool = True
     hint_seconds: float = DEFAULT_BUDGET
     taught: int = 0  # hypotheses given hints and pictures so far (at most extras.LIMIT)
@@ -284,6 +286,7 @@ class HypothesisItem(pytest.Item):
                 verdict = enrich(session.checker, self.claim, verdict, hints=session.hints,
                                  budget=session.hint_seconds)
         session.verdicts.append(verdict)
+        session.claims.append(self.claim)
         if verdict.kind == REFUTED:
             raise Refuted(verdict)
         if verdict.kind == ERROR:

@@ -142,10 +142,11 @@ def test_importing_harness_and_plugin_stays_light() -> None:
 
 
 def test_importing_the_plugin_after_pytest_imports_nothing_heavy() -> None:
-    """pytest loads the plugin in every run where the harness is installed: NumPy,
+    """pytest loads the plugins (the harness's and grading's ``--harness-assignment``) in
+    every run where the harness is installed: NumPy,
     Hypothesis and the rest are imported only by the hooks that check something."""
     heavy = ("numpy", "hypothesis", "tensorflow", "keras", "pandas", "matplotlib")
-    code = ("import sys, pytest, harness.plugin\n"
+    code = ("import sys, pytest, harness.plugin, harness.grading.plugin\n"
             f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout

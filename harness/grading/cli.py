@@ -78,15 +78,18 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 
 def _register_assignment(subparsers: argparse._SubParsersAction[Any]) -> None:
-    """``harness assignment audit`` (the instructor's tools for an assignment file)."""
-    from harness.grading import audit
+    """``harness assignment new|check|audit``: the instructor's tools for an assignment file."""
+    from harness.grading import audit, authoring
 
     assignment = subparsers.add_parser(
-        "assignment", help="an instructor's tools for an assignment file (audit)",
-        description="Tools for writing an assignment: audit counts the wrong formulas "
-                    "its grading cases would let through.")
+        "assignment", help="an instructor's tools for an assignment file (new, check, audit)",
+        description="Author an assignment: `new` writes a commented assignment file, "
+                    "`check` checks it against your reference hypotheses, `audit` counts "
+                    "the wrong formulas its grading cases would let through.")
     commands = assignment.add_subparsers(dest="assignment_command", required=True,
-                                         metavar="COMMAND", help="what to do: audit")
+                                         metavar="COMMAND",
+                                         help="`harness assignment COMMAND --help` says more")
+    authoring.register(commands)
     audit.register(commands)
 
 

@@ -282,14 +282,18 @@ class GraderWork:
         """Check, counting the grading thread's CPU time except the hint search's (hints
         have their own budget, counted in work; they never cost a later hypothesis its
         check)."""
-        self.scopes.add(self._scope(claim))
-        self.cases += self.assignment.cases
+        self.take(claim)
         started, teaching = time.thread_time(), session.teaching_seconds
         try:
             return check()
         finally:
             spent = time.thread_time() - started
             self.seconds += max(0.0, spent - (session.teaching_seconds - teaching))
+
+    def take(self, claim: Claim) -> None:
+        """Count ``claim``'s screening set and cases as used."""
+        self.scopes.add(self._scope(claim))
+        self.cases += self.assignment.cases
 
     @staticmethod
     def _scope(claim: Claim) -> tuple[object, ...]:
@@ -377,13 +381,13 @@ def check_claim(ctx: GradingContext, claim: Claim) -> Checked:
     started = time.thread_time()
     verdict = _with_hints(ctx, claim, verdict)
     teaching = time.thread_time() - started
-    if not _needs_plausible(verdict):
+    if not needs_plausible(verdict):
         return Checked(verdict, teaching_seconds=teaching)
     public = public_cases(claim.spec, claim.scope)
     return Checked(verdict, plausible(claim.spec, cases, wants, outcomes, public), teaching)
 
 
-def _needs_plausible(verdict: Verdict) -> bool:
+def needs_plausible(verdict: Verdict) -> bool:
     """Refutation credit and narrow credit both need a real attempt at the rule
     (:mod:`harness.grading.plausible`): a hypothesis recorded refuted=True and refuted,
     or one that holds only in a narrower scope."""
