@@ -206,7 +206,12 @@ def test_the_command_prints_its_address_serves_the_case_and_stops_on_ctrl_c() ->
         assert request(running, "/api/layer")[0] == 403
     finally:
         process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=60)
+        try:
+            _, err = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()  # no process left behind for the next test to trip over
+            _, err = process.communicate()
+            pytest.fail(f"harness explore did not stop on Ctrl-C within 60 s: {err[-2000:]}")
     assert process.returncode == 130 and "interrupted" in err
 
 

@@ -32,6 +32,8 @@ MAX_BODY = 256 * 1024
 #: Seconds a request waits for its answer (the full check included) before giving up.
 WAIT = 120.0
 HOST = "127.0.0.1"
+#: Seconds uvicorn waits for open connections (a browser's keep-alive) when it stops.
+SHUTDOWN = 3
 
 
 class Jobs:
@@ -165,10 +167,14 @@ class Running:
         return (HOST, self.port) if self.sock is None else self.sock.getsockname()
 
     def stop(self) -> None:
+        """Stop serving and wait for the server's thread to end: its event loop must close
+        (uvicorn waits at most ``SHUTDOWN`` seconds for open connections), because that is
+        what ends AnyIO's worker threads, which are not daemons and would otherwise keep
+        the process alive after Ctrl-C."""
         self.server.should_exit = True
         self.jobs.stop.set()
         for thread in self.threads:
-            thread.join(timeout=5)
+            thread.join(timeout=SHUTDOWN * 10)
         if self.sock is not None:
             self.sock.close()
 
@@ -184,7 +190,8 @@ def start(explorer: Explorer, port: int = 0, *, case: dict[str, Any] | None = No
     jobs = Jobs()
     sock = _bind(port)
     config = uvicorn.Config(build_app(explorer, token, jobs), log_level="warning",
-                            access_log=False, lifespan="off")
+                            access_log=False, lifespan="off",
+                            timeout_graceful_shutdown=SHUTDOWN)
     server = uvicorn.Server(config)
     bound = int(sock.getsockname()[1])
     query = {"token": token, **({"case": json.dumps(case)} if case is not None else {})}
