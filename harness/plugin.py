@@ -42,7 +42,9 @@ class Refuted(Exception):
     """The hypothesis disagrees with Keras (expected when recorded ``refuted=True``)."""
 
     def __init__(self, verdict: Verdict) -> None:
-        super().__init__(verdict.sentence)
+        from harness.sentences import verdict_sentence
+
+        super().__init__(verdict_sentence(verdict.name, verdict))
         self.verdict = verdict
 
 

@@ -26,6 +26,7 @@ from harness.grading.results import (
 from harness.grading.scoring import is_wrong_claim
 from harness.numbers import format_array
 from harness.output import render
+from harness.sentences import found
 from harness.untrusted import (
     FILE,
     FULL_MESSAGES,
@@ -195,9 +196,7 @@ def hypothesis_lines(h: HypothesisResult, *, full: bool = True,
     if cancelled and h.earned > 0 and h.credit != Credit.REFUTED:
         note += " But a wrong claim about this layer costs these points (see above)."
     lines = [f"### {markdown(v.name, NAME)} ({_mark(h, cancelled)})", "",
-             _what(v.kind, v.cases, shown=v.counterexample is not None)
-             if v.cases or v.kind != VerdictKind.ERROR
-             else "It could not be checked (what went wrong is below).", "",
+             found(v, for_grade=True), "",
              f"**{label}:** {note}", "",
              f"*Where:* {where}. *Scope:* {markdown(v.scope, MESSAGE)}.", ""]
     if v.message and (v.kind != VerdictKind.REFUTED or v.counterexample is None):
@@ -223,22 +222,6 @@ def _mark(h: HypothesisResult, cancelled: bool) -> str:
 def _note(note: str) -> str:
     """Why it earns what it earns (it may quote the student's scope), escaped."""
     return markdown(note[:1].upper() + note[1:], SENTENCE)
-
-
-def _what(kind: VerdictKind, cases: int, shown: bool = True) -> str:
-    if kind == VerdictKind.REFUTED and not shown:  # only the grader's secret cases show it
-        return ("It is refuted: on some of the grader's own cases, which stay secret, Keras "
-                "gives a different answer. No case can be shown (see below).")
-    return {
-        VerdictKind.HOLDS: f"It holds: your formula and Keras agree on all {cases} cases "
-                           "checked.",
-        VerdictKind.REFUTED: "It is refuted: Keras gives a different answer for the case "
-                             "below.",
-        VerdictKind.ERROR: "It could not be checked: the formula did not give a usable answer.",
-        VerdictKind.TIMEOUT: "It could not be checked: it took too long.",
-        VerdictKind.CRASHED: "It could not be checked: it crashed the grading process.",
-        VerdictKind.NOT_CHECKED: "It was not checked.",
-    }[kind]
 
 
 def counterexample_lines(h: HypothesisResult) -> list[str]:

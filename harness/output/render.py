@@ -22,6 +22,7 @@ import numpy as np
 from harness.course import PRESETS
 from harness.layers import Layer
 from harness.numbers import format_array, format_number, to_plain
+from harness.sentences import NOT_CHECKABLE, Recorded, found, verdict_sentence, verdict_words
 from harness.untrusted import MESSAGE, NAME, SENTENCE, cut, html_text, markdown, markdown_code
 from harness.verdict import ERROR, HOLDS, REFUTED, Counterexample, Hints, Regime, Verdict
 
@@ -197,7 +198,7 @@ def failure_text(verdict: Verdict, *, advice: bool = True) -> str:
         return _holds_but_recorded_refuted(verdict)
     if verdict.counterexample is None:
         message = cut(verdict.message, SENTENCE)
-        return f"{cut(verdict.name, NAME)} could not be checked: {message}" + (
+        return f"{cut(verdict.name, NAME)} {NOT_CHECKABLE}: {message}" + (
             "" if message.endswith((".", "?", "!")) else ".")
     lines = [_headline(verdict), "", "  " + call(verdict), f"  layer: {verdict.layer}", ""]
     lines += ["  " + f"{label:<{_width(verdict)}}  {value}" for label, value in outputs(verdict)]
@@ -216,8 +217,8 @@ def failure_text(verdict: Verdict, *, advice: bool = True) -> str:
 def _headline(verdict: Verdict) -> str:
     name = cut(verdict.name, NAME)
     if verdict.kind == ERROR:
-        return f"{name} could not be checked: {cut(verdict.message, SENTENCE)}, on this case:"
-    return f"{name} is refuted: it disagrees with Keras on this case:"
+        return f"{name} {NOT_CHECKABLE}: {cut(verdict.message, SENTENCE)}, on this case:"
+    return f"{name} {verdict_words(REFUTED)}: it disagrees with Keras on this case:"
 
 
 def outputs(verdict: Verdict) -> list[tuple[str, str]]:
@@ -313,7 +314,8 @@ def _shape_words(verdict: Verdict) -> str:
 
 def recorded_hints_text(verdict: Verdict) -> str:
     """For a hypothesis refuted as recorded: its name, the failing call and its hints."""
-    lines = [f"{cut(verdict.name, NAME)} is refuted (as recorded), on this case:"]
+    lines = [verdict_sentence(cut(verdict.name, NAME), verdict, Recorded.ALWAYS)
+             + ", on this case:"]
     if verdict.counterexample is not None:
         lines += ["  " + call(verdict)]
     lines += _hints_lines(verdict)
@@ -328,22 +330,6 @@ def _holds_but_recorded_refuted(verdict: Verdict) -> str:
             f"all: remove refuted=True if so.")
 
 
-def _summary(verdict: Verdict, escape: Any = cut) -> str:
-    """One sentence after the verdict; ``escape(text, limit)`` shows the message (the
-    student's text) for the format written."""
-    if verdict.kind == HOLDS:
-        extra = ("" if verdict.as_expected else
-                 " It was recorded as refuted (refuted=True): remove that if it is true.")
-        return f"It agreed with Keras on all {verdict.cases} cases tried.{extra}"
-    if verdict.kind == REFUTED:
-        recorded = " (as recorded)" if verdict.recorded else ""
-        if verdict.counterexample is None:  # grading: only secret cases show it
-            return f"It disagrees with Keras{recorded}: {verdict.message or 'no case found.'}"
-        return f"It disagrees with Keras{recorded}; the smallest case found:"
-    message = f": {escape(verdict.message, SENTENCE)}" if verdict.message else "."
-    return f"It could not be checked{message}"
-
-
 # ---------------------------------------------------------------- Markdown
 
 def verdict_markdown(verdict: Verdict, pictures: Sequence[str] = (), *,
@@ -352,7 +338,8 @@ def verdict_markdown(verdict: Verdict, pictures: Sequence[str] = (), *,
     are relative links to image files, shown after the hints; ``secret``: see
     :func:`tried`."""
     name = markdown(verdict.name, NAME)
-    parts = [f"## {name}", "", f"*{name} {verdict.words}.* {_summary(verdict, markdown)}", ""]
+    said = f"*{name} {verdict_words(verdict.kind)}.* {found(verdict, escape=markdown)}"
+    parts = [f"## {name}", "", said, ""]
     parts += counterexample_markdown(verdict, secret=secret)
     parts += [f"![{name}, picture {i}]({p})" for i, p in enumerate(pictures, 1)]
     return "\n".join(parts).rstrip() + "\n"
@@ -414,8 +401,8 @@ def verdict_html(verdict: Verdict, pictures: Sequence[str] = (), *,
     kind = str(verdict.kind)
     name = html_text(verdict.name, NAME)
     parts = [f'<section class="verdict verdict-{esc(kind)}">', f"<h2>{name}</h2>",
-             f'<p class="sentence"><strong>{name} {esc(verdict.words)}.</strong> '
-             f"{esc(_summary(verdict))}</p>"]
+             f'<p class="sentence"><strong>{name} {esc(verdict_words(verdict.kind))}.</strong> '
+             f"{esc(found(verdict))}</p>"]
     if verdict.counterexample is not None:
         parts.append(f'<pre class="call">{esc(call(verdict))}</pre>')
         parts.append(f"<p>Layer: <code>{esc(str(verdict.layer))}</code></p>")

@@ -22,6 +22,7 @@ from harness.engine.lookalike import cases_of, sentences
 from harness.numbers import format_array
 from harness.output.files import write_atomic
 from harness.output.render import case_text
+from harness.sentences import Recorded, verdict_sentence
 from harness.surprises import MARK, heading, items, lead_lines, ordered
 from harness.untrusted import (
     FILE,
@@ -36,7 +37,7 @@ from harness.untrusted import (
     markdown_code,
 )
 from harness.untrusted import markdown as md_inline
-from harness.verdict import ERROR, HOLDS, REFUTED, LoadFailure, Verdict
+from harness.verdict import ERROR, REFUTED, LoadFailure, Verdict
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -121,14 +122,7 @@ def summaries(verdicts: Sequence[Verdict], failures: Sequence[LoadFailure] = ())
 
 def sentence(v: Verdict) -> str:
     """``Hypothesis #1 is refuted (as recorded)`` (the name cut to its bound)."""
-    said = f"{cut(v.name, NAME)} {v.words}"
-    if v.kind == ERROR:
-        return said
-    if v.as_expected:
-        return said + (" (as recorded)" if v.recorded else "")
-    if v.kind == HOLDS:
-        return said + " (but it was recorded as refuted)"
-    return said
+    return verdict_sentence(cut(v.name, NAME), v, Recorded.ALWAYS)
 
 
 def write_reports(directory: str | Path, verdicts: Sequence[Verdict],
