@@ -150,16 +150,25 @@ def _fixed_literal(value: Any) -> str:
 
 def hints_text(hints: Hints | None, layer_name: str, *, where: bool = False,
                sequences: bool = True) -> list[str]:
-    """The hints as lines of plain text (no lines when there are none); ``where``: the
-    hypothesis has a ``where=`` condition, which every regime keeps; ``sequences``: the
-    layer's input length may vary (short inputs were tried too)."""
+    """The hints as lines of plain text (no lines when there are none): the regimes,
+    indented, after the first sentence (:func:`hint_parts`)."""
+    said, regimes = hint_parts(hints, layer_name, where=where, sequences=sequences)
+    return said[:1] + ["  " + regime for regime in regimes] + said[1:]
+
+
+def hint_parts(hints: Hints | None, layer_name: str, *, where: bool = False,
+               sequences: bool = True) -> tuple[list[str], list[str]]:
+    """The hints as sentences and regimes (``@hypothesis(...)`` lines to paste); when
+    there are regimes, the first sentence introduces them.  ``where``: the hypothesis
+    has a ``where=`` condition, which every regime keeps; ``sequences``: the layer's
+    input length may vary (short inputs were tried too)."""
     if hints is None:
-        return []
+        return [], []
     lines: list[str] = []
-    if hints.holds_when:
+    regimes = [regime_text(r, layer_name) for r in hints.holds_when]
+    if regimes:
         keep = ", keeping your where= condition" if where else ""
         lines.append(f"Where it holds (each checked on 100+ cases{keep}):")
-        lines += ["  " + regime_text(r, layer_name) for r in hints.holds_when]
     elif hints.complete:
         short = ", and short sequences" if sequences else ""
         lines.append(f"No simpler setting was found where it holds (tried: one weight array "
@@ -176,11 +185,16 @@ def hints_text(hints: Hints | None, layer_name: str, *, where: bool = False,
                      f"with Keras: look first at how your formula uses them.")
     if not hints.complete:
         lines.append("(The search for hints ran out of time, so there may be more.)")
-    return lines
+    return lines, regimes
 
 
 def _hints_lines(verdict: Verdict) -> list[str]:
     return hints_text(verdict.hints, layer_name(verdict.layer), where=verdict.where,
+                      sequences=verdict.layer.variable)
+
+
+def _hint_parts(verdict: Verdict) -> tuple[list[str], list[str]]:
+    return hint_parts(verdict.hints, layer_name(verdict.layer), where=verdict.where,
                       sequences=verdict.layer.variable)
 
 
@@ -374,15 +388,12 @@ def steps_markdown(verdict: Verdict) -> list[str]:
 
 def hints_markdown(verdict: Verdict) -> list[str]:
     """The hints as Markdown: the regimes as a Python block to paste, then sentences."""
-    lines = _hints_lines(verdict)
+    said, regimes = _hint_parts(verdict)
     out: list[str] = []
-    scopes = [line.strip() for line in lines if line.startswith("  @hypothesis")]
-    for line in lines:
-        if line.startswith("  @hypothesis"):
-            continue
+    for i, line in enumerate(said):
         out += [line, ""]
-        if line.startswith("Where") and scopes:
-            out += ["```python", *scopes, "```", ""]
+        if i == 0 and regimes:
+            out += ["```python", *regimes, "```", ""]
     return out
 
 
@@ -426,16 +437,13 @@ def verdict_html(verdict: Verdict, pictures: Sequence[str] = (), *,
 
 
 def _hints_html(verdict: Verdict) -> list[str]:
-    lines = _hints_lines(verdict)
-    if not lines:
+    said, regimes = _hint_parts(verdict)
+    if not said:
         return []
     out = ['<div class="hints">']
-    scopes = [line.strip() for line in lines if line.startswith("  @hypothesis")]
-    for line in lines:
-        if line.startswith("  @hypothesis"):
-            continue
+    for i, line in enumerate(said):
         out.append(f"<p>{html.escape(line)}</p>")
-        if line.startswith("Where") and scopes:
-            out.append('<pre class="regimes">' + html.escape("\n".join(scopes)) + "</pre>")
+        if i == 0 and regimes:
+            out.append('<pre class="regimes">' + html.escape("\n".join(regimes)) + "</pre>")
     out.append("</div>")
     return out
