@@ -44,7 +44,8 @@ from harness.verdict import VerdictKind
 #: Every status a student reads, in words, written only here: the sentence for a whole
 #: submission stopped by it (:func:`status_words`) and, for the kinds that can stop one
 #: file or cell while the rest is graded, the short words for that part
-#: (:func:`problem_words`).
+#: (:func:`problem_words`).  The longer message stored with a submission that a status
+#: stopped part way is :func:`status_message`.
 _STATUS_WORDS: dict[Status, tuple[str, str | None]] = {
     Status.SYNTAX_ERROR: ("Python could not read the file (a syntax error).", "a syntax error"),
     Status.IMPORT_ERROR: ("the file imports something that is not available while grading.",
@@ -69,6 +70,23 @@ def status_words(status: Status) -> str:
     """Why a submission was not graded, as the end of a sentence (every format's words:
     feedback, Gradescope, PrairieLearn)."""
     return _STATUS_WORDS[status][0]
+
+
+def status_message(status: Status, rules: Assignment) -> str | None:
+    """The message stored with a submission that a status stopped part way (the
+    hypotheses that finished still count), with the limits it ran into; None for the
+    others."""
+    return {
+        Status.TIMEOUT: f"some of the code took too long (the limits: "
+                        f"{rules.hypothesis_timeout:g} seconds per hypothesis, "
+                        f"{rules.submission_timeout:g} seconds per submission); the "
+                        "hypotheses that finished still count.",
+        Status.CRASHED: "some of the code crashed the grading process; the hypotheses that "
+                        "finished still count.",
+        Status.TAMPERED: "the grader received messages that did not come from the grading "
+                         "worker.",
+        Status.USED_KERAS: "a formula tried to use Keras/TensorFlow, which earns nothing.",
+    }.get(status)
 
 
 def problem_words(kind: str) -> str:
