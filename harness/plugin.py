@@ -267,10 +267,10 @@ class HypothesisItem(pytest.Item):
         super().__init__(**kwargs)
         self.claim = claim
         if claim.refuted:
-            self.add_marker(pytest.mark.xfail(
-                strict=True, raises=Refuted,
-                reason=f"{claim.name} is recorded as refuted, but it holds for every case "
-                       "tried: remove refuted=True, or check the formula"))
+            from harness.sentences import holds_but_recorded_refuted
+
+            self.add_marker(pytest.mark.xfail(strict=True, raises=Refuted,
+                                              reason=holds_but_recorded_refuted(claim.name)))
 
     def runtest(self) -> None:
         from harness.engine.extras import LIMIT, enrich, worth_teaching

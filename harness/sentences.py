@@ -79,6 +79,19 @@ def _recorded_note(v: Verdict, recorded: Recorded) -> str:
     return ""
 
 
+def holds_but_recorded_refuted(name: str, verdict: Verdict | None = None) -> str:
+    """For a hypothesis recorded ``refuted=True`` that holds.  With its ``verdict``, the
+    terminal's whole explanation (the cases and seed tried); without (pytest's reason
+    for the expected failure, written before checking), one sentence."""
+    if verdict is None:
+        return (f"{name} is recorded as refuted, but it {_WORDS[HOLDS]} for every case tried: "
+                "remove refuted=True, or check the formula")
+    return (f"{name} was recorded as refuted (refuted=True), but it HOLDS: it agreed with "
+            f"Keras on all {verdict.cases} cases tried (seed {verdict.seed}).\n"
+            "Either the formula is not the one you refuted, or the hypothesis is true after "
+            "all: remove refuted=True if so.")
+
+
 def found(verdict: Verdict, *, for_grade: bool = False,
           escape: Callable[[object, int], str] = cut) -> str:
     """What checking found, the sentence after the verdict (``It agreed with Keras on all

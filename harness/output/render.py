@@ -22,7 +22,14 @@ import numpy as np
 from harness.course import PRESETS
 from harness.layers import Layer
 from harness.numbers import format_array, format_number, to_plain
-from harness.sentences import NOT_CHECKABLE, Recorded, found, verdict_sentence, verdict_words
+from harness.sentences import (
+    NOT_CHECKABLE,
+    Recorded,
+    found,
+    holds_but_recorded_refuted,
+    verdict_sentence,
+    verdict_words,
+)
 from harness.untrusted import MESSAGE, NAME, SENTENCE, cut, html_text, markdown, markdown_code
 from harness.verdict import ERROR, HOLDS, REFUTED, Counterexample, Hints, Regime, Verdict
 
@@ -209,7 +216,7 @@ def failure_text(verdict: Verdict, *, advice: bool = True) -> str:
     without ``advice``, a refuted one does not end with the advice to record it refuted
     (the notebook shows refutations the student already recorded)."""
     if verdict.kind == HOLDS:
-        return _holds_but_recorded_refuted(verdict)
+        return holds_but_recorded_refuted(cut(verdict.name, NAME), verdict)
     if verdict.counterexample is None:
         message = cut(verdict.message, SENTENCE)
         return f"{cut(verdict.name, NAME)} {NOT_CHECKABLE}: {message}" + (
@@ -328,20 +335,13 @@ def _shape_words(verdict: Verdict) -> str:
 
 def recorded_hints_text(verdict: Verdict) -> str:
     """For a hypothesis refuted as recorded: its name, the failing call and its hints."""
+    assert verdict.kind == REFUTED and verdict.recorded, "only for a refutation as recorded"
     lines = [verdict_sentence(cut(verdict.name, NAME), verdict, Recorded.ALWAYS)
              + ", on this case:"]
     if verdict.counterexample is not None:
         lines += ["  " + call(verdict)]
     lines += _hints_lines(verdict)
     return "\n".join(lines)
-
-
-def _holds_but_recorded_refuted(verdict: Verdict) -> str:
-    return (f"{cut(verdict.name, NAME)} was recorded as refuted (refuted=True), but it HOLDS: "
-            f"it agreed "
-            f"with Keras on all {verdict.cases} cases tried (seed {verdict.seed}).\n"
-            f"Either the formula is not the one you refuted, or the hypothesis is true after "
-            f"all: remove refuted=True if so.")
 
 
 # ---------------------------------------------------------------- Markdown
