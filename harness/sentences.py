@@ -129,9 +129,13 @@ def _found_for_grade(v: Verdict) -> str:
     return f"It {NOT_CHECKABLE}: {_why_not(v.kind, subject='it ')}."
 
 
-def not_checked_note(kind: VerdictKind) -> str:
+def not_checked_note(kind: VerdictKind, *, bad_declaration: bool = False) -> str:
     """A grade's note on a hypothesis that could not be checked (the subject, the
-    hypothesis, is the note's heading): ``took too long, so it could not be checked.``"""
+    hypothesis, is the note's heading): ``took too long, so it could not be checked.``;
+    ``bad_declaration``: its ``@hypothesis(...)`` has a mistake, so nothing was run."""
+    if bad_declaration:
+        return (f"{NOT_CHECKABLE}: its @hypothesis(...) declaration has a mistake (see "
+                "below), so the formula was never run.")
     if kind == VerdictKind.NOT_CHECKED:
         return f"{_WORDS[kind]} (the submission ran out of time or kept crashing)."
     if kind in _DID:

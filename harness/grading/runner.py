@@ -49,6 +49,7 @@ from harness.grading.scoring import score_exercises, score_hypothesis, zero_exer
 from harness.grading.secret import content_salt, submission_salt
 from harness.grading.session import Loaded, RemoteEvaluator, RemoteWhere, Session, WorkerTime
 from harness.grading.submissions import Submission
+from harness.sentences import not_checked_note
 from harness.verdict import Hints, Verdict, VerdictKind
 
 MAX_RESTARTS = 3
@@ -427,8 +428,7 @@ def _broken(ctx: GradingContext, claim: Claim) -> HypothesisResult:
     exercise = None if claim.spec == NO_LAYER else ctx.assignment.exercise_for(claim.spec)
     result = score_hypothesis(HypothesisResult(ctx.checker.check(claim),
                                                exercise.id if exercise else None), exercise)
-    return replace(result, note="could not be checked: its @hypothesis(...) declaration has "
-                                "a mistake (see below), so the formula was never run.")
+    return replace(result, note=not_checked_note(VerdictKind.ERROR, bad_declaration=True))
 
 
 def _unchecked(ctx: GradingContext, claim: Claim, kind: VerdictKind, message: str | None,
