@@ -92,6 +92,22 @@ def holds_but_recorded_refuted(name: str, verdict: Verdict | None = None) -> str
             "all: remove refuted=True if so.")
 
 
+def wrong_claim(name: str | None = None) -> str:
+    """A hypothesis recorded as holding that is refuted, when wrong claims cost their
+    exercise's points.  With ``name`` (Markdown, escaped by the caller), the sentence of a
+    student's feedback about it; without, a grade's note (the hypothesis is its heading)."""
+    if name is None:
+        said = (f"a wrong claim: recorded as holding, but it {_WORDS[REFUTED]} (see the "
+                "counterexample)")
+    else:
+        said = (f"{name} is recorded as holding, but the harness refuted it (the "
+                "counterexample is below)")
+    flag = "refuted=True" if name is None else "`refuted=True`"
+    return (f"{said}, so this exercise earns no points for a hypothesis that holds. "
+            f"Recording it with {flag} is what the exercise asks: knowing when a formula "
+            "is wrong.")
+
+
 def found(verdict: Verdict, *, for_grade: bool = False,
           escape: Callable[[object, int], str] = cut) -> str:
     """What checking found, the sentence after the verdict (``It agreed with Keras on all

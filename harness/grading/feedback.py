@@ -26,7 +26,7 @@ from harness.grading.results import (
 from harness.grading.scoring import is_wrong_claim
 from harness.numbers import format_array
 from harness.output import render
-from harness.sentences import found
+from harness.sentences import found, wrong_claim
 from harness.untrusted import (
     FILE,
     FULL_MESSAGES,
@@ -184,11 +184,7 @@ def exercise_body(exercise: Exercise, result: SubmissionResult) -> list[str]:
                   f"`@hypothesis({exercise.layer})`.", ""]
     costly = _costs(exercise, [result.hypotheses[i] for i in mine])
     for wrong in costly:
-        lines += [f"**Wrong claim:** {markdown_code(wrong.name, NAME)} is recorded as holding, "
-                  "but the harness refuted it (the counterexample is below), so this exercise "
-                  "earns no points for a hypothesis that holds. Recording it with "
-                  "`refuted=True` is what the exercise asks: knowing when a formula is wrong.",
-                  ""]
+        lines += [f"**Wrong claim:** {wrong_claim(markdown_code(wrong.name, NAME))}", ""]
     full = full_messages(result)
     for i in mine:
         lines += hypothesis_lines(result.hypotheses[i], full=full[i], cancelled=bool(costly))

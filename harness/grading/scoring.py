@@ -40,7 +40,7 @@ from dataclasses import replace
 from harness.grading.assignment import Assignment, Exercise
 from harness.grading.plausible import NARROW_NOT_PLAUSIBLE, NOT_PLAUSIBLE
 from harness.grading.results import Credit, ExerciseResult, HypothesisResult
-from harness.sentences import not_checked_note
+from harness.sentences import not_checked_note, wrong_claim
 from harness.verdict import HOLDS, REFUTED
 
 
@@ -83,10 +83,7 @@ def _credit(result: HypothesisResult, exercise: Exercise | None) -> tuple[Credit
 
 
 #: The note of a wrong claim when wrong claims cost the exercise's points.
-WRONG_CLAIM = ("a wrong claim: recorded as holding, but it is refuted (see the "
-               "counterexample), so this exercise earns no points for a hypothesis that holds. "
-               "Recording it with refuted=True is what the exercise asks: knowing when a "
-               "formula is wrong.")
+WRONG_CLAIM = wrong_claim()
 
 
 def is_wrong_claim(result: HypothesisResult) -> bool:
