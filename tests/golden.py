@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import html
 import io
 import json
 import os
@@ -27,7 +28,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,7 +60,8 @@ def grading_outputs(tmp: Path) -> Outputs:
                        str(secret), "--workers", str(WORKERS), "--no-progress")
     outputs = {"stdout.txt": printed}
     outputs.update(_files(out))
-    return {name: normalize(name, text, tmp) for name, text in outputs.items()}
+    isolation = json.loads(outputs["grades.meta.json"])["isolation"]
+    return {name: normalize(name, text, tmp, isolation) for name, text in outputs.items()}
 
 
 RUNS: dict[str, Callable[[Path], Outputs]] = {"check": check_outputs,
@@ -99,16 +101,26 @@ def _files(folder: Path) -> Outputs:
             if path.is_file() and path.suffix not in SKIPPED}
 
 
-# What varies from run to run, found by generating twice; nothing else is masked.
+# What varies from run to run (found by generating twice), and the isolation the machine
+# gives (sandbox or not, the cgroup version: it decides no verdict); nothing else is masked.
 _SECONDS = [
     (re.compile(r'("(?:seconds|elapsed|started|finished)": )[0-9.e+-]+'), r"\1<seconds>"),
     (re.compile(r"(\d+ cases, )[0-9.]+ s\)"), r"\1<seconds> s)"),
 ]
 
 
-def normalize(name: str, text: str, tmp: Path) -> str:
-    """``text`` with the temporary folder and timings masked."""
+#: A list of masked isolation lines, as the outputs join them (how many: the machine's).
+_ISOLATION_LIST = re.compile(r'<isolation>(?:(?:; |",\s*"|\n\* |</li><li>)<isolation>)+')
+
+
+def normalize(name: str, text: str, tmp: Path, isolation: Sequence[str] = ()) -> str:
+    """``text`` with the temporary folder, timings and the machine's ``isolation`` (the
+    lines describing it, in every format they are written in) masked."""
     text = text.replace(str(tmp), "<tmp>")
+    for line in isolation:
+        for written in (line, json.dumps(line)[1:-1], html.escape(line)):
+            text = text.replace(written, "<isolation>")
+    text = _ISOLATION_LIST.sub("<isolation>", text)
     for pattern, mask in _SECONDS:
         text = pattern.sub(mask, text)
     if name.endswith(".csv"):
