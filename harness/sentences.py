@@ -6,7 +6,8 @@ feedback and the notes of a grade) calls these functions with a
 words a verdict itself, and none reads a sentence back.  Where two audiences are told
 the same fact in other words (a grade's feedback speaks to the student as "your
 formula", the local report to its author), the difference is a named parameter here,
-never a second copy.
+never a second copy.  (Why a hypothesis earns its points, given the exercise's rules, is
+said in :mod:`harness.grading.scoring`, next to the rules.)
 
 The student's own text (a hypothesis's name, its error message) comes in bounded or
 escaped by the caller for the format it writes (:mod:`harness.untrusted`).
