@@ -25,6 +25,7 @@ from harness.claims import Claim, claim_of, claims_in, kernel_cell
 from harness.collect import collect
 from harness.engine.checker import DEFAULT_CASES, DEFAULT_SEED, CheckSettings
 from harness.errors import UsageError
+from harness.sentences import Recorded, verdict_sentence
 from harness.verdict import HOLDS, LoadFailure, Verdict
 
 if TYPE_CHECKING:
@@ -190,7 +191,7 @@ def text(result: CheckResult) -> str:
     lines = [_count(result), *lead_lines(shown, result.failures)]
     for v in shown:
         mark = "ok" if v.as_expected else "!!"
-        lines.append(f"  [{mark}] {v.sentence}{_recorded(v)}: {_where(v)}")
+        lines.append(f"  [{mark}] {verdict_sentence(v.name, v, Recorded.IF_HOLDS)}: {_where(v)}")
     lines += ["  " + line for line in lookalike.sentences(result.verdicts)]
     for v in shown:
         if v.kind != HOLDS or not v.as_expected:
@@ -249,9 +250,6 @@ def _count(result: CheckResult) -> str:
         line += f"; {len(result.failures)} file(s) could not be imported"
     return line + f" (seed {result.settings.seed}, {result.settings.cases} cases each)."
 
-
-def _recorded(v: Verdict) -> str:
-    return " (but it was recorded as refuted)" if v.recorded and v.kind == HOLDS else ""
 
 
 def _where(v: Verdict) -> str:

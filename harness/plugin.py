@@ -42,7 +42,9 @@ class Refuted(Exception):
     """The hypothesis disagrees with Keras (expected when recorded ``refuted=True``)."""
 
     def __init__(self, verdict: Verdict) -> None:
-        super().__init__(verdict.sentence)
+        from harness.sentences import verdict_sentence
+
+        super().__init__(verdict_sentence(verdict.name, verdict))
         self.verdict = verdict
 
 
@@ -267,10 +269,10 @@ class HypothesisItem(pytest.Item):
         super().__init__(**kwargs)
         self.claim = claim
         if claim.refuted:
-            self.add_marker(pytest.mark.xfail(
-                strict=True, raises=Refuted,
-                reason=f"{claim.name} is recorded as refuted, but it holds for every case "
-                       "tried: remove refuted=True, or check the formula"))
+            from harness.sentences import holds_but_recorded_refuted
+
+            self.add_marker(pytest.mark.xfail(strict=True, raises=Refuted,
+                                              reason=holds_but_recorded_refuted(claim.name)))
 
     def runtest(self) -> None:
         from harness.engine.extras import LIMIT, enrich, worth_teaching

@@ -18,8 +18,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from harness.faults import place
+from harness.sentences import Recorded, verdict_sentence
 from harness.untrusted import FILE, SENTENCE, cut
-from harness.verdict import HOLDS, REFUTED, LoadFailure, Verdict
+from harness.verdict import LoadFailure, Verdict
 
 #: The first 16 hex digits of :func:`digest` of every file shipped in ``hypotheses/``
 #: (``tests/test_surprises.py`` keeps them true).
@@ -78,11 +79,7 @@ def ordered(verdicts: Sequence[Verdict]) -> list[Verdict]:
 def surprise(v: Verdict) -> str:
     """What is not as recorded, in plain words: ``Hypothesis #3 is refuted, but its file
     records it as holding``."""
-    if v.kind == REFUTED:
-        return f"{v.sentence}, but its file records it as holding"
-    if v.kind == HOLDS:
-        return f"{v.sentence}, but its file records it as refuted"
-    return v.sentence
+    return verdict_sentence(v.name, v, Recorded.FILE)
 
 
 def located(v: Verdict) -> str:

@@ -10,6 +10,7 @@ A verdict holds only JSON-friendly values (and the layer spec), so it can be
 stored, compared across runs and rendered by any writer; :meth:`Verdict.to_json`
 and :meth:`Verdict.from_json` round-trip it exactly, with the same types.
 A file that could not be imported at all gets no verdict but a :class:`LoadFailure`.
+The sentences a user reads about a verdict are written in :mod:`harness.sentences`.
 """
 
 from __future__ import annotations
@@ -39,14 +40,6 @@ class VerdictKind(StrEnum):
 HOLDS = VerdictKind.HOLDS
 REFUTED = VerdictKind.REFUTED
 ERROR = VerdictKind.ERROR
-
-_SENTENCE = {
-    HOLDS: "holds", REFUTED: "is refuted", ERROR: "could not be checked (error)",
-    VerdictKind.TIMEOUT: "could not be checked (it took too long)",
-    VerdictKind.CRASHED: "could not be checked (it crashed)",
-    VerdictKind.NOT_CHECKED: "was not checked",
-}
-
 
 @dataclass(frozen=True)
 class Counterexample:
@@ -174,17 +167,6 @@ class Verdict:
     @property
     def as_expected(self) -> bool:
         return self.kind == self.expected
-
-    @property
-    def sentence(self) -> str:
-        """``Hypothesis #1 is refuted`` / ``... holds`` / ``... could not be checked``."""
-        return f"{self.name} {self.words}"
-
-    @property
-    def words(self) -> str:
-        """The sentence without the name (``is refuted``), for a writer that escapes the
-        name itself (the name is the student's text)."""
-        return _SENTENCE[self.kind]
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON data: the layer as its constructor text, kinds as their text."""

@@ -52,6 +52,7 @@ MODEL = {
     "harness.course", "harness.cases", "harness.scope", "harness.claims",
     "harness.verdict", "harness.cells", "harness.ipynb", "harness.faults", "harness.nesting",
     "harness.untrusted", "harness.settings", "harness.execute", "harness.surprises",
+    "harness.sentences",
     "harness.assignments",
 }
 #: Entry points a user calls (the package itself re-exports ``check`` from the notebook).

@@ -21,6 +21,7 @@ from harness.engine.checker import Checker
 from harness.engine.compare import agree
 from harness.engine.oracle import Oracle
 from harness.layers import LayerSpec
+from harness.sentences import verdict_sentence, verdict_words
 
 # ---- Part A: SimpleRNN(units=1, activation="linear", use_bias=False) ---------------------
 
@@ -265,7 +266,7 @@ def test_wrong_formula_is_refuted(checker: Checker, spec: LayerSpec, fn: Callabl
     verdict = checker.check(claim)
     assert verdict.kind == "refuted", (verdict.message, verdict.counterexample)
     assert verdict.message is None
-    assert verdict.sentence.endswith("is refuted")
+    assert verdict_words(verdict.kind) == "is refuted"
     assert not verdict.as_expected
     assert verdict.cases >= 1
     case = recheck_counterexample(claim, verdict)
@@ -302,7 +303,7 @@ def test_recorded_refutation_is_as_expected(checker: Checker) -> None:
     assert verdict.expected == "refuted"
     assert verdict.as_expected
     assert verdict.name == "Swapped"
-    assert verdict.sentence == "Swapped is refuted"
+    assert verdict_sentence(verdict.name, verdict) == "Swapped is refuted"
 
 
 def test_same_counterexample_in_a_fresh_checker(checker: Checker) -> None:

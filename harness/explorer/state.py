@@ -30,6 +30,7 @@ from harness.errors import CaseError, ExplorerInputError, UsageError
 from harness.layers import Layer
 from harness.numbers import format_array, format_number, to_plain
 from harness.output import render
+from harness.sentences import verdict_words
 from harness.untrusted import FILE, MESSAGE, NAME, SENTENCE, cut, cut_block
 from harness.verdict import LoadFailure, Verdict
 
@@ -273,7 +274,8 @@ def verdict_json(explorer: Explorer, verdict: Verdict) -> dict[str, Any]:
     """What the page shows after Check: the verdict in words, the counterexample (in the
     page's form, to load) and the hints, all as plain text."""
     out: dict[str, Any] = {"kind": str(verdict.kind), "as_expected": verdict.as_expected,
-                           "headline": cut(f"{verdict.name} {verdict.words}.", SENTENCE),
+                           "headline": cut(f"{verdict.name} {verdict_words(verdict.kind)}.",
+                                           SENTENCE),
                            "cases": verdict.cases}
     if verdict.counterexample is not None:
         out["counterexample"] = explorer.page_case(verdict.counterexample.case)

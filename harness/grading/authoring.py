@@ -28,6 +28,7 @@ from harness.errors import HarnessError, UsageError
 from harness.grading.assignment import Assignment, Exercise, parse_assignment
 from harness.grading.results import Credit, HypothesisResult, SubmissionResult, format_points
 from harness.parse import parse_layer
+from harness.sentences import verdict_words
 from harness.verdict import ERROR, HOLDS, REFUTED
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -237,7 +238,7 @@ def _problems(rules: Assignment, result: SubmissionResult) -> list[str]:
         if hypothesis.exercise is not None and verdict.kind != verdict.expected:
             problems.append(
                 f"reference {untrusted.cut(verdict.name, untrusted.NAME)} ({verdict.file}, "
-                f"line {verdict.line}) {verdict.words}"
+                f"line {verdict.line}) {verdict_words(verdict.kind)}"
                 f"{', but it is recorded refuted=True' if verdict.kind == HOLDS else ''}:\n"
                 + _detail(hypothesis))
     for exercise in rules.exercises:

@@ -26,6 +26,7 @@ from harness.grading.results import (
 from harness.grading.scoring import is_wrong_claim
 from harness.numbers import format_array
 from harness.output import render
+from harness.sentences import found, wrong_claim
 from harness.untrusted import (
     FILE,
     FULL_MESSAGES,
@@ -43,7 +44,8 @@ from harness.verdict import VerdictKind
 #: Every status a student reads, in words, written only here: the sentence for a whole
 #: submission stopped by it (:func:`status_words`) and, for the kinds that can stop one
 #: file or cell while the rest is graded, the short words for that part
-#: (:func:`problem_words`).
+#: (:func:`problem_words`).  The longer message stored with a submission that a status
+#: stopped part way is :func:`status_message`.
 _STATUS_WORDS: dict[Status, tuple[str, str | None]] = {
     Status.SYNTAX_ERROR: ("Python could not read the file (a syntax error).", "a syntax error"),
     Status.IMPORT_ERROR: ("the file imports something that is not available while grading.",
@@ -68,6 +70,23 @@ def status_words(status: Status) -> str:
     """Why a submission was not graded, as the end of a sentence (every format's words:
     feedback, Gradescope, PrairieLearn)."""
     return _STATUS_WORDS[status][0]
+
+
+def status_message(status: Status, rules: Assignment) -> str | None:
+    """The message stored with a submission that a status stopped part way (the
+    hypotheses that finished still count), with the limits it ran into; None for the
+    others."""
+    return {
+        Status.TIMEOUT: f"some of the code took too long (the limits: "
+                        f"{rules.hypothesis_timeout:g} seconds per hypothesis, "
+                        f"{rules.submission_timeout:g} seconds per submission); the "
+                        "hypotheses that finished still count.",
+        Status.CRASHED: "some of the code crashed the grading process; the hypotheses that "
+                        "finished still count.",
+        Status.TAMPERED: "the grader received messages that did not come from the grading "
+                         "worker.",
+        Status.USED_KERAS: "a formula tried to use Keras/TensorFlow, which earns nothing.",
+    }.get(status)
 
 
 def problem_words(kind: str) -> str:
@@ -165,11 +184,7 @@ def exercise_body(exercise: Exercise, result: SubmissionResult) -> list[str]:
                   f"`@hypothesis({exercise.layer})`.", ""]
     costly = _costs(exercise, [result.hypotheses[i] for i in mine])
     for wrong in costly:
-        lines += [f"**Wrong claim:** {markdown_code(wrong.name, NAME)} is recorded as holding, "
-                  "but the harness refuted it (the counterexample is below), so this exercise "
-                  "earns no points for a hypothesis that holds. Recording it with "
-                  "`refuted=True` is what the exercise asks: knowing when a formula is wrong.",
-                  ""]
+        lines += [f"**Wrong claim:** {wrong_claim(markdown_code(wrong.name, NAME))}", ""]
     full = full_messages(result)
     for i in mine:
         lines += hypothesis_lines(result.hypotheses[i], full=full[i], cancelled=bool(costly))
@@ -195,9 +210,7 @@ def hypothesis_lines(h: HypothesisResult, *, full: bool = True,
     if cancelled and h.earned > 0 and h.credit != Credit.REFUTED:
         note += " But a wrong claim about this layer costs these points (see above)."
     lines = [f"### {markdown(v.name, NAME)} ({_mark(h, cancelled)})", "",
-             _what(v.kind, v.cases, shown=v.counterexample is not None)
-             if v.cases or v.kind != VerdictKind.ERROR
-             else "It could not be checked (what went wrong is below).", "",
+             found(v, for_grade=True), "",
              f"**{label}:** {note}", "",
              f"*Where:* {where}. *Scope:* {markdown(v.scope, MESSAGE)}.", ""]
     if v.message and (v.kind != VerdictKind.REFUTED or v.counterexample is None):
@@ -223,22 +236,6 @@ def _mark(h: HypothesisResult, cancelled: bool) -> str:
 def _note(note: str) -> str:
     """Why it earns what it earns (it may quote the student's scope), escaped."""
     return markdown(note[:1].upper() + note[1:], SENTENCE)
-
-
-def _what(kind: VerdictKind, cases: int, shown: bool = True) -> str:
-    if kind == VerdictKind.REFUTED and not shown:  # only the grader's secret cases show it
-        return ("It is refuted: on some of the grader's own cases, which stay secret, Keras "
-                "gives a different answer. No case can be shown (see below).")
-    return {
-        VerdictKind.HOLDS: f"It holds: your formula and Keras agree on all {cases} cases "
-                           "checked.",
-        VerdictKind.REFUTED: "It is refuted: Keras gives a different answer for the case "
-                             "below.",
-        VerdictKind.ERROR: "It could not be checked: the formula did not give a usable answer.",
-        VerdictKind.TIMEOUT: "It could not be checked: it took too long.",
-        VerdictKind.CRASHED: "It could not be checked: it crashed the grading process.",
-        VerdictKind.NOT_CHECKED: "It was not checked.",
-    }[kind]
 
 
 def counterexample_lines(h: HypothesisResult) -> list[str]:

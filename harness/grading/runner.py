@@ -40,6 +40,7 @@ from harness.engine.checker import Checker, CheckSettings
 from harness.engine.oracle import Oracle
 from harness.grading.assignment import Assignment, hidden_paths
 from harness.grading.extras_memo import ExtrasMemo
+from harness.grading.feedback import status_message
 from harness.grading.isolation.spares import SparePool
 from harness.grading.isolation.workers import Isolation, Limits, StopReason, WorkerStopped, plan_for
 from harness.grading.plausible import plausible, public_cases
@@ -48,6 +49,7 @@ from harness.grading.scoring import score_exercises, score_hypothesis, zero_exer
 from harness.grading.secret import content_salt, submission_salt
 from harness.grading.session import Loaded, RemoteEvaluator, RemoteWhere, Session, WorkerTime
 from harness.grading.submissions import Submission
+from harness.sentences import not_checked_note
 from harness.verdict import Hints, Verdict, VerdictKind
 
 MAX_RESTARTS = 3
@@ -213,7 +215,7 @@ def _grade(ctx: GradingContext, submission: Submission, key: str, session: Sessi
     return SubmissionResult(
         student=submission.student, key=key, status=status,
         exercises=score_exercises(ctx.assignment, hypotheses), hypotheses=hypotheses,
-        message=_status_message(status, ctx.assignment), notes=submission.notes,
+        message=status_message(status, ctx.assignment), notes=submission.notes,
         ignored=loaded.total - len(loaded.claims), seconds=_since(start),
         isolation=tuple(session.in_force), problems=loaded.problems + broken)
 
@@ -430,8 +432,7 @@ def _broken(ctx: GradingContext, claim: Claim) -> HypothesisResult:
     exercise = None if claim.spec == NO_LAYER else ctx.assignment.exercise_for(claim.spec)
     result = score_hypothesis(HypothesisResult(ctx.checker.check(claim),
                                                exercise.id if exercise else None), exercise)
-    return replace(result, note="could not be checked: its @hypothesis(...) declaration has "
-                                "a mistake (see below), so the formula was never run.")
+    return replace(result, note=not_checked_note(VerdictKind.ERROR, bad_declaration=True))
 
 
 def _unchecked(ctx: GradingContext, claim: Claim, kind: VerdictKind, message: str | None,
@@ -454,20 +455,6 @@ def _status(reasons: set[StopReason], used_keras: bool) -> Status:
         if reason in reasons:
             return status
     return Status.USED_KERAS if used_keras else Status.GRADED
-
-
-def _status_message(status: Status, rules: Assignment) -> str | None:
-    return {
-        Status.TIMEOUT: f"some of the code took too long (the limits: "
-                        f"{rules.hypothesis_timeout:g} seconds per hypothesis, "
-                        f"{rules.submission_timeout:g} seconds per submission); the "
-                        "hypotheses that finished still count.",
-        Status.CRASHED: "some of the code crashed the grading process; the hypotheses that "
-                        "finished still count.",
-        Status.TAMPERED: "the grader received messages that did not come from the grading "
-                         "worker.",
-        Status.USED_KERAS: "a formula tried to use Keras/TensorFlow, which earns nothing.",
-    }.get(status)
 
 
 def _load_stop(ctx: GradingContext, session: Session, stop: WorkerStopped) -> str:

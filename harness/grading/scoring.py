@@ -40,7 +40,8 @@ from dataclasses import replace
 from harness.grading.assignment import Assignment, Exercise
 from harness.grading.plausible import NARROW_NOT_PLAUSIBLE, NOT_PLAUSIBLE
 from harness.grading.results import Credit, ExerciseResult, HypothesisResult
-from harness.verdict import HOLDS, REFUTED, VerdictKind
+from harness.sentences import not_checked_note, wrong_claim
+from harness.verdict import HOLDS, REFUTED
 
 
 def score_hypothesis(result: HypothesisResult, exercise: Exercise | None) -> HypothesisResult:
@@ -78,29 +79,16 @@ def _credit(result: HypothesisResult, exercise: Exercise | None) -> tuple[Credit
     if verdict.kind == HOLDS:
         return Credit.NONE, 0.0, ("recorded as refuted (refuted=True), but it holds: no "
                                   "counterexample exists among the cases checked.")
-    return Credit.NONE, 0.0, _problem(verdict.kind)
+    return Credit.NONE, 0.0, not_checked_note(verdict.kind)
 
 
 #: The note of a wrong claim when wrong claims cost the exercise's points.
-WRONG_CLAIM = ("a wrong claim: recorded as holding, but it is refuted (see the "
-               "counterexample), so this exercise earns no points for a hypothesis that holds. "
-               "Recording it with refuted=True is what the exercise asks: knowing when a "
-               "formula is wrong.")
+WRONG_CLAIM = wrong_claim()
 
 
 def is_wrong_claim(result: HypothesisResult) -> bool:
     """Recorded as holding, but refuted."""
     return result.checked.kind == REFUTED and not result.checked.recorded
-
-
-def _problem(kind: VerdictKind) -> str:
-    if kind == VerdictKind.TIMEOUT:
-        return "took too long, so it could not be checked."
-    if kind == VerdictKind.CRASHED:
-        return "crashed the grading process, so it could not be checked."
-    if kind == VerdictKind.NOT_CHECKED:
-        return "was not checked (the submission ran out of time or kept crashing)."
-    return "could not be checked: the formula did not give a usable answer."
 
 
 def score_exercises(assignment: Assignment,

@@ -31,7 +31,7 @@ import logging
 import struct
 import zlib
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -56,7 +56,7 @@ from harness.untrusted import (
     markdown,
     markdown_code,
 )
-from harness.verdict import HOLDS, REFUTED, Verdict
+from harness.verdict import ERROR, HOLDS, REFUTED, Verdict
 
 TOP = 10
 #: Misconceptions shown in full (the rest are counted).
@@ -377,7 +377,7 @@ def _scores_html(results: list[SubmissionResult]) -> list[str]:
     return ['<div class="card"><h2>Scores</h2>',
             _plain_table(scores, "scores") if not scores.empty else "<p>None.</p>",
             "<h2>Statuses</h2>",
-            styled_table(status_table, "status", colours=_status_style)
+            styled_table(status_table, "status", _status_styles(status_table["status"]))
             if not status_table.empty else "<p>None.</p>",
             "<h2>Most common refuting counterexamples</h2>",
             _plain_table(common, "common") if not common.empty else "<p>None.</p>", "</div>"]
@@ -400,7 +400,7 @@ def _students_html(assignment: Assignment, results: list[SubmissionResult]) -> l
                          for s in table["student"]]
     table["student"] = table["student"].map(lambda s: cut(s, NAME))  # escaped by the Styler
     return ['<div class="card"><h2 id="students">Students</h2>',
-            styled_table(table, "status", raw=["feedback"], colours=_status_style,
+            styled_table(table, "status", _status_styles(table["status"]), raw=["feedback"],
                          name="students"), "</div>"]
 
 
@@ -409,10 +409,12 @@ def _plain_table(table: Any, name: str) -> str:
                .set_table_attributes('class="report"').to_html(doctype_html=False))
 
 
-def _status_style(status: object) -> str:
+def _status_styles(statuses: Iterable[str]) -> list[str]:
+    """Green for a graded submission, amber for any other status."""
     from harness.output.report import verdict_style
 
-    return verdict_style("holds" if str(status) == "graded" else "error")
+    return [verdict_style(HOLDS if Status(status) == Status.GRADED else ERROR)
+            for status in statuses]
 
 
 def _misconceptions_html(results: list[SubmissionResult], sources: Sources, *,

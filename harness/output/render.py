@@ -23,6 +23,14 @@ import numpy as np
 from harness.course import PRESETS
 from harness.layers import Layer
 from harness.numbers import format_array, format_number, to_plain
+from harness.sentences import (
+    NOT_CHECKABLE,
+    Recorded,
+    found,
+    holds_but_recorded_refuted,
+    verdict_sentence,
+    verdict_words,
+)
 from harness.untrusted import (
     MESSAGE,
     NAME,
@@ -167,16 +175,25 @@ def _fixed_literal(value: Any) -> str:
 
 def hints_text(hints: Hints | None, layer_name: str, *, where: bool = False,
                sequences: bool = True) -> list[str]:
-    """The hints as lines of plain text (no lines when there are none); ``where``: the
-    hypothesis has a ``where=`` condition, which every regime keeps; ``sequences``: the
-    layer's input length may vary (short inputs were tried too)."""
+    """The hints as lines of plain text (no lines when there are none): the regimes,
+    indented, after the first sentence (:func:`hint_parts`)."""
+    said, regimes = hint_parts(hints, layer_name, where=where, sequences=sequences)
+    return said[:1] + ["  " + regime for regime in regimes] + said[1:]
+
+
+def hint_parts(hints: Hints | None, layer_name: str, *, where: bool = False,
+               sequences: bool = True) -> tuple[list[str], list[str]]:
+    """The hints as sentences and regimes (``@hypothesis(...)`` lines to paste); when
+    there are regimes, the first sentence introduces them.  ``where``: the hypothesis
+    has a ``where=`` condition, which every regime keeps; ``sequences``: the layer's
+    input length may vary (short inputs were tried too)."""
     if hints is None:
-        return []
+        return [], []
     lines: list[str] = []
-    if hints.holds_when:
+    regimes = [regime_text(r, layer_name) for r in hints.holds_when]
+    if regimes:
         keep = ", keeping your where= condition" if where else ""
         lines.append(f"Where it holds (each checked on 100+ cases{keep}):")
-        lines += ["  " + regime_text(r, layer_name) for r in hints.holds_when]
     elif hints.complete:
         short = ", and short sequences" if sequences else ""
         lines.append(f"No simpler setting was found where it holds (tried: one weight array "
@@ -193,11 +210,16 @@ def hints_text(hints: Hints | None, layer_name: str, *, where: bool = False,
                      f"with Keras: look first at how your formula uses them.")
     if not hints.complete:
         lines.append("(The search for hints ran out of time, so there may be more.)")
-    return lines
+    return lines, regimes
 
 
 def _hints_lines(verdict: Verdict) -> list[str]:
     return hints_text(verdict.hints, layer_name(verdict.layer), where=verdict.where,
+                      sequences=verdict.layer.variable)
+
+
+def _hint_parts(verdict: Verdict) -> tuple[list[str], list[str]]:
+    return hint_parts(verdict.hints, layer_name(verdict.layer), where=verdict.where,
                       sequences=verdict.layer.variable)
 
 
@@ -212,10 +234,10 @@ def failure_text(verdict: Verdict, *, advice: bool = True) -> str:
     without ``advice``, a refuted one does not end with the advice to record it refuted
     (the notebook shows refutations the student already recorded)."""
     if verdict.kind == HOLDS:
-        return _holds_but_recorded_refuted(verdict)
+        return holds_but_recorded_refuted(cut(verdict.name, NAME), verdict)
     if verdict.counterexample is None:
         message = cut(verdict.message, SENTENCE)
-        return f"{cut(verdict.name, NAME)} could not be checked: {message}" + (
+        return f"{cut(verdict.name, NAME)} {NOT_CHECKABLE}: {message}" + (
             "" if message.endswith((".", "?", "!")) else ".")
     lines = [_headline(verdict), "", "  " + call(verdict), f"  layer: {verdict.layer}", ""]
     lines += ["  " + f"{label:<{_width(verdict)}}  {value}" for label, value in outputs(verdict)]
@@ -234,8 +256,8 @@ def failure_text(verdict: Verdict, *, advice: bool = True) -> str:
 def _headline(verdict: Verdict) -> str:
     name = cut(verdict.name, NAME)
     if verdict.kind == ERROR:
-        return f"{name} could not be checked: {cut(verdict.message, SENTENCE)}, on this case:"
-    return f"{name} is refuted: it disagrees with Keras on this case:"
+        return f"{name} {NOT_CHECKABLE}: {cut(verdict.message, SENTENCE)}, on this case:"
+    return f"{name} {verdict_words(REFUTED)}: it disagrees with Keras on this case:"
 
 
 def outputs(verdict: Verdict) -> list[tuple[str, str]]:
@@ -331,35 +353,13 @@ def _shape_words(verdict: Verdict) -> str:
 
 def recorded_hints_text(verdict: Verdict) -> str:
     """For a hypothesis refuted as recorded: its name, the failing call and its hints."""
-    lines = [f"{cut(verdict.name, NAME)} is refuted (as recorded), on this case:"]
+    assert verdict.kind == REFUTED and verdict.recorded, "only for a refutation as recorded"
+    lines = [verdict_sentence(cut(verdict.name, NAME), verdict, Recorded.ALWAYS)
+             + ", on this case:"]
     if verdict.counterexample is not None:
         lines += ["  " + call(verdict)]
     lines += _hints_lines(verdict)
     return "\n".join(lines)
-
-
-def _holds_but_recorded_refuted(verdict: Verdict) -> str:
-    return (f"{cut(verdict.name, NAME)} was recorded as refuted (refuted=True), but it HOLDS: "
-            f"it agreed "
-            f"with Keras on all {verdict.cases} cases tried (seed {verdict.seed}).\n"
-            f"Either the formula is not the one you refuted, or the hypothesis is true after "
-            f"all: remove refuted=True if so.")
-
-
-def _summary(verdict: Verdict, escape: Any = cut) -> str:
-    """One sentence after the verdict; ``escape(text, limit)`` shows the message (the
-    student's text) for the format written."""
-    if verdict.kind == HOLDS:
-        extra = ("" if verdict.as_expected else
-                 " It was recorded as refuted (refuted=True): remove that if it is true.")
-        return f"It agreed with Keras on all {verdict.cases} cases tried.{extra}"
-    if verdict.kind == REFUTED:
-        recorded = " (as recorded)" if verdict.recorded else ""
-        if verdict.counterexample is None:  # grading: only secret cases show it
-            return f"It disagrees with Keras{recorded}: {verdict.message or 'no case found.'}"
-        return f"It disagrees with Keras{recorded}; the smallest case found:"
-    message = f": {escape(verdict.message, SENTENCE)}" if verdict.message else "."
-    return f"It could not be checked{message}"
 
 
 # ---------------------------------------------------------------- Markdown
@@ -370,7 +370,8 @@ def verdict_markdown(verdict: Verdict, pictures: Sequence[str] = (), *,
     are relative links to image files, shown after the hints; ``secret``: see
     :func:`tried`."""
     name = markdown(verdict.name, NAME)
-    parts = [f"## {name}", "", f"*{name} {verdict.words}.* {_summary(verdict, markdown)}", ""]
+    said = f"*{name} {verdict_words(verdict.kind)}.* {found(verdict, escape=markdown)}"
+    parts = [f"## {name}", "", said, ""]
     parts += counterexample_markdown(verdict, secret=secret)
     parts += [f"![{name}, picture {i}]({p})" for i, p in enumerate(pictures, 1)]
     return "\n".join(parts).rstrip() + "\n"
@@ -405,15 +406,12 @@ def steps_markdown(verdict: Verdict) -> list[str]:
 
 def hints_markdown(verdict: Verdict) -> list[str]:
     """The hints as Markdown: the regimes as a Python block to paste, then sentences."""
-    lines = _hints_lines(verdict)
+    said, regimes = _hint_parts(verdict)
     out: list[str] = []
-    scopes = [line.strip() for line in lines if line.startswith("  @hypothesis")]
-    for line in lines:
-        if line.startswith("  @hypothesis"):
-            continue
+    for i, line in enumerate(said):
         out += [line, ""]
-        if line.startswith("Where") and scopes:
-            out += ["```python", *scopes, "```", ""]
+        if i == 0 and regimes:
+            out += ["```python", *regimes, "```", ""]
     return out
 
 
@@ -433,8 +431,8 @@ def verdict_html(verdict: Verdict, pictures: Sequence[str] = (), *,
     kind = str(verdict.kind)
     name = html_text(verdict.name, NAME)
     parts = [f'<section class="verdict verdict-{esc(kind)}">', f"<h2>{name}</h2>",
-             f'<p class="sentence"><strong>{name} {esc(verdict.words)}.</strong> '
-             f"{esc(_summary(verdict))}</p>"]
+             f'<p class="sentence"><strong>{name} {esc(verdict_words(verdict.kind))}.</strong> '
+             f"{esc(found(verdict))}</p>"]
     if verdict.counterexample is not None:
         parts.append(f'<pre class="call">{esc(call(verdict))}</pre>')
         parts.append(f"<p>Layer: <code>{esc(str(verdict.layer))}</code></p>")
@@ -463,16 +461,13 @@ def verdict_html(verdict: Verdict, pictures: Sequence[str] = (), *,
 
 
 def _hints_html(verdict: Verdict) -> list[str]:
-    lines = _hints_lines(verdict)
-    if not lines:
+    said, regimes = _hint_parts(verdict)
+    if not said:
         return []
     out = ['<div class="hints">']
-    scopes = [line.strip() for line in lines if line.startswith("  @hypothesis")]
-    for line in lines:
-        if line.startswith("  @hypothesis"):
-            continue
+    for i, line in enumerate(said):
         out.append(f"<p>{html.escape(line)}</p>")
-        if line.startswith("Where") and scopes:
-            out.append('<pre class="regimes">' + html.escape("\n".join(scopes)) + "</pre>")
+        if i == 0 and regimes:
+            out.append('<pre class="regimes">' + html.escape("\n".join(regimes)) + "</pre>")
     out.append("</div>")
     return out

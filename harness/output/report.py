@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Hashable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ from harness.engine.lookalike import cases_of, sentences
 from harness.numbers import format_array
 from harness.output.files import write_atomic
 from harness.output.render import case_text
+from harness.sentences import Recorded, verdict_sentence
 from harness.surprises import MARK, heading, items, lead_lines, ordered
 from harness.untrusted import (
     FILE,
@@ -36,7 +37,7 @@ from harness.untrusted import (
     markdown_code,
 )
 from harness.untrusted import markdown as md_inline
-from harness.verdict import ERROR, HOLDS, REFUTED, LoadFailure, Verdict
+from harness.verdict import ERROR, HOLDS, REFUTED, LoadFailure, Verdict, VerdictKind
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -121,14 +122,7 @@ def summaries(verdicts: Sequence[Verdict], failures: Sequence[LoadFailure] = ())
 
 def sentence(v: Verdict) -> str:
     """``Hypothesis #1 is refuted (as recorded)`` (the name cut to its bound)."""
-    said = f"{cut(v.name, NAME)} {v.words}"
-    if v.kind == ERROR:
-        return said
-    if v.as_expected:
-        return said + (" (as recorded)" if v.recorded else "")
-    if v.kind == HOLDS:
-        return said + " (but it was recorded as refuted)"
-    return said
+    return verdict_sentence(cut(v.name, NAME), v, Recorded.ALWAYS)
 
 
 def write_reports(directory: str | Path, verdicts: Sequence[Verdict],
@@ -263,16 +257,22 @@ VERDICT_COLOURS = {
 SURPRISE_COLOURS = ("#8250df", "#ffffff")
 
 
-def verdict_style(kind: object) -> str:
+def verdict_style(kind: VerdictKind, as_expected: bool = True) -> str:
     """The CSS of a verdict cell: green holds, red refuted, amber could not be checked;
-    a holds/refuted marked ``(!)`` (not what its file records) white on purple."""
-    text = str(kind)
-    if text.endswith(MARK) and text[:-len(MARK)] in ("holds", "refuted"):
+    a holds/refuted that is not what its file records white on purple."""
+    if not as_expected and kind in (HOLDS, REFUTED):
         background, colour = SURPRISE_COLOURS
         return (f"background-color: {background}; color: {colour}; font-weight: 700; "
                 "outline: 3px solid #3e1f79; outline-offset: -3px")
-    background, colour = VERDICT_COLOURS.get(text.removesuffix(MARK), VERDICT_COLOURS["error"])
+    background, colour = VERDICT_COLOURS.get(str(kind), VERDICT_COLOURS["error"])
     return f"background-color: {background}; color: {colour}; font-weight: 600"
+
+
+def verdict_styles(verdicts: Sequence[Verdict], failures: Sequence[LoadFailure]) -> list[str]:
+    """The CSS of each verdict cell of the table, from the verdicts (never from the cell's
+    text), then one for each file that did not import."""
+    return ([verdict_style(v.kind, v.as_expected) for v in verdicts]
+            + [verdict_style(ERROR)] * len(failures))
 
 
 def _marked(column: Any, as_expected: Any, count: int) -> list[str]:
@@ -328,17 +328,17 @@ def page(title: str, body: str) -> str:
             f"<body><main>\n{body}\n</main></body></html>\n")
 
 
-def styled_table(table: pd.DataFrame, column: str = "verdict", *,
-                 raw: Sequence[str] = (),
-                 colours: Callable[[object], str] = verdict_style, name: str = "") -> str:
-    """``table`` as HTML through pandas' Styler: ``column``'s cells coloured (by
-    :func:`verdict_style` unless told), every cell escaped except the ``raw`` columns
+def styled_table(table: pd.DataFrame, column: str, styles: Sequence[str], *,
+                 raw: Sequence[str] = (), name: str = "") -> str:
+    """``table`` as HTML through pandas' Styler: ``column``'s cells coloured by ``styles``
+    (one CSS a row, made from the data, e.g. :func:`verdict_style`), every cell escaped
+    except the ``raw`` columns
     (markup the caller built and escaped itself).  ``name`` (unique in the page) makes
     the Styler's ids, which are random otherwise: the same run writes the same bytes."""
     escaped: list[Hashable] = [c for c in table.columns if c not in raw]
     styler = (table.style.hide(axis="index").set_uuid(name or column)
               .format(escape="html", subset=escaped, na_rep="")
-              .map(colours, subset=[column])
+              .apply(lambda _: list(styles), subset=[column])
               .set_table_attributes('class="report"'))
     return styler.to_html(doctype_html=False)
 
@@ -363,9 +363,10 @@ def html_page(table: pd.DataFrame, lines: list[str], seed: int | None,
     lead = (f'<div class="card surprises"><h2>{esc(heading(len(found)))}</h2>'
             + ('<ul class="summary">' + "".join(f"<li>{esc(line)}</li>" for line in found)
                + "</ul>" if found else "") + "</div>")
+    styles = verdict_styles(verdicts, failures)
     parts = ["<h1>Hypothesis report</h1>", lead, seed_text, '<div class="card">',
              '<ul class="summary">' + "".join(f"<li>{esc(line)}</li>" for line in lines)
-             + "</ul>", styled_table(shown, raw=["name"]), "</div>"]
+             + "</ul>", styled_table(shown, "verdict", styles, raw=["name"]), "</div>"]
     if failures:
         parts.append('<section class="verdict verdict-error failure">'
                      "<h2>Files that could not be imported</h2>")

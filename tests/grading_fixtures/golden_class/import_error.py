@@ -1,0 +1,1 @@
+import my_rnn_helpers  # noqa: F401 - the student's own module, not submitted
