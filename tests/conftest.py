@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 
 from harness.engine.checker import Checker, CheckSettings
@@ -24,3 +27,18 @@ def checker(oracle: Oracle) -> Checker:
 def fast_checker(oracle: Oracle) -> Checker:
     """Fewer cases per claim, for grids of true formulas (same oracle)."""
     return Checker(CheckSettings(cases=60, drawn=20, search=100), oracle=oracle)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """The system's Chromium, driven by Playwright, for a module's page tests (skipped
+    without it unless HARNESS_REQUIRE_BROWSER=1: see ``test_pages_browser.need_browser``)."""
+    from test_pages_browser import ARGS, CHROMIUM, need_browser
+
+    need_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        launched.close()

@@ -9,12 +9,11 @@ the audit must go on past it.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_pages_browser import ARGS, CHROMIUM, need_browser, visit
+from test_pages_browser import visit
 
 from harness.cli import main
 from harness.grading.assignment import parse_assignment
@@ -201,16 +200,6 @@ def test_a_reference_that_does_not_hold_fails_the_command(
                                    "operator": None, "source": data["references"][0]["source"],
                                    "verdict": "refuted", "holds": False}]
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    need_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        launched.close()
 
 
 def test_audit_page_in_the_browser(browser: Any, run: tuple[AuditRun, list[str]],

@@ -4,14 +4,10 @@ notebook's own hypothesis beside it."""
 
 from __future__ import annotations
 
-import json
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-KERNEL = "harness-explore-test-python"
+from test_notebook_kernel import run_notebook
 
 CELLS = [
     "import json\nimport urllib.request\nfrom urllib.parse import parse_qs, urlparse\n\n"
@@ -35,27 +31,10 @@ CELLS = [
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory: pytest.TempPathFactory) -> Any:
     import nbformat
-    from nbclient import NotebookClient
 
-    home = tmp_path_factory.mktemp("kernel")
-    spec_dir = home / "kernels" / KERNEL
-    spec_dir.mkdir(parents=True)
-    (spec_dir / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "harness explore test", "language": "python",
-        "env": {"IPYTHONDIR": str(home / "ipython"), "MPLBACKEND": "Agg",
-                "MPLCONFIGDIR": str(home / "mpl"), "KERAS_HOME": str(home / "keras"),
-                "JUPYTER_PLATFORM_DIRS": "1"}}))
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell(source) for source in CELLS]
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("JUPYTER_PATH", str(home))
-        patch.setenv("JUPYTER_RUNTIME_DIR", str(home / "runtime"))
-        patch.setenv("JUPYTER_PLATFORM_DIRS", "1")
-        client = NotebookClient(notebook, timeout=300, kernel_name=KERNEL,
-                                resources={"metadata": {"path": str(Path(home))}})
-        client.execute()
-    return notebook
+    return run_notebook(notebook, tmp_path_factory.mktemp("kernel"))
 
 
 def test_explore_displays_the_page_inline(executed: Any) -> None:

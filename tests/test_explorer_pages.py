@@ -17,7 +17,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from test_pages_browser import ARGS, CHROMIUM, need_browser
 
 from harness.explorer.server import Running, start
 from harness.explorer.state import Explorer
@@ -26,16 +25,6 @@ from harness.parse import parse_layer
 ROOT = Path(__file__).resolve().parents[1]
 CONV = 'Layer("Conv1D", filters=1, kernel_size=3, use_bias=False, input_shape=(6, 1))'
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    need_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")

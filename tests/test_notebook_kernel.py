@@ -37,13 +37,11 @@ IMPORTS = ("code", "import numpy as np\nfrom harness import PART_A, hypothesis\n
 INTRO = ("markdown", "# My hypotheses\n\nMarkdown cells count too.")
 
 
-@pytest.fixture(scope="module")
-def executed(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """The bundled example notebook, executed top to bottom on a real kernel."""
-    import nbformat
+def run_notebook(notebook: Any, home: Path, *, quiet_tensorflow: bool = True) -> Any:
+    """Execute ``notebook`` top to bottom on a real IPython kernel of this Python (its
+    kernelspec, IPython and Matplotlib folders in ``home``); the executed notebook."""
     from nbclient import NotebookClient
 
-    home = tmp_path_factory.mktemp("kernel")
     spec_dir = home / "kernels" / KERNEL
     spec_dir.mkdir(parents=True)
     (spec_dir / "kernel.json").write_text(json.dumps({
@@ -52,20 +50,29 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> Any:
         "env": {"IPYTHONDIR": str(home / "ipython"), "MPLBACKEND": "Agg",
                 "MPLCONFIGDIR": str(home / "mpl"), "KERAS_HOME": str(home / "keras"),
                 "JUPYTER_PLATFORM_DIRS": "1"}}))
-    notebook = nbformat.read(EXAMPLE, as_version=4)
-    notebook.cells += [nbformat.v4.new_code_cell(TYPO_CELL),  # a student's typo, at the end
-                       nbformat.v4.new_code_cell("harness.check([typo, guess_2], hints=False)")]
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("JUPYTER_PATH", str(home))  # where the kernelspec is found
         patch.setenv("JUPYTER_RUNTIME_DIR", str(home / "runtime"))
         patch.setenv("JUPYTER_PLATFORM_DIRS", "1")
-        # As on a student's machine: nothing quiets TensorFlow but the harness itself
-        # (importing harness in this process has set it here).
-        patch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
+        if not quiet_tensorflow:
+            # As on a student's machine: nothing quiets TensorFlow but the harness itself
+            # (importing harness in this process has set it here).
+            patch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
         client = NotebookClient(notebook, timeout=300, kernel_name=KERNEL,
                                 resources={"metadata": {"path": str(home)}})
         client.execute()  # starts the kernel, runs every cell, shuts the kernel down
     return notebook
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The bundled example notebook, executed top to bottom on a real kernel."""
+    import nbformat
+
+    notebook = nbformat.read(EXAMPLE, as_version=4)
+    notebook.cells += [nbformat.v4.new_code_cell(TYPO_CELL),  # a student's typo, at the end
+                       nbformat.v4.new_code_cell("harness.check([typo, guess_2], hints=False)")]
+    return run_notebook(notebook, tmp_path_factory.mktemp("kernel"), quiet_tensorflow=False)
 
 
 def _outputs(notebook: Any, source_start: str) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -72,17 +72,6 @@ def need_browser(path: str = CHROMIUM, env: Mapping[str, str] = os.environ) -> N
     pytest.skip(f"page tests need {path}, which is not installed: {how} "
                 f"(set {REQUIRE}=1 to make a missing browser fail)")
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """The system's Chromium (see :func:`need_browser` when it is missing)."""
-    need_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")
