@@ -141,10 +141,21 @@ def _add_explore(commands: Any) -> None:
     explore.set_defaults(func=run_explore)
 
 
+def _stop_on_ctrl_c() -> None:
+    """Make Ctrl-C (SIGINT) stop a long-running command even when it was started with
+    SIGINT ignored, as a non-interactive shell starts a background job (``cmd &`` in a
+    script): Python then keeps the inherited "ignore" and the command would never stop."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def run_explore(args: argparse.Namespace) -> int:
     from harness.errors import UsageError
     from harness.explorer.server import serve
     from harness.explorer.state import Explorer
+
+    _stop_on_ctrl_c()
     from harness.parse import parse_layer
 
     explorer = Explorer(parse_layer(args.layer), args.paths)
@@ -214,6 +225,7 @@ def run_watch(args: argparse.Namespace) -> int:
     """``harness watch``: as ``check``, then again for each save until Ctrl-C (exit 0)."""
     from harness.watch import Watcher, watch
 
+    _stop_on_ctrl_c()
     settings = CheckSettings(seed=args.seed, cases=args.cases)
     watcher = Watcher(args.paths, settings, hints=args.hints, hint_seconds=args.hint_seconds)
     print(f"harness watch: seed {settings.seed}, {settings.cases} cases per hypothesis")

@@ -185,9 +185,11 @@ def test_the_command_prints_its_address_serves_the_case_and_stops_on_ctrl_c() ->
     from urllib.parse import parse_qs, urlparse
 
     case = json.dumps({"kernel": [[1]], "recurrent_kernel": [[3]], "xs": [3, 3, 7]})
+    # Started with SIGINT ignored, as a script's background job is: Ctrl-C must still stop it.
     process = subprocess.Popen(
-        [sys.executable, "-m", "harness", "explore", "PART_A", "hypotheses/part_a.py",
-         "--no-browser", "--case", case], cwd=ROOT, stdout=subprocess.PIPE,
+        ["/bin/sh", "-c", 'trap "" INT; exec "$0" "$@"', sys.executable, "-m", "harness",
+         "explore", "PART_A", "hypotheses/part_a.py", "--no-browser", "--case", case],
+        cwd=ROOT, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None

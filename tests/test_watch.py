@@ -152,8 +152,10 @@ def watcher(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Lines, Path
     folder.mkdir()
     (folder / "mine.py").write_text(WRONG)
     errors = (tmp_path / "stderr.txt").open("w")
+    # Started with SIGINT ignored, as a script's background job is: Ctrl-C must still stop it.
     process = subprocess.Popen(
-        [sys.executable, "-m", "harness", "watch", str(folder), "--report-dir",
+        ["/bin/sh", "-c", 'trap "" INT; exec "$0" "$@"',
+         sys.executable, "-m", "harness", "watch", str(folder), "--report-dir",
          str(tmp_path / "reports"), "--cases", "50", "--no-pictures"],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=errors, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"})
