@@ -180,6 +180,12 @@ def tolerance(spec: Layer, case: Case, want: np.ndarray, got: np.ndarray) -> np.
             + FLOOR)
 
 
+def disagreements(spec: Layer, case: Case, want: np.ndarray, got: np.ndarray) -> np.ndarray:
+    """Where two outputs of the same shape disagree under the tolerance rule, element by
+    element (a NaN or an infinity disagrees)."""
+    return ~(np.abs(got - want) <= tolerance(spec, case, want, got))
+
+
 def agree(spec: Layer, case: Case, want: np.ndarray, got: np.ndarray) -> bool:
     """Do two outputs of the same shape agree under the tolerance rule?"""
-    return bool(np.all(np.abs(got - want) <= tolerance(spec, case, want, got)))
+    return not disagreements(spec, case, want, got).any()

@@ -242,9 +242,7 @@ class Explorer:
         wrong = np.zeros(rows.shape, dtype=bool)
         for t, prefix in enumerate(prefixes if len(prefixes) > 1 else [case]):
             block = slice(t, t + 1) if len(prefixes) > 1 else slice(None)
-            want, got = keras[block], rows[block]
-            wrong[block] = ~np.isfinite(got) | (
-                np.abs(got - want) > compare.tolerance(self.spec, prefix, want, got))
+            wrong[block] = compare.disagreements(self.spec, prefix, keras[block], rows[block])
         return {**head, "rows": _plain_rows(rows), "disagree": wrong.tolist(),
                 "agrees": not wrong.any()}
 

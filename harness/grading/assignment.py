@@ -43,7 +43,7 @@ import tomllib
 from dataclasses import asdict, dataclass, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import AssignmentError, HarnessError, LayerSpecError
 from harness.grading.secret import Secret, resolve_secret
@@ -57,6 +57,9 @@ from harness.settings import (
     DEFAULT_SEED,
     MAX_BUDGET,
 )
+
+if TYPE_CHECKING:
+    from harness.engine.checker import CheckSettings
 
 DEFAULT_RESOURCE = "rnn_weights.toml"
 
@@ -135,6 +138,15 @@ class Assignment:
     def with_secret(self, secret: Secret | None) -> Assignment:
         """The same assignment, its cases drawn from ``secret``."""
         return replace(self, secret=secret)
+
+    def check_settings(self) -> CheckSettings:
+        """The checker's settings the grader uses: the assignment's seed and cases, its
+        secret (every case drawn from it) and its fresh cases."""
+        from harness.engine.checker import CheckSettings
+
+        secret = self.secret.value if self.secret is not None else None
+        return CheckSettings(seed=self.seed, cases=self.cases, secret=secret,
+                             fresh=self.fresh_cases)
 
     def fingerprint(self) -> str:
         """sha256 of everything that changes a grade (not where the file lives; of the

@@ -215,12 +215,10 @@ class Auditor:
 
     def __init__(self, assignment: Assignment, folder: Path) -> None:
         """``folder``: where the mutants' files are written to be loaded."""
-        from harness.engine.checker import MAX_CASES, Checker, CheckSettings
+        from harness.engine.checker import MAX_CASES, Checker
         from harness.engine.formula import InProcess
 
-        secret = assignment.secret.value if assignment.secret is not None else None
-        settings = CheckSettings(seed=assignment.seed, cases=assignment.cases, secret=secret,
-                                 fresh=assignment.fresh_cases)
+        settings = assignment.check_settings()
         wider = replace(settings, cases=min(MAX_CASES, WIDER * settings.cases),
                         fresh=WIDER * settings.fresh)
         evaluator = InProcess(time_limit=assignment.hypothesis_timeout)

@@ -36,7 +36,7 @@ from hypothesis.errors import HypothesisDeprecationWarning
 from harness import __version__
 from harness.cells import parse_cell_name
 from harness.claims import NO_LAYER, Claim
-from harness.engine.checker import Checker, CheckSettings
+from harness.engine.checker import Checker
 from harness.engine.oracle import Oracle
 from harness.grading.assignment import Assignment, hidden_paths
 from harness.grading.extras_memo import ExtrasMemo
@@ -90,10 +90,8 @@ def make_context(assignment: Assignment, hide: tuple[str, ...] = (),
     assignment's secret, every case comes from it, and a hypothesis that holds is
     also checked on fresh cases salted with its submission's content."""
     _quiet_parallel_hypothesis()
-    secret = assignment.secret.value if assignment.secret is not None else None
-    settings = CheckSettings(seed=assignment.seed, cases=assignment.cases, secret=secret,
-                             fresh=assignment.fresh_cases)
-    checker = Checker(settings, oracle=SharedOracle(), evaluator=RemoteEvaluator(),
+    checker = Checker(assignment.check_settings(), oracle=SharedOracle(),
+                      evaluator=RemoteEvaluator(),
                       salt=submission_salt)
     isolation = Isolation(sandbox=isolate, hide=hide, secret=hidden_paths(assignment),
                           private=private)
